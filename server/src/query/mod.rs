@@ -1,0 +1,74 @@
+//! The transport-agnostic request layer: request bytes in, response message(s) out.
+//!
+//! Owns: opcode dispatch, access control (`allowQuery`), EDNS(0) negotiation,
+//! CHAOS identity answers, and running the zone lookup into the response writer.
+//! Must not: touch sockets. `net` frames bytes and calls [`Handler::handle`]
+//! (one message) or [`Handler::handle_tcp`] (which may produce a stream of
+//! messages, as zone transfers do).
+
+pub mod acl;
+mod answer;
+mod handler;
+
+pub use acl::{Acl, Prefix};
+pub use handler::Handler;
+
+use std::net::SocketAddr;
+
+/// The transport a request arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: answers are capped at the negotiated payload size and truncated with TC=1.
+    Udp,
+    /// TCP (RFC 7766): answers up to 65535 octets; transfers allowed.
+    Tcp,
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestCtx {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The transport.
+    pub transport: Transport,
+}
+
+/// Settings of the request layer, fixed for the life of a [`Handler`].
+#[derive(Debug, Clone)]
+pub struct QueryConfig {
+    /// Clients allowed to query; others get REFUSED. Empty means everyone.
+    pub allow_query: Acl,
+    /// Largest UDP response we send, whatever the client offers (default 1232,
+    /// DNS Flag Day 2020). Clamped to 512..=65535.
+    pub udp_max_payload: u16,
+    /// Answer for `version.bind`/`version.server` CH TXT; `None` refuses it.
+    pub chaos_version: Option<String>,
+    /// Answer for `id.server`/`hostname.bind` CH TXT; `None` refuses it.
+    pub chaos_id: Option<String>,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        Self { allow_query: Acl::default(), udp_max_payload: 1232, chaos_version: None, chaos_id: None }
+    }
+}
+
+/// Smallest buffer a caller must pass to [`Handler::handle`]: a TCP message can be
+/// 65535 octets.
+pub const MAX_MESSAGE: usize = 65535;
+
+/// A source of further response messages for one request (zone transfers).
+pub trait MessageStream: Send {
+    /// Writes the next message into `out` and returns its length, or `None` when done.
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize>;
+}
+
+/// What to send back for a request over TCP.
+pub enum TcpResponse {
+    /// Nothing (the request was a response, or unreadable).
+    Drop,
+    /// One message of this length, already in the output buffer.
+    Single(usize),
+    /// Several messages, produced on demand.
+    Stream(Box<dyn MessageStream>),
+}

@@ -1,0 +1,1 @@
+//! Parsed view of a request.

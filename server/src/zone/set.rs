@@ -1,0 +1,119 @@
+//! The table of served zones, swapped atomically.
+//!
+//! Owns: finding the zone for a query name (longest suffix, RFC 1034 §4.3.2 step 2)
+//! and publishing new zone versions. Readers call [`ZoneSet::load`] and never
+//! block; writers build a new table beside the old one and swap it in (RCU), so
+//! a query or transfer in flight keeps the version it started with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::{ArcSwap, Guard};
+
+use super::{NodeHasher, Zone};
+use crate::wire::name;
+
+/// An immutable map from apex (lowercase wire) to zone snapshot.
+#[derive(Debug, Default)]
+pub struct ZoneTable {
+    zones: HashMap<Box<[u8]>, Arc<Zone>, NodeHasher>,
+    /// Most labels in any apex: the longest-suffix search starts no deeper.
+    max_labels: usize,
+}
+
+impl ZoneTable {
+    /// The zone that is the longest suffix of `qname` (lowercase wire), if any.
+    #[inline]
+    pub fn find(&self, qname: &[u8]) -> Option<&Arc<Zone>> {
+        if self.zones.is_empty() {
+            return None;
+        }
+        let labels = name::label_count(qname);
+        let mut n = name::strip_labels(qname, labels.saturating_sub(self.max_labels));
+        loop {
+            if let Some(z) = self.zones.get(n) {
+                return Some(z);
+            }
+            if n.len() <= 1 {
+                return None;
+            }
+            n = name::parent(n);
+        }
+    }
+
+    /// The zone with exactly this apex.
+    pub fn get(&self, apex: &[u8]) -> Option<&Arc<Zone>> {
+        self.zones.get(apex)
+    }
+
+    /// All zones.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Zone>> {
+        self.zones.values()
+    }
+
+    /// Number of zones.
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// True when no zone is served.
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    fn rebuilt(&self, f: impl FnOnce(&mut HashMap<Box<[u8]>, Arc<Zone>, NodeHasher>)) -> Self {
+        let mut zones = self.zones.clone();
+        f(&mut zones);
+        let max_labels = zones.keys().map(|k| name::label_count(k)).max().unwrap_or(0);
+        Self { zones, max_labels }
+    }
+}
+
+/// The served zones. Cheap to share (`Arc<ZoneSet>`); all methods take `&self`.
+#[derive(Debug, Default)]
+pub struct ZoneSet {
+    table: ArcSwap<ZoneTable>,
+    /// Serialises writers so two concurrent swaps never lose an update.
+    write: Mutex<()>,
+}
+
+impl ZoneSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current table; never blocks, never allocates.
+    #[inline]
+    pub fn load(&self) -> Guard<Arc<ZoneTable>> {
+        self.table.load()
+    }
+
+    /// A counted reference to the current table (for long-lived readers such as transfers).
+    pub fn snapshot(&self) -> Arc<ZoneTable> {
+        self.table.load_full()
+    }
+
+    /// Publishes `zone`, replacing any version with the same apex.
+    pub fn insert(&self, zone: Arc<Zone>) {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let next = self.table.load().rebuilt(|z| {
+            z.insert(zone.origin.clone(), zone);
+        });
+        self.table.store(Arc::new(next));
+    }
+
+    /// Stops serving the zone with this apex; returns whether it was served.
+    pub fn remove(&self, apex: &[u8]) -> bool {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let cur = self.table.load();
+        if cur.get(apex).is_none() {
+            return false;
+        }
+        let next = cur.rebuilt(|z| {
+            z.remove(apex);
+        });
+        self.table.store(Arc::new(next));
+        true
+    }
+}
