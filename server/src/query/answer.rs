@@ -1,1 +1,178 @@
-//! Answer assembly.
+//! Turning a zone lookup into response sections (RFC 1034 §4.3.2 steps 3–6).
+//!
+//! Owns: following CNAMEs and DNAME substitutions inside the zone (RFC 1034
+//! §3.6.2, RFC 6672 §3.2, with a loop bound), NXDOMAIN/NODATA with the SOA
+//! (RFC 2308 §3), referrals with glue (RFC 9471), additional-section data for
+//! NS/MX/SRV answers (RFC 1035 §3.3, dropped silently when it does not fit).
+//! Must not: allocate. Chain state lives in fixed arrays.
+
+use std::hash::BuildHasher;
+
+use crate::wire::name::{self, NameBuf};
+use crate::wire::request::Question;
+use crate::wire::writer::{MsgWriter, Owner, Section};
+use crate::wire::{class, rcode, rtype};
+use crate::zone::lookup::{self, Found};
+use crate::zone::{Node, NodeHasher, Rrset, Zone};
+
+/// Longest CNAME/DNAME chain followed inside one zone.
+const MAX_CHAIN: usize = 16;
+
+/// The outcome for the header: RCODE and whether AA is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Outcome {
+    pub rcode: u16,
+    pub aa: bool,
+}
+
+/// Answers `q` from `zone` into `w`.
+pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcome {
+    let mut cur = q.lower;
+    let mut cased = q.name;
+    let mut first = true;
+    let mut seen = [0u64; MAX_CHAIN];
+    let ok = Outcome { rcode: rcode::NOERROR, aa: true };
+    for step in 0..MAX_CHAIN {
+        // A name seen before in this chain is a loop: stop with what we have.
+        let h = NodeHasher::default().hash_one(cur.as_wire());
+        if seen[..step].contains(&h) {
+            return ok;
+        }
+        seen[step] = h;
+        let owner = if first { Owner::Qname } else { Owner::Name(cased.as_wire()) };
+        match lookup::find(zone, cur.as_wire(), q.qtype) {
+            Found::Exact(node) | Found::Wildcard(node) => {
+                if q.qtype == rtype::ANY && !node.rrsets.is_empty() {
+                    for set in node.rrsets.iter() {
+                        if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_err() {
+                            break;
+                        }
+                    }
+                    return ok;
+                }
+                if let Some(set) = node.get(q.qtype) {
+                    if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_ok() {
+                        additional(zone, set, w);
+                    }
+                    return ok;
+                }
+                let Some(cname) = node.get(rtype::CNAME) else {
+                    negative(zone, w);
+                    return ok; // NODATA (RFC 2308 §2.2), also for empty non-terminals
+                };
+                if w.rrset(Section::Answer, owner, rtype::CNAME, cname.ttl, cname.count, &cname.data).is_err() {
+                    return ok;
+                }
+                let target = cname.rdatas().next().unwrap_or(b"\0");
+                if !restart(zone, target, &mut cur, &mut cased) {
+                    return ok;
+                }
+            }
+            Found::Referral { cut, node } => {
+                referral(zone, cut, node, w);
+                // AA describes the answer section: set only when a CNAME led here.
+                return Outcome { rcode: rcode::NOERROR, aa: !first };
+            }
+            Found::Dname { owner: downer, rrset } => {
+                let Some(target) = rrset.rdatas().next() else { return ok };
+                if w.rrset(Section::Answer, Owner::Name(downer), rtype::DNAME, rrset.ttl, 1, &rrset.data).is_err() {
+                    return ok;
+                }
+                // Substitute the DNAME owner suffix of the query name by its target.
+                let prefix = &cased.as_wire()[..cur.len() - downer.len()];
+                let mut synth = NameBuf::root();
+                if synth.set_concat(prefix, target).is_err() {
+                    return Outcome { rcode: rcode::YXDOMAIN, aa: true }; // RFC 6672 §2.2
+                }
+                if w.record(Section::Answer, owner, rtype::CNAME, class::IN, rrset.ttl, synth.as_wire(), true).is_err() {
+                    return ok;
+                }
+                if q.qtype == rtype::CNAME || !restart(zone, synth.as_wire(), &mut cur, &mut cased) {
+                    return ok;
+                }
+            }
+            Found::NxDomain => {
+                negative(zone, w);
+                // After a CNAME the RCODE describes the last name (RFC 6604 §3).
+                return Outcome { rcode: rcode::NXDOMAIN, aa: true };
+            }
+        }
+        first = false;
+    }
+    ok
+}
+
+/// Moves the chain to `target`; false when the target leaves the zone.
+fn restart(zone: &Zone, target: &[u8], cur: &mut NameBuf, cased: &mut NameBuf) -> bool {
+    let Ok(t) = NameBuf::from_wire(target) else { return false };
+    let mut lower = t;
+    lower.make_lowercase();
+    if !name::is_subdomain(lower.as_wire(), &zone.origin) {
+        return false;
+    }
+    *cased = t;
+    *cur = lower;
+    true
+}
+
+/// The SOA in the authority section of a negative answer, with the TTL of
+/// RFC 2308 §3: min(SOA TTL, SOA MINIMUM).
+fn negative(zone: &Zone, w: &mut MsgWriter<'_>) {
+    let soa = zone.soa();
+    let _ = w.rrset(Section::Authority, Owner::Name(&zone.origin), rtype::SOA, zone.negative_ttl, soa.count, &soa.data);
+}
+
+/// A referral: the child's NS in authority, glue in additional. In-domain glue
+/// (below the cut) is required and sets TC when it does not fit (RFC 9471);
+/// sibling glue elsewhere in the zone is added when it fits.
+fn referral(zone: &Zone, cut: &[u8], node: &Node, w: &mut MsgWriter<'_>) {
+    let Some(ns) = node.get(rtype::NS) else { return };
+    if w.rrset(Section::Authority, Owner::Name(cut), rtype::NS, ns.ttl, ns.count, &ns.data).is_err() {
+        return;
+    }
+    for target in ns.rdatas() {
+        let Some((glue, lower)) = target_node(zone, target) else { continue };
+        let required = name::is_subdomain(lower.as_wire(), cut);
+        for t in [rtype::A, rtype::AAAA] {
+            if let Some(set) = glue.get(t) {
+                let r = if required {
+                    w.rrset(Section::Additional, Owner::Name(target), t, set.ttl, set.count, &set.data)
+                } else {
+                    w.rrset_optional(Section::Additional, Owner::Name(target), t, set.ttl, set.count, &set.data)
+                };
+                if r.is_err() && required {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Addresses of in-zone NS, MX and SRV targets, when they fit (RFC 1035 §3.3.9).
+fn additional(zone: &Zone, set: &Rrset, w: &mut MsgWriter<'_>) {
+    let Some(off) = rtype::additional_name_offset(set.rtype) else { return };
+    for rdata in set.rdatas() {
+        let Some(target) = rdata.get(off..) else { continue };
+        let Some((node, _)) = target_node(zone, target) else { continue };
+        if node.has(crate::zone::node_flags::OCCLUDED) {
+            continue;
+        }
+        for t in [rtype::A, rtype::AAAA] {
+            if let Some(a) = node.get(t) {
+                if w.rrset_optional(Section::Additional, Owner::Name(target), t, a.ttl, a.count, &a.data).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The node owning `target` (a name in RDATA) when it lies in this zone.
+fn target_node<'z>(zone: &'z Zone, target: &[u8]) -> Option<(&'z Node, NameBuf)> {
+    let mut lower = NameBuf::from_wire(target).ok()?;
+    lower.make_lowercase();
+    if !name::is_subdomain(lower.as_wire(), &zone.origin) {
+        return None;
+    }
+    zone.node(lower.as_wire()).map(|n| (n, lower))
+}

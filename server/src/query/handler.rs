@@ -1,7 +1,17 @@
-//! The request entry point.
+//! The request entry point: header checks, opcode dispatch, EDNS, ACL, CHAOS.
+//!
+//! Order of checks for a request (RFC 8906 §8): unreadable header → drop;
+//! QR=1 → drop (RFC 8906 rationale: never answer responses); malformed → FORMERR;
+//! EDNS version > 0 → BADVERS (RFC 6891 §6.1.3); client not in `allowQuery` →
+//! REFUSED; opcode other than QUERY → NOTIMP (RFC 1035 §4.1.1); then the query.
+
 use std::sync::Arc;
 
-use super::{QueryConfig, RequestCtx, TcpResponse};
+use super::answer::{self, Outcome};
+use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
+use crate::wire::request::{self, Parsed, Question, Request};
+use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
+use crate::wire::{class, flags, opcode, rcode, rtype};
 use crate::zone::set::ZoneSet;
 
 /// Answers requests from the served zones. Shared by every worker (`Arc<Handler>`).
@@ -9,12 +19,30 @@ use crate::zone::set::ZoneSet;
 pub struct Handler {
     zones: Arc<ZoneSet>,
     cfg: QueryConfig,
+    /// CHAOS TXT RDATA, pre-encoded.
+    chaos_version: Option<Vec<u8>>,
+    chaos_id: Option<Vec<u8>>,
+}
+
+fn txt_rdata(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + s.len() / 255 + 1);
+    for chunk in s.as_bytes().chunks(255) {
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+    if out.is_empty() {
+        out.push(0);
+    }
+    out
 }
 
 impl Handler {
     /// A handler answering from `zones` with settings `cfg`.
-    pub fn new(zones: Arc<ZoneSet>, cfg: QueryConfig) -> Self {
-        Self { zones, cfg }
+    pub fn new(zones: Arc<ZoneSet>, mut cfg: QueryConfig) -> Self {
+        cfg.udp_max_payload = cfg.udp_max_payload.max(512);
+        let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
+        let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
+        Self { zones, cfg, chaos_version, chaos_id }
     }
 
     /// The zones this handler answers from.
@@ -22,11 +50,61 @@ impl Handler {
         &self.zones
     }
 
+    /// The settings.
+    pub fn config(&self) -> &QueryConfig {
+        &self.cfg
+    }
+
     /// Answers one request with one message written into `out` (at least
-    /// [`super::MAX_MESSAGE`] octets). Returns its length, or `None` to send nothing.
+    /// [`super::MAX_MESSAGE`] octets for TCP; for UDP, at least the configured
+    /// maximum payload). Returns its length, or `None` to send nothing.
     pub fn handle(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
-        let _ = (req, ctx, out, &self.cfg);
-        None
+        let (r, malformed) = match request::parse(req) {
+            Parsed::Drop => return None,
+            Parsed::Ok(r) => (r, false),
+            Parsed::FormErr(r, _) => (r, true),
+        };
+        if r.is_response() {
+            return None;
+        }
+        let limit = match (ctx.transport, r.edns) {
+            (Transport::Tcp, _) => super::MAX_MESSAGE,
+            (Transport::Udp, Some(e)) => e.udp_size.clamp(512, self.cfg.udp_max_payload) as usize,
+            (Transport::Udp, None) => 512,
+        };
+        let mut w = MsgWriter::new(out, limit);
+        if r.edns.is_some() {
+            w.reserve(OPT_LEN);
+        }
+        let op = r.opcode();
+        w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
+        if let Some(q) = &r.question {
+            // Cannot fail: a question is at most 259 octets and the limit at least 512.
+            let _ = w.question(q.name.as_wire(), q.qtype, q.qclass);
+        }
+        let out = if malformed {
+            Outcome { rcode: rcode::FORMERR, aa: false }
+        } else if r.edns.is_some_and(|e| e.version > 0) {
+            Outcome { rcode: rcode::BADVERS, aa: false }
+        } else if !self.cfg.allow_query.allows(ctx.peer.ip()) {
+            Outcome { rcode: rcode::REFUSED, aa: false }
+        } else if op == opcode::QUERY {
+            self.query(&r, ctx, &mut w)
+        } else {
+            Outcome { rcode: rcode::NOTIMP, aa: false }
+        };
+        let mut f = (w.flags() & !0x000F) | (out.rcode & 0xF);
+        if out.aa {
+            f |= flags::AA;
+        }
+        if w.truncated() {
+            f |= flags::TC;
+        }
+        w.set_flags(f);
+        if let Some(e) = r.edns {
+            w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok);
+        }
+        Some(w.finish())
     }
 
     /// Answers one request received over TCP; may produce a stream of messages.
@@ -35,5 +113,52 @@ impl Handler {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }
+    }
+
+    fn query(&self, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>) -> Outcome {
+        let refused = Outcome { rcode: rcode::REFUSED, aa: false };
+        let Some(q) = &r.question else {
+            // QDCOUNT ≠ 1 (RFC 9619).
+            return Outcome { rcode: rcode::FORMERR, aa: false };
+        };
+        match q.qtype {
+            rtype::OPT | rtype::TSIG | rtype::TKEY => return Outcome { rcode: rcode::FORMERR, aa: false },
+            rtype::MAILA | rtype::MAILB => return Outcome { rcode: rcode::NOTIMP, aa: false },
+            // Zone transfers only over TCP (RFC 5936 §4.2) and only to allowed
+            // clients; none is allowed until transfers are configured.
+            rtype::AXFR | rtype::IXFR if ctx.transport == Transport::Udp => {
+                return Outcome { rcode: rcode::NOTIMP, aa: false }
+            }
+            rtype::AXFR | rtype::IXFR => return refused,
+            _ => {}
+        }
+        match q.qclass {
+            class::IN | class::ANY => {}
+            class::CH => return self.chaos(q, w),
+            _ => return refused,
+        }
+        let table = self.zones.load();
+        match table.find(q.lower.as_wire()) {
+            Some(zone) => answer::answer(zone, q, w),
+            None => refused,
+        }
+    }
+
+    /// `version.bind`, `version.server`, `id.server`, `hostname.bind` in class CH
+    /// (RFC 4892); REFUSED unless configured.
+    fn chaos(&self, q: &Question, w: &mut MsgWriter<'_>) -> Outcome {
+        let n = q.lower.as_wire();
+        let rdata = if n == b"\x07version\x04bind\x00" || n == b"\x07version\x06server\x00" {
+            self.chaos_version.as_deref()
+        } else if n == b"\x02id\x06server\x00" || n == b"\x08hostname\x04bind\x00" {
+            self.chaos_id.as_deref()
+        } else {
+            None
+        };
+        let Some(rdata) = rdata else { return Outcome { rcode: rcode::REFUSED, aa: false } };
+        if matches!(q.qtype, rtype::TXT | rtype::ANY) {
+            let _ = w.record(Section::Answer, Owner::Qname, rtype::TXT, class::CH, 0, rdata, false);
+        }
+        Outcome { rcode: rcode::NOERROR, aa: true }
     }
 }
