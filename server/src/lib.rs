@@ -22,4 +22,5 @@ pub mod net;
 pub mod query;
 pub mod server;
 pub mod wire;
+pub mod xfr;
 pub mod zone;

@@ -72,3 +72,6 @@ pub enum TcpResponse {
     /// Several messages, produced on demand.
     Stream(Box<dyn MessageStream>),
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+//! AXFR responses (RFC 5936 §2.2): SOA, every other RRset, SOA.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::query::MessageStream;
+use crate::wire::writer::{MsgWriter, Owner, Section};
+use crate::wire::{flags, rtype};
+use crate::zone::{Rrset, Zone};
+
+/// Target size of one transfer message; large messages mean fewer of them
+/// (RFC 5936 §2.2 allows up to 65535 octets).
+const MESSAGE_TARGET: usize = 32 * 1024;
+
+/// The records of a zone in transfer order: the apex SOA, then every RRset
+/// except the SOA, then the SOA again. Each item is (owner, type, ttl, rdata).
+pub fn transfer_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &[u8])> {
+    let soa = zone.soa();
+    let soa_rr = (&*zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default());
+    let body = zone.nodes.iter().flat_map(|(owner, node)| {
+        node.rrsets
+            .iter()
+            .filter(|r| r.rtype != rtype::SOA)
+            .flat_map(move |r: &Rrset| r.rdatas().map(move |d| (&**owner, r.rtype, r.ttl, d)))
+    });
+    std::iter::once(soa_rr).chain(body).chain(std::iter::once(soa_rr))
+}
+
+/// The pre-rendered messages of one AXFR.
+pub struct AxfrStream {
+    messages: VecDeque<Vec<u8>>,
+}
+
+impl AxfrStream {
+    /// Renders the transfer of `zone` in answer to a request with `id`, echoing
+    /// `question` (name, type, class) in the first message (RFC 5936 §2.2.1).
+    pub fn new(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
+        let mut messages = VecDeque::new();
+        let mut buf = vec![0u8; 65535];
+        let mut records = transfer_records(&zone).peekable();
+        let mut first = true;
+        let mut rr = Vec::with_capacity(512);
+        while records.peek().is_some() {
+            let mut w = MsgWriter::new(&mut buf, 65535);
+            w.header(id, flags::QR | flags::AA);
+            if first {
+                let _ = w.question(question.0, question.1, question.2);
+                first = false;
+            }
+            while let Some(&(owner, t, ttl, rdata)) = records.peek() {
+                if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
+                    break;
+                }
+                rr.clear();
+                rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+                rr.extend_from_slice(rdata);
+                if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
+                    break; // message full: the record starts the next one
+                }
+                records.next();
+            }
+            let n = w.finish();
+            messages.push_back(buf[..n].to_vec());
+        }
+        Self { messages }
+    }
+
+    /// Number of messages left.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// True when every message was taken.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+impl MessageStream for AxfrStream {
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
+        let m = self.messages.pop_front()?;
+        out[..m.len()].copy_from_slice(&m);
+        Some(m.len())
+    }
+}

@@ -1,0 +1,9 @@
+//! Zone transfers out: AXFR (RFC 5936) as a stream of messages.
+//!
+//! Owns: turning one zone snapshot into the message sequence of a transfer
+//! (SOA first and last, as many messages as needed, never TC). The snapshot is
+//! an `Arc<Zone>` taken when the transfer starts, so the transfer is consistent
+//! even while new versions are published (RFC 5936 §6).
+//! Must not: touch sockets or decide access; the request layer does that.
+
+pub mod axfr;
