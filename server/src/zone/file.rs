@@ -1,1 +1,0 @@
-//! RFC 1035 master-file reader (stub: filled in by the zone-file work).

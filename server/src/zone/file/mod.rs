@@ -1,0 +1,136 @@
+//! The RFC 1035 master-file ("zone file") reader and writer.
+//!
+//! Owns: turning zone-file text into [`Record`](crate::zone::Record)s — the
+//! directives `$ORIGIN`, `$TTL` and `$INCLUDE`, relative names and `@`, blank
+//! owners, optional TTL and class in either order, parentheses and comments,
+//! escapes, RFC 3597 `TYPEnnn`/`CLASSnnn`/`\#` — the RDATA presentation
+//! parsers of every type we serve, and the inverse: RDATA and whole records
+//! back to text that re-reads to the same wire data.
+//! Must not: group records into RRsets or judge the zone as a whole (that is
+//! [`build`](crate::zone::build)), or touch the network. Reading is one
+//! `std::fs::read` per file and no per-token allocation.
+//!
+//! ```text
+//!  bytes ─► lexer (tokens = byte ranges, per logical line)
+//!            └─► reader (directives, owner/TTL/class/type, $INCLUDE recursion)
+//!                  └─► rdata::parse ─┬─ simple types (rdata.rs)
+//!                                    ├─ DNSSEC family (rdata_dnssec.rs)
+//!                                    ├─ SVCB/HTTPS (svcb.rs), LOC (loc.rs)
+//!                                    └─ \# len hex (any type, RFC 3597 §5)
+//!  wire RDATA ─► present::format_known ─► text  (or \# when it cannot)
+//! ```
+
+mod codec;
+mod lexer;
+mod loc;
+mod present;
+mod rdata;
+mod rdata_dnssec;
+mod reader;
+mod svcb;
+mod text;
+
+#[cfg(test)]
+mod tests_rdata;
+#[cfg(test)]
+mod tests_reader;
+
+use crate::zone::RecordSource;
+use std::path::Path;
+
+pub use reader::MAX_INCLUDE_DEPTH;
+
+/// A zone file that cannot be read, with the file and line at fault.
+/// Displays as `{file}:{line}: {reason}`; line 0 means the file as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct ZoneFileError {
+    /// The file, as named to the reader (included files: joined to their directory).
+    pub file: String,
+    /// 1-based line number (0 when the file could not be read at all).
+    pub line: u32,
+    /// What is wrong, for a human.
+    pub reason: String,
+}
+
+/// Reads the zone file at `path`; `origin` is the zone apex in lowercase
+/// wire form (the initial `$ORIGIN`). `$INCLUDE` paths are relative to the
+/// including file's directory unless absolute.
+pub fn read_zone_file(path: &Path, origin: &[u8]) -> Result<RecordSource, ZoneFileError> {
+    let label = path.display().to_string();
+    let data = std::fs::read(path).map_err(|e| ZoneFileError {
+        file: label.clone(),
+        line: 0,
+        reason: format!("cannot read zone file: {}", io_reason(&e)),
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    read_bytes(&data, label, origin, Some(dir))
+}
+
+/// Reads zone-file text; `file_label` names it in errors. `$INCLUDE` paths
+/// are relative to `include_dir`; with `None`, `$INCLUDE` is an error.
+pub fn read_zone_str(
+    text: &str,
+    file_label: &str,
+    origin: &[u8],
+    include_dir: Option<&Path>,
+) -> Result<RecordSource, ZoneFileError> {
+    read_bytes(text.as_bytes(), file_label.to_string(), origin, include_dir)
+}
+
+fn read_bytes(data: &[u8], label: String, origin: &[u8], dir: Option<&Path>) -> Result<RecordSource, ZoneFileError> {
+    if present::Wire::new(origin).name().is_none_or(|n| n.len() != origin.len()) {
+        return Err(ZoneFileError { file: label, line: 0, reason: "origin is not a valid wire-format name".into() });
+    }
+    let mut r = reader::Reader::new(label, origin);
+    // One record per line is the common shape; reserving avoids regrowing a large Vec.
+    r.src.records.reserve(data.iter().filter(|&&b| b == b'\n').count() + 1);
+    r.read(data, 0, dir, 0)?;
+    r.src.records.shrink_to_fit();
+    Ok(r.src)
+}
+
+/// Parses the RDATA of one record in presentation form (e.g. `10 mail` for
+/// MX), relative names completed with `origin`; returns wire RDATA. The text
+/// may span lines inside parentheses and carry `;` comments.
+pub fn parse_rdata(rtype: u16, text: &str, origin: &[u8]) -> Result<Vec<u8>, String> {
+    let mut lx = lexer::Lexer::new(text.as_bytes());
+    let mut toks = Vec::new();
+    loop {
+        match lx.next().map_err(|e| e.reason)? {
+            Some(t) => toks.push(t),
+            None if lx.at_eof() => break,
+            None => {}
+        }
+    }
+    let mut f = text::Fields::new(text.as_bytes(), &toks, origin);
+    let mut out = Vec::new();
+    rdata::parse(rtype, &mut f, &mut out)?;
+    Ok(out)
+}
+
+/// Presentation form of one RDATA: the inverse of [`parse_rdata`], names
+/// absolute with a trailing dot. Types without a formatter, and RDATA that
+/// does not decode as its type, come out in RFC 3597 form `\# len hex`.
+pub fn format_rdata(rtype: u16, rdata: &[u8]) -> String {
+    present::format_rdata(rtype, rdata)
+}
+
+/// Appends records as zone-file lines `owner ttl IN TYPE rdata`, absolute
+/// names throughout, so that [`read_zone_str`] reads back the same records.
+/// Items are `(owner wire, type, ttl, rdata)`.
+pub fn write_records<'a>(records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>, out: &mut String) {
+    present::write_records(records, out)
+}
+
+/// An I/O error's message without the `(os error N)` suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
