@@ -17,6 +17,7 @@
 //! does not allocate on the query path; `zone` snapshots are immutable and
 //! swapped atomically; `net` only frames bytes.
 
+pub mod acl;
 pub mod config;
 pub mod net;
 pub mod query;

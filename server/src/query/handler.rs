@@ -139,7 +139,8 @@ impl Handler {
         }
         let table = self.zones.load();
         match table.find(q.lower.as_wire()) {
-            Some(zone) => answer::answer(zone, q, w),
+            Some(served) if served.status.is_expired() => Outcome { rcode: rcode::SERVFAIL, aa: false },
+            Some(served) => answer::answer(&served.zone, q, w),
             None => refused,
         }
     }

@@ -6,11 +6,11 @@
 //! (one message) or [`Handler::handle_tcp`] (which may produce a stream of
 //! messages, as zone transfers do).
 
-pub mod acl;
 mod answer;
 mod handler;
 
-pub use acl::{Acl, Prefix};
+pub use crate::acl::{Acl, Prefix};
+pub use crate::wire::MessageStream;
 pub use handler::Handler;
 
 use std::net::SocketAddr;
@@ -56,12 +56,6 @@ impl Default for QueryConfig {
 /// Smallest buffer a caller must pass to [`Handler::handle`]: a TCP message can be
 /// 65535 octets.
 pub const MAX_MESSAGE: usize = 65535;
-
-/// A source of further response messages for one request (zone transfers).
-pub trait MessageStream: Send {
-    /// Writes the next message into `out` and returns its length, or `None` when done.
-    fn next_message(&mut self, out: &mut [u8]) -> Option<usize>;
-}
 
 /// What to send back for a request over TCP.
 pub enum TcpResponse {

@@ -112,6 +112,14 @@ pub mod class {
     pub const ANY: u16 = 255;
 }
 
+/// A source of response messages produced on demand (zone transfers: RFC 5936
+/// §2.2, RFC 1995 §4). Implementations write into the caller's buffer.
+pub trait MessageStream: Send {
+    /// Writes the next message into `out` (at least 65535 octets) and returns
+    /// its length, or `None` when done.
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize>;
+}
+
 /// Reads a big-endian u16 at `pos`.
 #[inline]
 pub fn get_u16(b: &[u8], pos: usize) -> Result<u16, WireError> {

@@ -3,9 +3,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::query::MessageStream;
 use crate::wire::writer::{MsgWriter, Owner, Section};
-use crate::wire::{flags, rtype};
+use crate::wire::{flags, rtype, MessageStream};
 use crate::zone::{Rrset, Zone};
 
 /// Target size of one transfer message; large messages mean fewer of them

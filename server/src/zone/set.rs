@@ -6,6 +6,8 @@
 //! a query or transfer in flight keeps the version it started with.
 
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
@@ -13,10 +15,47 @@ use arc_swap::{ArcSwap, Guard};
 use super::{NodeHasher, Zone};
 use crate::wire::name;
 
+/// Run-time state of a served zone that changes without a new snapshot.
+/// Shared between the table and the zone's lifecycle task (secondaries).
+#[derive(Debug, Default)]
+pub struct ZoneStatus {
+    expired: AtomicBool,
+}
+
+impl ZoneStatus {
+    /// True when a secondary zone passed its EXPIRE timer without a successful
+    /// refresh: queries get SERVFAIL until a transfer succeeds (RFC 1034 §4.3.5).
+    #[inline]
+    pub fn is_expired(&self) -> bool {
+        self.expired.load(Ordering::Relaxed)
+    }
+
+    /// Marks the zone expired or fresh.
+    pub fn set_expired(&self, expired: bool) {
+        self.expired.store(expired, Ordering::Relaxed);
+    }
+}
+
+/// A served zone: the current snapshot and its run-time status.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The snapshot.
+    pub zone: Arc<Zone>,
+    /// Status that outlives snapshots (kept across `insert`s of new versions).
+    pub status: Arc<ZoneStatus>,
+}
+
+impl Deref for Served {
+    type Target = Zone;
+    fn deref(&self) -> &Zone {
+        &self.zone
+    }
+}
+
 /// An immutable map from apex (lowercase wire) to zone snapshot.
 #[derive(Debug, Default)]
 pub struct ZoneTable {
-    zones: HashMap<Box<[u8]>, Arc<Zone>, NodeHasher>,
+    zones: HashMap<Box<[u8]>, Served, NodeHasher>,
     /// Most labels in any apex: the longest-suffix search starts no deeper.
     max_labels: usize,
 }
@@ -24,7 +63,7 @@ pub struct ZoneTable {
 impl ZoneTable {
     /// The zone that is the longest suffix of `qname` (lowercase wire), if any.
     #[inline]
-    pub fn find(&self, qname: &[u8]) -> Option<&Arc<Zone>> {
+    pub fn find(&self, qname: &[u8]) -> Option<&Served> {
         if self.zones.is_empty() {
             return None;
         }
@@ -42,12 +81,12 @@ impl ZoneTable {
     }
 
     /// The zone with exactly this apex.
-    pub fn get(&self, apex: &[u8]) -> Option<&Arc<Zone>> {
+    pub fn get(&self, apex: &[u8]) -> Option<&Served> {
         self.zones.get(apex)
     }
 
     /// All zones.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Zone>> {
+    pub fn iter(&self) -> impl Iterator<Item = &Served> {
         self.zones.values()
     }
 
@@ -61,7 +100,7 @@ impl ZoneTable {
         self.zones.is_empty()
     }
 
-    fn rebuilt(&self, f: impl FnOnce(&mut HashMap<Box<[u8]>, Arc<Zone>, NodeHasher>)) -> Self {
+    fn rebuilt(&self, f: impl FnOnce(&mut HashMap<Box<[u8]>, Served, NodeHasher>)) -> Self {
         let mut zones = self.zones.clone();
         f(&mut zones);
         let max_labels = zones.keys().map(|k| name::label_count(k)).max().unwrap_or(0);
@@ -94,13 +133,17 @@ impl ZoneSet {
         self.table.load_full()
     }
 
-    /// Publishes `zone`, replacing any version with the same apex.
-    pub fn insert(&self, zone: Arc<Zone>) {
+    /// Publishes `zone`, replacing any version with the same apex (whose
+    /// status is kept). Returns the zone's status.
+    pub fn insert(&self, zone: Arc<Zone>) -> Arc<ZoneStatus> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let next = self.table.load().rebuilt(|z| {
-            z.insert(zone.origin.clone(), zone);
+        let cur = self.table.load();
+        let status = cur.get(&zone.origin).map(|s| s.status.clone()).unwrap_or_default();
+        let next = cur.rebuilt(|z| {
+            z.insert(zone.origin.clone(), Served { zone, status: status.clone() });
         });
         self.table.store(Arc::new(next));
+        status
     }
 
     /// Stops serving the zone with this apex; returns whether it was served.

@@ -1,4 +1,4 @@
-//! Address-prefix access lists (`allowQuery`, and later `allowTransfer`/`allowNotify`).
+//! Address-prefix access lists (`allowQuery`, `allowTransfer`, `allowNotify`).
 //!
 //! Owns: parsing `ADDR/LEN` (or a bare address) and matching client addresses.
 //! IPv4-mapped IPv6 clients (`::ffff:a.b.c.d`) match IPv4 prefixes.
