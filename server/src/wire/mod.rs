@@ -7,6 +7,7 @@
 
 pub mod name;
 pub mod request;
+pub mod rr;
 pub mod rtype;
 pub mod writer;
 

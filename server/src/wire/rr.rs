@@ -1,0 +1,139 @@
+//! Reading resource records out of a received message (transfers in,
+//! NOTIFY, UPDATE): owner decompressed and lowercased, RDATA decompressed to
+//! the uncompressed wire form the zone stores.
+//!
+//! Owns: walking a section, and decompressing names inside the RDATA of the
+//! types whose RDATA may carry compressed names (RFC 1035 §3.3 types, and those
+//! RFC 3597 §4 tells receivers to decompress: RP, AFSDB, RT, SIG, PX, NXT,
+//! NAPTR, SRV, KX, DNAME). Every other RDATA is copied as is.
+//! Must not: interpret records. Not used on the query path (it allocates).
+
+use super::name::{read_name, NameBuf};
+use super::{get_u16, get_u32, rtype, WireError};
+
+/// One record read from a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRr {
+    /// Owner, lowercase uncompressed wire form.
+    pub owner: Vec<u8>,
+    /// Type.
+    pub rtype: u16,
+    /// Class.
+    pub class: u16,
+    /// TTL.
+    pub ttl: u32,
+    /// RDATA, uncompressed.
+    pub rdata: Vec<u8>,
+}
+
+/// Layout of the names inside an RDATA: a list of fields.
+#[derive(Clone, Copy)]
+enum Field {
+    Name,
+    Fixed(usize),
+}
+
+fn layout(t: u16) -> Option<&'static [Field]> {
+    use Field::*;
+    Some(match t {
+        rtype::NS | rtype::MD | rtype::MF | rtype::CNAME | rtype::MB | rtype::MG | rtype::MR | rtype::PTR
+        | rtype::DNAME => &[Name],
+        rtype::SOA => &[Name, Name, Fixed(20)],
+        rtype::MINFO | rtype::RP => &[Name, Name],
+        rtype::MX | rtype::AFSDB | 21 /* RT */ | rtype::KX => &[Fixed(2), Name],
+        rtype::SRV => &[Fixed(6), Name],
+        26 /* PX */ => &[Fixed(2), Name, Name],
+        _ => return None,
+    })
+}
+
+/// Reads the record at `pos`; returns it and the offset after it.
+pub fn read_rr(msg: &[u8], pos: usize) -> Result<(WireRr, usize), WireError> {
+    let mut owner = NameBuf::root();
+    let p = read_name(msg, pos, &mut owner)?;
+    owner.make_lowercase();
+    let t = get_u16(msg, p)?;
+    let class = get_u16(msg, p + 2)?;
+    let ttl = get_u32(msg, p + 4)?;
+    let len = get_u16(msg, p + 8)? as usize;
+    let start = p + 10;
+    let end = start + len;
+    if end > msg.len() {
+        return Err(WireError::Truncated);
+    }
+    let rdata = match layout(t) {
+        Some(fields) if len > 0 => decompress(msg, start, end, fields, t == rtype::NAPTR)?,
+        _ if t == rtype::NAPTR && len > 0 => decompress(msg, start, end, &[], true)?,
+        _ => msg[start..end].to_vec(),
+    };
+    Ok((WireRr { owner: owner.as_wire().to_vec(), rtype: t, class, ttl, rdata }, end))
+}
+
+fn decompress(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: bool) -> Result<Vec<u8>, WireError> {
+    let mut out = Vec::with_capacity(end - start + 32);
+    let mut p = start;
+    let mut name = NameBuf::root();
+    if naptr {
+        // order, preference, flags, services, regexp, replacement (RFC 3403 §4.1)
+        out.extend_from_slice(msg.get(p..p + 4).ok_or(WireError::Malformed)?);
+        p += 4;
+        for _ in 0..3 {
+            let l = *msg.get(p).ok_or(WireError::Malformed)? as usize;
+            out.extend_from_slice(msg.get(p..p + 1 + l).ok_or(WireError::Malformed)?);
+            p += 1 + l;
+        }
+        p = read_name(msg, p, &mut name)?;
+        out.extend_from_slice(name.as_wire());
+    }
+    for f in fields {
+        match *f {
+            Field::Name => {
+                p = read_name(msg, p, &mut name)?;
+                out.extend_from_slice(name.as_wire());
+            }
+            Field::Fixed(n) => {
+                out.extend_from_slice(msg.get(p..p + n).ok_or(WireError::Malformed)?);
+                p += n;
+            }
+        }
+    }
+    if p != end {
+        return Err(WireError::Malformed);
+    }
+    Ok(out)
+}
+
+/// Reads every record of the answer, authority and additional sections, with
+/// the section index (1, 2, 3) of each. `answer_at` is the offset after the
+/// question section.
+pub fn read_sections(msg: &[u8], answer_at: usize, counts: [u16; 4]) -> Result<Vec<(u8, WireRr)>, WireError> {
+    let mut out = Vec::with_capacity(counts[1] as usize);
+    let mut pos = answer_at;
+    for (sec, &n) in counts.iter().enumerate().skip(1) {
+        for _ in 0..n {
+            let (rr, next) = read_rr(msg, pos)?;
+            out.push((sec as u8, rr));
+            pos = next;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decompresses_soa_and_mx() {
+        // header, then "example.com" at 12, then records pointing at it
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(b"\x07example\x03com\x00");
+        let rr_at = m.len();
+        m.extend_from_slice(&[0xC0, 12, 0, 15, 0, 1, 0, 0, 0, 60, 0, 9, 0, 10, 4, b'm', b'a', b'i', b'l']);
+        m.extend_from_slice(&[0xC0, 12]);
+        let (rr, end) = read_rr(&m, rr_at).unwrap();
+        assert_eq!(end, m.len());
+        assert_eq!(rr.rtype, 15);
+        assert_eq!(rr.rdata, b"\x00\x0a\x04mail\x07example\x03com\x00");
+    }
+}

@@ -1,0 +1,412 @@
+//! The client side of zone transfers: SOA queries and AXFR/IXFR in
+//! (RFC 5936 §2.2, RFC 1995 §4), over tokio sockets.
+//!
+//! Owns: sending the request, reading the TCP message stream, checking each
+//! message (ID, QR, RCODE), and classifying the record sequence as up to date,
+//! incremental or full. Applying the result is the caller's job.
+//! Must not: touch the zone set.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use crate::wire::name::{self, DisplayName};
+use crate::wire::request::{self, Parsed};
+use crate::wire::rr::{read_sections, WireRr};
+use crate::wire::{class, flags, rcode, rtype, WireError};
+use crate::zone::build::soa_fields;
+
+/// Why a transfer or SOA query failed; the text is what the log line says.
+#[derive(Debug, thiserror::Error)]
+pub enum XfrError {
+    /// Socket error.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+    /// The primary answered with an error RCODE.
+    #[error("primary answered {0}")]
+    Rcode(&'static str),
+    /// The answer could not be parsed.
+    #[error("malformed answer: {0}")]
+    Wire(#[from] WireError),
+    /// The answer parsed but is not a valid transfer.
+    #[error("{0}")]
+    Protocol(String),
+    /// TSIG verification of the answer failed.
+    #[error("TSIG: {0}")]
+    Tsig(String),
+}
+
+/// Signs requests and verifies answers of one exchange (TSIG, RFC 8945).
+pub trait Auth: Send {
+    /// Signs the request in place.
+    fn sign(&mut self, msg: &mut Vec<u8>);
+    /// Verifies one answer message.
+    fn verify(&mut self, msg: &[u8]) -> Result<(), String>;
+    /// Checks the stream ended with a signed message.
+    fn finish(&mut self) -> Result<(), String>;
+}
+
+/// What a transfer brought.
+#[derive(Debug)]
+pub enum Transfer {
+    /// The primary's serial is not newer (IXFR answered with one SOA).
+    UpToDate {
+        /// The primary's SOA.
+        soa: WireRr,
+    },
+    /// The whole zone (AXFR, or IXFR answered AXFR-style); SOA first.
+    Full(Vec<WireRr>),
+    /// Differences, oldest first: (old SOA, deleted, new SOA, added).
+    Incremental(Vec<Delta>),
+}
+
+/// One IXFR difference sequence (RFC 1995 §4).
+#[derive(Debug, Default)]
+pub struct Delta {
+    /// SOA of the version the difference starts from.
+    pub from_soa: Option<WireRr>,
+    /// Records deleted.
+    pub removed: Vec<WireRr>,
+    /// SOA of the version the difference leads to.
+    pub to_soa: Option<WireRr>,
+    /// Records added.
+    pub added: Vec<WireRr>,
+}
+
+/// Counters for the BIND-style "Transfer completed" line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Messages received.
+    pub messages: usize,
+    /// Records received.
+    pub records: usize,
+    /// Octets received.
+    pub bytes: usize,
+    /// Wall time.
+    pub secs: f64,
+}
+
+/// Serial of an SOA record.
+pub fn soa_serial(rr: &WireRr) -> u32 {
+    soa_fields(&rr.rdata).map(|(s, _)| s).unwrap_or(0)
+}
+
+fn build_query(zone: &[u8], qtype: u16, op: u8, authority_soa: Option<&WireRr>) -> (u16, Vec<u8>) {
+    let id: u16 = rand_id();
+    let mut m = Vec::with_capacity(64 + zone.len() * 2);
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&((op as u16) << 11).to_be_bytes());
+    m.extend_from_slice(&[0, 1, 0, 0, 0, authority_soa.is_some() as u8, 0, 0]);
+    m.extend_from_slice(zone);
+    m.extend_from_slice(&qtype.to_be_bytes());
+    m.extend_from_slice(&class::IN.to_be_bytes());
+    if let Some(soa) = authority_soa {
+        m.extend_from_slice(zone);
+        m.extend_from_slice(&rtype::SOA.to_be_bytes());
+        m.extend_from_slice(&class::IN.to_be_bytes());
+        m.extend_from_slice(&soa.ttl.to_be_bytes());
+        m.extend_from_slice(&(soa.rdata.len() as u16).to_be_bytes());
+        m.extend_from_slice(&soa.rdata);
+    }
+    (id, m)
+}
+
+fn rand_id() -> u16 {
+    use std::hash::{BuildHasher, RandomState};
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    RandomState::new().hash_one(t) as u16
+}
+
+fn rcode_name(r: u16) -> &'static str {
+    match r {
+        rcode::FORMERR => "FORMERR",
+        rcode::SERVFAIL => "SERVFAIL",
+        rcode::NXDOMAIN => "NXDOMAIN",
+        rcode::NOTIMP => "NOTIMP",
+        rcode::REFUSED => "REFUSED",
+        rcode::NOTAUTH => "NOTAUTH",
+        _ => "an error",
+    }
+}
+
+/// Checks a response header and returns its records.
+fn check_response(msg: &[u8], id: u16) -> Result<Vec<(u8, WireRr)>, XfrError> {
+    let r = match request::parse(msg) {
+        Parsed::Ok(r) => r,
+        Parsed::FormErr(_, e) => return Err(e.into()),
+        Parsed::Drop => return Err(WireError::Truncated.into()),
+    };
+    if r.id != id || r.flags & flags::QR == 0 {
+        return Err(XfrError::Protocol("answer does not match the query".into()));
+    }
+    let rc = r.flags & 0xF;
+    if rc != rcode::NOERROR {
+        return Err(XfrError::Rcode(rcode_name(rc)));
+    }
+    Ok(read_sections(msg, r.answer_at, r.counts)?)
+}
+
+/// Asks `primary` for the zone's SOA over UDP (TCP when truncated).
+pub async fn query_soa(primary: SocketAddr, zone: &[u8], mut auth: Option<Box<dyn Auth>>, timeout: Duration) -> Result<WireRr, XfrError> {
+    let (id, mut q) = build_query(zone, rtype::SOA, 0, None);
+    if let Some(a) = auth.as_mut() {
+        a.sign(&mut q);
+    }
+    let bind: SocketAddr = if primary.is_ipv4() { "0.0.0.0:0".parse().unwrap_or(primary) } else { "[::]:0".parse().unwrap_or(primary) };
+    let sock = UdpSocket::bind(bind).await?;
+    sock.connect(primary).await?;
+    let mut buf = vec![0u8; 65535];
+    let deadline = Instant::now() + timeout;
+    let mut attempt = 0;
+    let n = loop {
+        sock.send(&q).await?;
+        attempt += 1;
+        let wait = (timeout / 3).max(Duration::from_millis(200));
+        match tokio::time::timeout(wait.min(deadline.saturating_duration_since(Instant::now())), sock.recv(&mut buf)).await {
+            Ok(Ok(n)) if n >= 2 && buf[..2] == id.to_be_bytes() => break n,
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) if attempt < 3 && Instant::now() < deadline => continue,
+            Err(_) => return Err(XfrError::Timeout),
+        }
+    };
+    let msg = &buf[..n];
+    if msg.len() > 3 && u16::from_be_bytes([msg[2], msg[3]]) & flags::TC != 0 {
+        let mut out = None;
+        tcp_exchange(primary, &q, id, auth.as_deref_mut(), timeout, |rrs, _| {
+            out = rrs.into_iter().find(|(s, r)| *s == 1 && r.rtype == rtype::SOA).map(|(_, r)| r);
+            Ok(false)
+        })
+        .await?;
+        return out.ok_or_else(|| XfrError::Protocol("no SOA in the answer".into()));
+    }
+    if let Some(a) = auth.as_mut() {
+        a.verify(msg).map_err(XfrError::Tsig)?;
+    }
+    let rrs = check_response(msg, id)?;
+    rrs.into_iter()
+        .find(|(s, r)| *s == 1 && r.rtype == rtype::SOA && r.owner == zone)
+        .map(|(_, r)| r)
+        .ok_or_else(|| XfrError::Protocol("no SOA in the answer".into()))
+}
+
+/// Sends `q` over TCP and feeds every answer message's records to `each`
+/// until it returns `Ok(false)`.
+async fn tcp_exchange(
+    primary: SocketAddr,
+    q: &[u8],
+    id: u16,
+    mut auth: Option<&mut (dyn Auth + 'static)>,
+    timeout: Duration,
+    mut each: impl FnMut(Vec<(u8, WireRr)>, usize) -> Result<bool, XfrError>,
+) -> Result<Stats, XfrError> {
+    let started = Instant::now();
+    let io = async {
+        let mut s = TcpStream::connect(primary).await?;
+        s.set_nodelay(true)?;
+        let mut framed = Vec::with_capacity(q.len() + 2);
+        framed.extend_from_slice(&(q.len() as u16).to_be_bytes());
+        framed.extend_from_slice(q);
+        s.write_all(&framed).await?;
+        let mut stats = Stats::default();
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).await?;
+            let n = u16::from_be_bytes(len) as usize;
+            s.read_exact(&mut buf[..n]).await?;
+            let msg = &buf[..n];
+            stats.messages += 1;
+            stats.bytes += n + 2;
+            if let Some(a) = auth.as_deref_mut() {
+                a.verify(msg).map_err(XfrError::Tsig)?;
+            }
+            let rrs = check_response(msg, id)?;
+            let answers: Vec<(u8, WireRr)> = rrs.into_iter().filter(|(s, _)| *s == 1).collect();
+            stats.records += answers.len();
+            if !each(answers, stats.messages)? {
+                break;
+            }
+        }
+        if let Some(a) = auth.as_deref_mut() {
+            a.finish().map_err(XfrError::Tsig)?;
+        }
+        stats.secs = started.elapsed().as_secs_f64();
+        Ok::<Stats, XfrError>(stats)
+    };
+    tokio::time::timeout(timeout, io).await.map_err(|_| XfrError::Timeout)?
+}
+
+/// Transfers `zone` from `primary`: IXFR from `current` (our SOA) when given,
+/// else AXFR (RFC 5936). Out-of-zone and non-IN records are ignored (A8).
+pub async fn transfer(
+    primary: SocketAddr,
+    zone: &[u8],
+    current: Option<&WireRr>,
+    mut auth: Option<Box<dyn Auth>>,
+    timeout: Duration,
+) -> Result<(Transfer, Stats), XfrError> {
+    let qtype = if current.is_some() { rtype::IXFR } else { rtype::AXFR };
+    let (id, mut q) = build_query(zone, qtype, 0, current);
+    if let Some(a) = auth.as_mut() {
+        a.sign(&mut q);
+    }
+    let mut records: Vec<WireRr> = Vec::new();
+    let mut first_serial = None;
+    let stats = tcp_exchange(primary, &q, id, auth.as_deref_mut(), timeout, |rrs, _| {
+        for (_, rr) in rrs {
+            if rr.class != class::IN || !name::is_subdomain(&rr.owner, zone) {
+                continue;
+            }
+            let is_soa = rr.rtype == rtype::SOA && rr.owner == zone;
+            if records.is_empty() {
+                if !is_soa {
+                    return Err(XfrError::Protocol("transfer does not start with the zone's SOA".into()));
+                }
+                first_serial = Some(soa_serial(&rr));
+                records.push(rr);
+                continue;
+            }
+            let ends = is_soa && Some(soa_serial(&rr)) == first_serial;
+            records.push(rr);
+            if ends && !is_ixfr_middle(&records, current) {
+                return Ok(false);
+            }
+        }
+        // IXFR with a single SOA: the client is current (RFC 1995 §4).
+        if qtype == rtype::IXFR && records.len() == 1 {
+            if let (Some(cur), Some(f)) = (current, first_serial) {
+                if !crate::xfr::serial_gt(f, soa_serial(cur)) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    classify(zone, records, current).map(|t| (t, stats))
+}
+
+/// While reading an incremental IXFR, an SOA with the final serial also
+/// appears as the "new SOA" of the last difference; the stream ends only at
+/// the SOA that closes the sequence.
+fn is_ixfr_middle(records: &[WireRr], current: Option<&WireRr>) -> bool {
+    let Some(cur) = current else { return false };
+    if records.len() < 2 || records[1].rtype != rtype::SOA || soa_serial(&records[1]) != soa_serial(cur) {
+        return false; // AXFR-style
+    }
+    // Incremental: SOAs after the first alternate old/new; the closing SOA is
+    // the one following an "added" section, i.e. an odd count of SOAs after
+    // the first one means we are between old and new.
+    let soas = records[1..].iter().filter(|r| r.rtype == rtype::SOA).count();
+    soas % 2 == 0
+}
+
+fn classify(zone: &[u8], mut records: Vec<WireRr>, current: Option<&WireRr>) -> Result<Transfer, XfrError> {
+    let bad = |why: &str| XfrError::Protocol(format!("{why} in transfer of {}", DisplayName(zone)));
+    if records.len() == 1 {
+        return Ok(Transfer::UpToDate { soa: records.remove(0) });
+    }
+    if records.len() < 2 || records.last().map(|r| r.rtype) != Some(rtype::SOA) {
+        return Err(bad("missing closing SOA"));
+    }
+    let incremental = current.is_some_and(|c| records[1].rtype == rtype::SOA && soa_serial(&records[1]) == soa_serial(c));
+    if !incremental {
+        records.pop(); // closing SOA
+        if records[1..].iter().any(|r| r.rtype == rtype::SOA && r.owner == zone) {
+            return Err(bad("SOA in the middle"));
+        }
+        return Ok(Transfer::Full(records));
+    }
+    let mut deltas = Vec::new();
+    let mut it = records.into_iter().skip(1).peekable();
+    let last = it.len();
+    let _ = last;
+    let mut cur: Option<Delta> = None;
+    let mut in_added = false;
+    while let Some(rr) = it.next() {
+        let is_soa = rr.rtype == rtype::SOA && rr.owner == zone;
+        if it.peek().is_none() {
+            // the closing SOA
+            break;
+        }
+        if is_soa {
+            if !in_added {
+                match cur.as_mut() {
+                    Some(d) if d.to_soa.is_none() => {
+                        d.to_soa = Some(rr);
+                        in_added = true;
+                    }
+                    _ => {
+                        if let Some(d) = cur.take() {
+                            deltas.push(d);
+                        }
+                        cur = Some(Delta { from_soa: Some(rr), ..Default::default() });
+                    }
+                }
+            } else {
+                if let Some(d) = cur.take() {
+                    deltas.push(d);
+                }
+                cur = Some(Delta { from_soa: Some(rr), ..Default::default() });
+                in_added = false;
+            }
+            continue;
+        }
+        match cur.as_mut() {
+            Some(d) if in_added => d.added.push(rr),
+            Some(d) => d.removed.push(rr),
+            None => return Err(bad("record before the first difference")),
+        }
+    }
+    if let Some(d) = cur.take() {
+        deltas.push(d);
+    }
+    if deltas.iter().any(|d| d.to_soa.is_none()) {
+        return Err(bad("incomplete difference sequence"));
+    }
+    Ok(Transfer::Incremental(deltas))
+}
+
+/// Sends a NOTIFY for `zone` (with `soa` as the answer hint, RFC 1996 §3.7) to
+/// `target` over UDP, retrying until a matching response arrives. Returns the
+/// response RCODE; NOTIMP ends the exchange too (RFC 1996 §3.12).
+pub async fn notify(target: SocketAddr, zone: &[u8], soa: Option<&WireRr>, mut auth: Option<Box<dyn Auth>>, tries: u32, interval: Duration) -> Result<u16, XfrError> {
+    let (id, mut q) = build_query(zone, rtype::SOA, crate::wire::opcode::NOTIFY, None);
+    q[2] |= (flags::AA >> 8) as u8;
+    if let Some(soa) = soa {
+        q[7] = 1; // ANCOUNT
+        q.extend_from_slice(zone);
+        q.extend_from_slice(&rtype::SOA.to_be_bytes());
+        q.extend_from_slice(&class::IN.to_be_bytes());
+        q.extend_from_slice(&soa.ttl.to_be_bytes());
+        q.extend_from_slice(&(soa.rdata.len() as u16).to_be_bytes());
+        q.extend_from_slice(&soa.rdata);
+    }
+    if let Some(a) = auth.as_mut() {
+        a.sign(&mut q);
+    }
+    let bind: SocketAddr = if target.is_ipv4() { SocketAddr::from(([0, 0, 0, 0], 0)) } else { SocketAddr::from(([0u16; 8], 0)) };
+    let sock = UdpSocket::bind(bind).await?;
+    sock.connect(target).await?;
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..tries.max(1) {
+        sock.send(&q).await?;
+        let deadline = Instant::now() + interval;
+        while let Ok(r) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), sock.recv(&mut buf)).await {
+            let Ok(n) = r else { break };
+            if n >= 4 && buf[..2] == id.to_be_bytes() && buf[2] & 0x80 != 0 {
+                if let Some(a) = auth.as_mut() {
+                    a.verify(&buf[..n]).map_err(XfrError::Tsig)?;
+                }
+                return Ok((buf[3] & 0xF) as u16);
+            }
+        }
+    }
+    Err(XfrError::Timeout)
+}
