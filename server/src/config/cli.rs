@@ -1,0 +1,133 @@
+//! The command line: flags for the simple case, merged over an optional file.
+//!
+//! Owns: the `clap` definition of the `ironbind` flags and how they override the
+//! file ([`Cli::load`]). Must not: start anything. [`Cli::load`] is called again
+//! on SIGHUP, so it must read the file afresh and apply the same flags.
+
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use super::{limits, Config, ConfigError, LogFormat, ZoneConfig};
+use crate::query::Prefix;
+
+const ORIGIN: &str = "command line";
+
+/// ironbind: an authoritative DNS server.
+///
+/// Serve zone files with `--zone NAME=FILE`, a config file with `--config FILE`,
+/// or try it with `--example` (the built-in example.com zone on 127.0.0.1:5353):
+///
+///     ironbind --example &
+///     dig @127.0.0.1 -p 5353 www.example.com
+///
+/// SIGHUP reloads every zone file (and the config file); a zone that fails to
+/// load keeps serving its previous version. SIGTERM/SIGINT shut down gracefully.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "ironbind", version, verbatim_doc_comment)]
+pub struct Cli {
+    /// TOML config file (version = 1). Flags below override its values.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to serve UDP and TCP on; repeatable; replaces the config's `listen`.
+    /// Default 127.0.0.1:5353.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+    /// Serve a zone from an RFC 1035 master file; repeatable.
+    #[arg(long, value_name = "NAME=FILE", value_parser = parse_zone)]
+    pub zone: Vec<(String, PathBuf)>,
+    /// Serve the built-in example.com zone.
+    #[arg(long)]
+    pub example: bool,
+    /// UDP worker threads per listen address (1..=256; default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub udp_workers: Option<u32>,
+    /// Largest UDP response in octets (512..=65535; default 1232).
+    #[arg(long, value_name = "N")]
+    pub udp_max_payload: Option<u32>,
+    /// Client prefix allowed to query (ADDR/LEN); repeatable; replaces the
+    /// config's `allow_query`. Default: everyone.
+    #[arg(long, value_name = "PREFIX")]
+    pub allow_query: Vec<Prefix>,
+    /// Log format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log level or filter directives (e.g. `info`, `debug`, `info,ironbind::net=debug`).
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log every query (at debug level).
+    #[arg(long)]
+    pub query_log: bool,
+    /// Answer `version.bind` CH TXT with this string (default: refuse).
+    #[arg(long, value_name = "STR")]
+    pub chaos_version: Option<String>,
+    /// Answer `id.server`/`hostname.bind` CH TXT with this string (default: refuse).
+    #[arg(long, value_name = "STR")]
+    pub chaos_id: Option<String>,
+}
+
+fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((n, f)) if !n.trim().is_empty() && !f.trim().is_empty() => {
+            Ok((n.trim().to_string(), PathBuf::from(f.trim())))
+        }
+        _ => Err(format!("expected NAME=FILE, e.g. example.com=/etc/ironbind/example.com.zone, got {s:?}")),
+    }
+}
+
+impl Cli {
+    /// Reads the config file (if any), applies the flags over it and validates
+    /// the result. Fails when nothing would be served.
+    pub fn load(&self) -> Result<Config, ConfigError> {
+        let mut cfg = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        self.apply(&mut cfg)?;
+        cfg.validate(ORIGIN)?;
+        if !cfg.has_zones() {
+            return Err(ConfigError::NoZones);
+        }
+        Ok(cfg)
+    }
+
+    fn apply(&self, cfg: &mut Config) -> Result<(), ConfigError> {
+        if !self.listen.is_empty() {
+            cfg.listen = self.listen.clone();
+        }
+        for (name, file) in &self.zone {
+            let lower = name.trim_end_matches('.').to_ascii_lowercase();
+            cfg.zones.retain(|z| z.name.trim_end_matches('.').to_ascii_lowercase() != lower);
+            cfg.zones.push(ZoneConfig { name: name.clone(), file: file.clone() });
+        }
+        cfg.example_zone |= self.example;
+        if let Some(n) = self.udp_workers {
+            limits::UDP_WORKERS.check(ORIGIN, "--udp-workers", n as u64)?;
+            cfg.udp_workers = Some(n);
+        }
+        if let Some(n) = self.udp_max_payload {
+            limits::UDP_MAX_PAYLOAD.check(ORIGIN, "--udp-max-payload", n as u64)?;
+            cfg.udp_max_payload = n;
+        }
+        if !self.allow_query.is_empty() {
+            cfg.allow_query = self.allow_query.clone();
+        }
+        if let Some(f) = self.log_format {
+            cfg.log.format = f;
+        }
+        if let Some(l) = &self.log_level {
+            cfg.log.level = l.clone();
+        }
+        cfg.log.query_log |= self.query_log;
+        if let Some(v) = &self.chaos_version {
+            cfg.chaos.version = Some(v.clone());
+        }
+        if let Some(v) = &self.chaos_id {
+            cfg.chaos.id = Some(v.clone());
+        }
+        Ok(())
+    }
+}

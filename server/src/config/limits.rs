@@ -1,0 +1,56 @@
+//! Bounds of every numeric configuration knob, with the reason for each.
+//!
+//! Owns: the default/min/max table and the range check. Must not: know where a
+//! value came from beyond the `origin` label it is handed for error messages.
+
+use super::ConfigError;
+
+/// Default, smallest and largest value of a knob.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Used when the knob is omitted.
+    pub default: u64,
+    /// Smallest accepted value.
+    pub min: u64,
+    /// Largest accepted value.
+    pub max: u64,
+}
+
+impl Bounds {
+    /// Fails with a message naming `origin` and `field` when `v` is out of range.
+    pub fn check(&self, origin: &str, field: &'static str, v: u64) -> Result<(), ConfigError> {
+        if (self.min..=self.max).contains(&v) {
+            Ok(())
+        } else {
+            Err(ConfigError::OutOfRange { origin: origin.into(), field, value: v, min: self.min, max: self.max })
+        }
+    }
+}
+
+/// UDP worker threads per listen address. At least one; 256 is far beyond the
+/// point where more sockets stop helping (the kernel hashes flows over them) and
+/// each worker holds a few MiB of buffers. Default: available parallelism.
+pub const UDP_WORKERS: Bounds = Bounds { default: 1, min: 1, max: 256 };
+
+/// Largest UDP response. 512 is the RFC 1035 §2.3.4 minimum every resolver
+/// accepts; 1232 avoids IP fragmentation on almost every path (DNS Flag Day
+/// 2020, RFC 9715); 65535 is the most a DNS message can hold.
+pub const UDP_MAX_PAYLOAD: Bounds = Bounds { default: 1232, min: 512, max: 65535 };
+
+/// TCP idle timeout. RFC 7766 §6.2.3 asks servers to close idle connections
+/// after seconds, not minutes, to bound the resources clients can hold; below
+/// one second, clients on slow links cannot send their next pipelined query.
+pub const TCP_IDLE_TIMEOUT_MS: Bounds = Bounds { default: 10_000, min: 1_000, max: 120_000 };
+
+/// Open TCP connections in total (each holds about 130 KiB of buffers). At least
+/// one; 65535 is beyond what one process should hold open for DNS.
+pub const TCP_MAX_CONNECTIONS: Bounds = Bounds { default: 1024, min: 1, max: 65_535 };
+
+/// Open TCP connections from one client address, so one client cannot take all
+/// of [`TCP_MAX_CONNECTIONS`] (RFC 7766 §6.2.2).
+pub const TCP_MAX_CONNECTIONS_PER_CLIENT: Bounds = Bounds { default: 64, min: 1, max: 65_535 };
+
+/// Serde default for `udp_max_payload`.
+pub(super) fn default_udp_max_payload() -> u32 {
+    UDP_MAX_PAYLOAD.default as u32
+}

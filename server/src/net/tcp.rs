@@ -1,0 +1,285 @@
+//! DNS over TCP (RFC 7766): a tokio task per connection under connection caps.
+//!
+//! Owns: binding listeners, the accept loops, per-connection framing (2-octet
+//! length prefix, RFC 1035 §4.2.2) with pipelining, idle and slow-peer
+//! timeouts, the total and per-client connection caps, and draining
+//! connections on shutdown. Must not: interpret DNS; it hands each message to
+//! [`crate::query::Handler::handle_tcp`] and writes back what that produces,
+//! one message or a stream of them (zone transfers).
+//!
+//! Lifecycle of a connection:
+//!
+//! ```text
+//!  accept ─► cap check ──full──► close at once
+//!               │ ok
+//!               ▼
+//!   ┌──► wait for length (idle timeout, or shutdown ─► close)
+//!   │           ▼
+//!   │    read message (idle timeout) ─► handle_tcp ─► write len‖msg (each message)
+//!   └───────────┘
+//! ```
+//!
+//! Requests on one connection are answered in order; clients may pipeline as
+//! many as they like (RFC 7766 §6.2.1.1) and the reads are buffered, so
+//! several queries in one segment, or one query split over many, both work.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use super::SharedHandler;
+use crate::query::{RequestCtx, TcpResponse, Transport, MAX_MESSAGE};
+
+/// How long in-flight connections may take to finish their current request
+/// after shutdown begins, before they are cut.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+/// Read buffer per connection: a few typical queries, so pipelined requests
+/// arriving together are taken in one read.
+const READ_BUF: usize = 4096;
+
+/// TCP limits (from `[tcp]` in the config).
+#[derive(Debug, Clone, Copy)]
+pub struct TcpOptions {
+    /// Close a connection with no complete request for this long; also bounds
+    /// the time to receive one request and to write one response.
+    pub idle_timeout: Duration,
+    /// Connections open at most.
+    pub max_connections: usize,
+    /// Connections open at most per client address.
+    pub max_connections_per_client: u32,
+    /// Log each query at debug level.
+    pub query_log: bool,
+}
+
+/// Binds a non-blocking listener with `SO_REUSEADDR` (IPv6: IPv6-only).
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    s.listen(1024)?;
+    s.set_nonblocking(true)?;
+    Ok(s.into())
+}
+
+/// The TCP side of the server: shared caps and the set of live connections.
+pub struct TcpServer {
+    handler: SharedHandler,
+    opts: TcpOptions,
+    slots: Arc<Semaphore>,
+    per_client: Arc<Mutex<HashMap<IpAddr, u32>>>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+    /// Fired when the drain deadline passes: cuts connections still open.
+    cut: CancellationToken,
+}
+
+impl TcpServer {
+    /// A server answering with `handler` that stops accepting when `shutdown` fires.
+    pub fn new(handler: SharedHandler, opts: TcpOptions, shutdown: CancellationToken) -> Arc<Self> {
+        Arc::new(Self {
+            handler,
+            slots: Arc::new(Semaphore::new(opts.max_connections)),
+            opts,
+            per_client: Arc::default(),
+            tracker: TaskTracker::new(),
+            shutdown,
+            cut: CancellationToken::new(),
+        })
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.opts.max_connections - self.slots.available_permits()
+    }
+
+    /// Accepts connections on `listener` until shutdown. Must run inside a tokio runtime.
+    pub async fn serve(self: Arc<Self>, listener: std::net::TcpListener) -> std::io::Result<()> {
+        let listener = TcpListener::from_std(listener)?;
+        let local = listener.local_addr()?;
+        let mut last_warn: Option<tokio::time::Instant> = None;
+        loop {
+            let (stream, peer) = tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => break,
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        if last_warn.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                            last_warn = Some(tokio::time::Instant::now());
+                            tracing::warn!(proto = "tcp", listen = %local, error = %e, "accept failed");
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Some((permit, client)) = self.admit(peer.ip()) else {
+                tracing::debug!(proto = "tcp", remote = %peer, "connection limit reached; closing");
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let this = self.clone();
+            let span = tracing::info_span!("tcp", proto = "tcp", remote = %peer);
+            self.tracker.spawn(
+                async move {
+                    tokio::select! {
+                        _ = this.cut.cancelled() => tracing::debug!("connection cut at shutdown deadline"),
+                        _ = this.connection(stream, peer) => {}
+                    }
+                    drop((permit, client));
+                }
+                .instrument(span),
+            );
+        }
+        tracing::debug!(proto = "tcp", listen = %local, "stopped accepting");
+        Ok(())
+    }
+
+    /// Waits for open connections to finish their current request, up to
+    /// `deadline`; then cuts the rest.
+    pub async fn drain(&self, deadline: Duration) {
+        self.tracker.close();
+        if tokio::time::timeout(deadline, self.tracker.wait()).await.is_err() {
+            tracing::warn!(open = self.open_connections(), "tcp connections still open at the shutdown deadline; closing them");
+            self.cut.cancel();
+            self.tracker.wait().await;
+        }
+    }
+
+    fn admit(&self, ip: IpAddr) -> Option<(OwnedSemaphorePermit, ClientSlot)> {
+        let permit = self.slots.clone().try_acquire_owned().ok()?;
+        let mut map = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= self.opts.max_connections_per_client {
+            return None;
+        }
+        *n += 1;
+        Some((permit, ClientSlot { ip, map: self.per_client.clone() }))
+    }
+
+    async fn connection(&self, stream: TcpStream, peer: SocketAddr) {
+        let idle = self.opts.idle_timeout;
+        let (rd, mut wr) = stream.into_split();
+        let mut rd = BufReader::with_capacity(READ_BUF, rd);
+        let mut req = vec![0u8; MAX_MESSAGE];
+        // One output buffer per connection: length prefix then the message, so
+        // each message goes out in a single write (RFC 7766 §8).
+        let mut out = vec![0u8; 2 + MAX_MESSAGE];
+        let ctx = RequestCtx { peer, transport: Transport::Tcp };
+        loop {
+            let len = tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => break,
+                r = tokio::time::timeout(idle, rd.read_u16()) => match r {
+                    Ok(Ok(n)) => n as usize,
+                    Ok(Err(_)) => break, // EOF or reset
+                    Err(_) => {
+                        tracing::debug!("idle timeout");
+                        break;
+                    }
+                },
+            };
+            if len == 0 {
+                break;
+            }
+            match tokio::time::timeout(idle, rd.read_exact(&mut req[..len])).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    tracing::debug!("timeout reading request");
+                    break;
+                }
+            }
+            if self.respond(&req[..len], &ctx, &mut wr, &mut out).await.is_err() {
+                break;
+            }
+        }
+        let _ = wr.shutdown().await;
+    }
+
+    /// Answers one request; `Err` means the connection must close.
+    async fn respond(
+        &self,
+        req: &[u8],
+        ctx: &RequestCtx,
+        wr: &mut tokio::net::tcp::OwnedWriteHalf,
+        out: &mut [u8],
+    ) -> Result<(), ()> {
+        let resp = {
+            let h = self.handler.load();
+            h.handle_tcp(req, ctx, &mut out[2..])
+        };
+        match resp {
+            TcpResponse::Drop => {
+                if self.opts.query_log {
+                    super::log_query(Transport::Tcp, ctx.peer, req, None);
+                }
+                Ok(())
+            }
+            TcpResponse::Single(n) => {
+                if self.opts.query_log {
+                    super::log_query(Transport::Tcp, ctx.peer, req, Some(&out[2..2 + n]));
+                }
+                self.write_frame(wr, out, n).await
+            }
+            TcpResponse::Stream(mut s) => {
+                if self.opts.query_log {
+                    super::log_query(Transport::Tcp, ctx.peer, req, None);
+                }
+                while let Some(n) = s.next_message(&mut out[2..]) {
+                    self.write_frame(wr, out, n).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn write_frame(&self, wr: &mut tokio::net::tcp::OwnedWriteHalf, out: &mut [u8], n: usize) -> Result<(), ()> {
+        if n > MAX_MESSAGE {
+            return Err(());
+        }
+        out[..2].copy_from_slice(&(n as u16).to_be_bytes());
+        match tokio::time::timeout(self.opts.idle_timeout, wr.write_all(&out[..2 + n])).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                tracing::debug!("timeout writing response");
+                Err(())
+            }
+        }
+    }
+}
+
+/// One connection counted against its client's limit; released on drop.
+struct ClientSlot {
+    ip: IpAddr,
+    map: Arc<Mutex<HashMap<IpAddr, u32>>>,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}

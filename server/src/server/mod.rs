@@ -1,0 +1,214 @@
+//! The server runtime: starts everything from a [`Config`], reloads on SIGHUP,
+//! drains on shutdown.
+//!
+//! Owns: startup order (zones, then sockets, then workers), the SIGHUP reload
+//! (zone files and, when a reloader is given, the config file) and graceful
+//! shutdown on the one [`CancellationToken`]. Must not: parse DNS, frame bytes
+//! or parse config itself; it wires [`crate::config`], [`crate::zone`],
+//! [`crate::query`] and [`crate::net`] together.
+//!
+//! ```text
+//!  start:   load zones ─► bind UDP+TCP ─► UDP worker threads ─► TCP accept tasks
+//!  SIGHUP:  re-read config (if any; broken config → change nothing)
+//!           ─► reload every zone (failure → old version keeps serving)
+//!           ─► swap the handler if query settings changed
+//!  cancel:  UDP workers stop (≤ 200 ms) ─► TCP stops accepting
+//!           ─► open connections finish their request (≤ 5 s) ─► return
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod logging;
+pub mod zones;
+
+pub use logging::init_tracing;
+pub use zones::{ApplySummary, EXAMPLE_ZONE};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ConfigError};
+use crate::net::{self, tcp, udp, SharedHandler};
+use crate::query::Handler;
+use crate::zone::set::ZoneSet;
+
+/// Re-reads the configuration on SIGHUP (the binary re-parses its file and flags).
+pub type ConfigReloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
+
+/// Serves `cfg` until `shutdown` fires; SIGHUP reloads the zone files.
+pub async fn run(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    run_with_reload(cfg, None, shutdown).await
+}
+
+/// Like [`run`], and on SIGHUP also re-reads the configuration with `reloader`
+/// (zones added or removed there are picked up).
+pub async fn run_with_reload(
+    cfg: Config,
+    reloader: Option<ConfigReloader>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot install SIGHUP handler")?;
+    let server = Server::start(cfg, shutdown.clone()).await?;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = hup.recv() => {
+                tracing::info!(op = "reload", "SIGHUP: reloading");
+                let new = match &reloader {
+                    None => None,
+                    Some(f) => match f() {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            tracing::error!(op = "reload", error = %e, "config is invalid; keeping the running configuration and zones");
+                            continue;
+                        }
+                    },
+                };
+                server.reload(new).await;
+            }
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+/// A running server.
+pub struct Server {
+    zones: Arc<ZoneSet>,
+    handler: SharedHandler,
+    state: Mutex<State>,
+    addrs: Vec<SocketAddr>,
+    udp_threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    tcp: Arc<tcp::TcpServer>,
+    accept_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    shutdown: CancellationToken,
+}
+
+struct State {
+    cfg: Config,
+    catalog: zones::Catalog,
+}
+
+impl Server {
+    /// Loads the zones, binds every listen address and starts the workers. Must
+    /// run inside a tokio runtime. Fails only when a socket cannot be bound; a
+    /// zone that fails to load is logged and not served.
+    pub async fn start(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<Server> {
+        let zones = Arc::new(ZoneSet::new());
+        let mut catalog = zones::Catalog::default();
+        let summary = catalog.apply(&zones, zones::specs(&cfg)).await;
+        if summary.failed > 0 {
+            tracing::error!(failed = summary.failed, loaded = summary.loaded, "some zones failed to load and are not served");
+        }
+        let handler = net::shared(Handler::new(zones.clone(), cfg.query_config()));
+        let workers = cfg.udp_workers();
+        let listeners = net::bind(&cfg.listen_addrs(), workers)?;
+        let opts = udp::UdpOptions { query_log: cfg.log.query_log };
+        let tcp_opts = tcp::TcpOptions {
+            idle_timeout: std::time::Duration::from_millis(cfg.tcp.idle_timeout_ms),
+            max_connections: cfg.tcp.max_connections as usize,
+            max_connections_per_client: cfg.tcp.max_connections_per_client,
+            query_log: cfg.log.query_log,
+        };
+        let tcp_server = tcp::TcpServer::new(handler.clone(), tcp_opts, shutdown.clone());
+        let mut udp_threads = Vec::new();
+        let mut accept_tasks = Vec::new();
+        let addrs = listeners.addrs.clone();
+        for ((addr, socks), listener) in listeners.addrs.iter().zip(listeners.udp).zip(listeners.tcp) {
+            let threads = udp::spawn_workers(socks, handler.clone(), opts, shutdown.clone()).map_err(net::NetError::Thread)?;
+            udp_threads.extend(threads);
+            let srv = tcp_server.clone();
+            let addr = *addr;
+            accept_tasks.push(tokio::spawn(async move {
+                if let Err(e) = srv.serve(listener).await {
+                    tracing::error!(proto = "tcp", listen = %addr, error = %e, "tcp listener failed");
+                }
+            }));
+            tracing::info!(listen = %addr, proto = "udp", workers, "listening");
+            tracing::info!(listen = %addr, proto = "tcp", max_connections = tcp_opts.max_connections, "listening");
+        }
+        Ok(Server {
+            zones,
+            handler,
+            state: Mutex::new(State { cfg, catalog }),
+            addrs,
+            udp_threads: std::sync::Mutex::new(udp_threads),
+            tcp: tcp_server,
+            accept_tasks: std::sync::Mutex::new(accept_tasks),
+            shutdown,
+        })
+    }
+
+    /// The bound addresses (ports resolved when 0 was asked for), UDP and TCP alike.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The served zones.
+    pub fn zones(&self) -> &Arc<ZoneSet> {
+        &self.zones
+    }
+
+    /// The SIGHUP action: reloads every configured zone file, keeping the old
+    /// version of any zone that fails. With `new_cfg`, zones added to or removed
+    /// from it are picked up and changed query settings (ACL, CHAOS, UDP
+    /// payload) take effect; changes to sockets, workers, TCP limits and
+    /// logging need a restart and are reported.
+    pub async fn reload(&self, new_cfg: Option<Config>) -> ApplySummary {
+        let mut st = self.state.lock().await;
+        let cfg = new_cfg.unwrap_or_else(|| st.cfg.clone());
+        let summary = st.catalog.apply(&self.zones, zones::specs(&cfg)).await;
+        let old = &st.cfg;
+        if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) {
+            self.handler.store(Arc::new(Handler::new(self.zones.clone(), cfg.query_config())));
+            tracing::info!(op = "reload", "query settings updated");
+        }
+        let restart: Vec<&str> = [
+            ("listen", old.listen != cfg.listen),
+            ("udp_workers", old.udp_workers != cfg.udp_workers),
+            ("tcp", old.tcp != cfg.tcp),
+            ("log", old.log != cfg.log),
+        ]
+        .into_iter()
+        .filter_map(|(f, changed)| changed.then_some(f))
+        .collect();
+        if !restart.is_empty() {
+            tracing::warn!(op = "reload", fields = ?restart, "these settings changed but only take effect after a restart");
+        }
+        tracing::info!(
+            op = "reload",
+            loaded = summary.loaded,
+            failed = summary.failed,
+            removed = summary.removed,
+            zones = self.zones.load().len(),
+            "reload done"
+        );
+        st.cfg = cfg;
+        summary
+    }
+
+    /// Stops the server (fires the shutdown token if nobody has) and waits:
+    /// UDP workers end, TCP stops accepting, open connections get up to
+    /// [`tcp::DRAIN_DEADLINE`] to finish their current request.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        let accept: Vec<_> = std::mem::take(&mut *self.accept_tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in accept {
+            let _ = t.await;
+        }
+        self.tcp.drain(tcp::DRAIN_DEADLINE).await;
+        let threads: Vec<_> = std::mem::take(&mut *self.udp_threads.lock().unwrap_or_else(|p| p.into_inner()));
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
+        tracing::info!("stopped");
+    }
+}
