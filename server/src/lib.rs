@@ -22,6 +22,8 @@ pub mod config;
 pub mod net;
 pub mod query;
 pub mod server;
+pub mod store;
+pub mod tsig;
 pub mod wire;
 pub mod xfr;
 pub mod zone;

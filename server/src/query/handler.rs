@@ -8,7 +8,11 @@
 use std::sync::Arc;
 
 use super::answer::{self, Outcome};
+use super::transfer::{self, Decision};
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
+use crate::tsig::{self, ResponseSigner, Verified};
+use crate::wire::MessageStream;
+use crate::xfr::registry::Registry;
 use crate::wire::request::{self, Parsed, Question, Request};
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 use crate::wire::{class, flags, opcode, rcode, rtype};
@@ -22,6 +26,9 @@ pub struct Handler {
     /// CHAOS TXT RDATA, pre-encoded.
     chaos_version: Option<Vec<u8>>,
     chaos_id: Option<Vec<u8>>,
+    /// Transfer policies and journals; without it, transfers are refused and
+    /// NOTIFY is NOTIMP.
+    transfers: Option<Arc<Registry>>,
 }
 
 fn txt_rdata(s: &str) -> Vec<u8> {
@@ -42,7 +49,18 @@ impl Handler {
         cfg.udp_max_payload = cfg.udp_max_payload.max(512);
         let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
         let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
-        Self { zones, cfg, chaos_version, chaos_id }
+        Self { zones, cfg, chaos_version, chaos_id, transfers: None }
+    }
+
+    /// Answers AXFR/IXFR and NOTIFY from `registry`.
+    pub fn with_transfers(mut self, registry: Arc<Registry>) -> Self {
+        self.transfers = Some(registry);
+        self
+    }
+
+    /// The transfer registry, when attached.
+    pub fn transfers(&self) -> Option<&Arc<Registry>> {
+        self.transfers.as_ref()
     }
 
     /// The zones this handler answers from.
@@ -67,12 +85,64 @@ impl Handler {
         if r.is_response() {
             return None;
         }
+        let mut signer = None;
+        if let (Some(at), false) = (r.tsig_at, malformed) {
+            match self.verify_tsig(&r, at) {
+                Ok(v) => signer = Some(v),
+                Err(n) => return self.tsig_error(&r, n, out),
+            }
+        }
+        let len = self.respond(&r, ctx, out, signer.as_ref().map_or(0, |s: &(Verified, ResponseSigner)| s.1.tsig_len()), |h, w| {
+            if malformed {
+                Outcome { rcode: rcode::FORMERR, aa: false }
+            } else if r.edns.is_some_and(|e| e.version > 0) {
+                Outcome { rcode: rcode::BADVERS, aa: false }
+            } else if !h.cfg.allow_query.allows(ctx.peer.ip()) {
+                Outcome { rcode: rcode::REFUSED, aa: false }
+            } else {
+                match (r.opcode(), &h.transfers) {
+                    (opcode::QUERY, _) => h.query(&r, ctx, w, key_name(&signer).as_deref()),
+                    (opcode::NOTIFY, Some(reg)) => transfer::notify(&h.zones, reg, &r, ctx),
+                    _ => Outcome { rcode: rcode::NOTIMP, aa: false },
+                }
+            }
+        });
+        match signer {
+            Some((_, mut s)) => s.sign(out, len).ok(),
+            None => Some(len),
+        }
+    }
+
+    /// Verifies the request's TSIG against the registry's keys.
+    fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>> {
+        let keys = self.transfers.as_ref().map(|t| t.keys()).unwrap_or_default();
+        let now = unix_now();
+        match tsig::verify_request(r.msg, at, &keys, now) {
+            Ok(v) => {
+                let s = v.signer(now);
+                Ok((v, s))
+            }
+            Err(f) => Err(Box::new(f)),
+        }
+    }
+
+    /// The NOTAUTH answer to a request whose TSIG failed (RFC 8945 §5.2).
+    fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize> {
+        tracing::debug!(op = "tsig", rcode = f.rcode, "{f}");
+        tsig::write_error_response(r, &f, self.cfg.udp_max_payload, out).ok()
+    }
+
+    /// Writes the response to `r`: header, question, the sections `body`
+    /// fills in, flags, and OPT when the request had one.
+    /// `reserve` octets are kept free at the end (for a TSIG record).
+    fn respond(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, body: impl FnOnce(&Self, &mut MsgWriter<'_>) -> Outcome) -> usize {
         let limit = match (ctx.transport, r.edns) {
             (Transport::Tcp, _) => super::MAX_MESSAGE,
             (Transport::Udp, Some(e)) => e.udp_size.clamp(512, self.cfg.udp_max_payload) as usize,
             (Transport::Udp, None) => 512,
         };
         let mut w = MsgWriter::new(out, limit);
+        w.reserve(reserve);
         if r.edns.is_some() {
             w.reserve(OPT_LEN);
         }
@@ -82,17 +152,7 @@ impl Handler {
             // Cannot fail: a question is at most 259 octets and the limit at least 512.
             let _ = w.question(q.name.as_wire(), q.qtype, q.qclass);
         }
-        let out = if malformed {
-            Outcome { rcode: rcode::FORMERR, aa: false }
-        } else if r.edns.is_some_and(|e| e.version > 0) {
-            Outcome { rcode: rcode::BADVERS, aa: false }
-        } else if !self.cfg.allow_query.allows(ctx.peer.ip()) {
-            Outcome { rcode: rcode::REFUSED, aa: false }
-        } else if op == opcode::QUERY {
-            self.query(&r, ctx, &mut w)
-        } else {
-            Outcome { rcode: rcode::NOTIMP, aa: false }
-        };
+        let out = body(self, &mut w);
         let mut f = (w.flags() & !0x000F) | (out.rcode & 0xF);
         if out.aa {
             f |= flags::AA;
@@ -104,18 +164,43 @@ impl Handler {
         if let Some(e) = r.edns {
             w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok);
         }
-        Some(w.finish())
+        w.finish()
     }
 
     /// Answers one request received over TCP; may produce a stream of messages.
     pub fn handle_tcp(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> TcpResponse {
+        if let (Some(reg), Parsed::Ok(r)) = (&self.transfers, request::parse(req)) {
+            let is_xfr = r.question.is_some_and(|q| matches!(q.qtype, rtype::AXFR | rtype::IXFR));
+            if is_xfr && !r.is_response() && r.opcode() == opcode::QUERY && r.edns.is_none_or(|e| e.version == 0) {
+                let mut signer = None;
+                if let Some(at) = r.tsig_at {
+                    match self.verify_tsig(&r, at) {
+                        Ok(v) => signer = Some(v),
+                        Err(f) => return self.tsig_error(&r, f, out).map_or(TcpResponse::Drop, TcpResponse::Single),
+                    }
+                }
+                let key = key_name(&signer);
+                return match (transfer::transfer(&self.zones, reg, &r, ctx, key.as_deref()), signer) {
+                    (Decision::Stream(s), None) => TcpResponse::Stream(s),
+                    (Decision::Stream(inner), Some((_, signer))) => TcpResponse::Stream(Box::new(SignedStream { inner, signer })),
+                    (Decision::Refuse(rc), signer) => {
+                        let reserve = signer.as_ref().map_or(0, |s| s.1.tsig_len());
+                        let len = self.respond(&r, ctx, out, reserve, |_, _| Outcome { rcode: rc, aa: false });
+                        match signer {
+                            Some((_, mut s)) => s.sign(out, len).map_or(TcpResponse::Drop, TcpResponse::Single),
+                            None => TcpResponse::Single(len),
+                        }
+                    }
+                };
+            }
+        }
         match self.handle(req, ctx, out) {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }
     }
 
-    fn query(&self, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>) -> Outcome {
+    fn query(&self, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>) -> Outcome {
         let refused = Outcome { rcode: rcode::REFUSED, aa: false };
         let Some(q) = &r.question else {
             // QDCOUNT ≠ 1 (RFC 9619).
@@ -126,9 +211,13 @@ impl Handler {
             rtype::MAILA | rtype::MAILB => return Outcome { rcode: rcode::NOTIMP, aa: false },
             // Zone transfers only over TCP (RFC 5936 §4.2) and only to allowed
             // clients; none is allowed until transfers are configured.
-            rtype::AXFR | rtype::IXFR if ctx.transport == Transport::Udp => {
-                return Outcome { rcode: rcode::NOTIMP, aa: false }
+            rtype::IXFR if ctx.transport == Transport::Udp => {
+                return match &self.transfers {
+                    Some(reg) => transfer::ixfr_udp(&self.zones, reg, r, ctx, tsig_key, w),
+                    None => Outcome { rcode: rcode::NOTIMP, aa: false },
+                }
             }
+            rtype::AXFR if ctx.transport == Transport::Udp => return Outcome { rcode: rcode::NOTIMP, aa: false },
             rtype::AXFR | rtype::IXFR => return refused,
             _ => {}
         }
@@ -161,5 +250,28 @@ impl Handler {
             let _ = w.record(Section::Answer, Owner::Qname, rtype::TXT, class::CH, 0, rdata, false);
         }
         Outcome { rcode: rcode::NOERROR, aa: true }
+    }
+}
+
+/// The name of the key that signed a request, for `allowTransfer` keys.
+fn key_name(signer: &Option<(Verified, ResponseSigner)>) -> Option<String> {
+    signer.as_ref().map(|(v, _)| v.key.display_name().to_string())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A transfer stream whose messages are TSIG-signed, MACs chained (RFC 8945 §5.3.1).
+struct SignedStream {
+    inner: Box<dyn MessageStream>,
+    signer: ResponseSigner,
+}
+
+impl MessageStream for SignedStream {
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
+        let n = self.inner.next_message(out)?;
+        self.signer.set_time(unix_now());
+        self.signer.sign(out, n).ok()
     }
 }

@@ -8,6 +8,7 @@
 
 mod answer;
 mod handler;
+mod transfer;
 
 pub use crate::acl::{Acl, Prefix};
 pub use crate::wire::MessageStream;

@@ -8,20 +8,10 @@
 
 pub mod axfr;
 pub mod client;
+pub mod diff;
+pub mod ixfr;
+pub mod journal;
+pub mod registry;
+pub mod serial;
 
-/// RFC 1982 serial arithmetic: true when `a` is greater than `b`.
-#[inline]
-pub fn serial_gt(a: u32, b: u32) -> bool {
-    a != b && (a.wrapping_sub(b) as i32) > 0
-}
-
-#[cfg(test)]
-mod serial_tests {
-    #[test]
-    fn serial_arithmetic_wraps() {
-        assert!(super::serial_gt(1, 4294967295));
-        assert!(super::serial_gt(2, 1));
-        assert!(!super::serial_gt(1, 1));
-        assert!(!super::serial_gt(4294967295, 1));
-    }
-}
+pub use serial::serial_gt;

@@ -1,0 +1,216 @@
+//! IXFR responses (RFC 1995 §4), served from a zone snapshot and its journal.
+//!
+//! Owns: choosing the form of the answer and rendering it as a stream of
+//! messages, and reading the client's serial from the request (I1).
+//! Must not: decide access, apply diffs, or touch sockets or disk.
+//!
+//! ```text
+//!  client serial ≥ current (RFC 1982) ─► one message: current SOA            (I2)
+//!  journal leads to this version and
+//!    holds history from the client's serial,
+//!    condensed diff no bigger than the zone ─► new SOA,
+//!                                              old SOA, removed…, new SOA, added…,
+//!                                              new SOA                      (I3)
+//!  otherwise ─► the whole zone AXFR-style: SOA, records…, SOA               (I4)
+//! ```
+//!
+//! **UDP (I5):** we never send a transfer over UDP. [`write_udp_answer`]
+//! answers an IXFR over UDP with the current SOA alone, which tells a client
+//! that is behind to retry over TCP (RFC 1995 §2) and a client that is
+//! current that there is nothing to do. Like BIND and Knot, we accept the
+//! extra round trip in exchange for never fragmenting or truncating a diff.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::diff::{body_records, soa_rr, zone_size, Diff, Rr};
+use super::journal::Journal;
+use super::serial::serial_ge;
+use crate::wire::name::{skip_name, DisplayName};
+use crate::wire::request::Request;
+use crate::wire::writer::{MsgWriter, Owner, Section};
+use crate::wire::{flags, get_u16, get_u32, rtype, MessageStream, WireError};
+use crate::zone::Zone;
+
+/// Target size of one transfer message, as for AXFR: big messages mean fewer
+/// of them, and each stays well under the 65535-octet limit.
+const MESSAGE_TARGET: usize = 32 * 1024;
+
+/// Which form an IXFR response took (for logs and metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IxfrKind {
+    /// The client is current: one SOA (RFC 1995 §4, I2).
+    UpToDate,
+    /// Incremental: the differences from the client's version (I3).
+    Incremental,
+    /// The whole zone, AXFR-style inside the IXFR response (I4).
+    Full,
+}
+
+impl IxfrKind {
+    /// A short label (`up-to-date`, `incremental`, `full`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UpToDate => "up-to-date",
+            Self::Incremental => "incremental",
+            Self::Full => "full",
+        }
+    }
+}
+
+/// The pre-rendered messages of one IXFR response.
+pub struct IxfrStream {
+    messages: VecDeque<Vec<u8>>,
+    kind: IxfrKind,
+}
+
+impl IxfrStream {
+    /// Renders the answer to an IXFR from a client at `client_serial` for
+    /// `zone`, using `journal` (which must belong to the same zone) when it
+    /// leads to `zone`'s version. `question` (name, type, class) is echoed in
+    /// the first message.
+    pub fn new(zone: Arc<Zone>, journal: &Journal, client_serial: u32, id: u16, question: (&[u8], u16, u16)) -> Self {
+        let soa = soa_rr(&zone);
+        let soa_item = (&*soa.owner, soa.rtype, soa.ttl, &*soa.rdata);
+        if serial_ge(client_serial, zone.serial) {
+            let messages = render(id, question, std::iter::once(soa_item));
+            return Self { messages, kind: IxfrKind::UpToDate };
+        }
+        let diff = match journal.leads_to(&zone).then(|| journal.condensed(client_serial)).flatten() {
+            Some(d) if d.wire_size() <= zone_size(&zone) => Some(d),
+            _ => None,
+        };
+        let (messages, kind) = match &diff {
+            Some(d) => (render(id, question, incremental_records(std::slice::from_ref(d), &soa)), IxfrKind::Incremental),
+            None => {
+                let body = body_records(&zone);
+                let records = std::iter::once(soa_item).chain(body).chain(std::iter::once(soa_item));
+                (render(id, question, records), IxfrKind::Full)
+            }
+        };
+        tracing::debug!(zone = %DisplayName(&zone.origin), serial = zone.serial, client_serial, kind = kind.as_str(),
+            messages = messages.len(), "IXFR response");
+        Self { messages, kind }
+    }
+
+    /// The form the response took.
+    pub fn kind(&self) -> IxfrKind {
+        self.kind
+    }
+
+    /// Number of messages left.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// True when every message was taken.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+impl MessageStream for IxfrStream {
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
+        let m = self.messages.pop_front()?;
+        out[..m.len()].copy_from_slice(&m);
+        Some(m.len())
+    }
+}
+
+/// The incremental sequence (RFC 1995 §4): the newest SOA, then for each diff
+/// its old SOA, removals, new SOA and additions, then the newest SOA again.
+fn incremental_records<'a>(diffs: &'a [Diff], newest: &'a Rr) -> impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])> {
+    let item = |r: &'a Rr| (&*r.owner, r.rtype, r.ttl, &*r.rdata);
+    let body = diffs.iter().flat_map(move |d| {
+        std::iter::once(item(&d.from_soa))
+            .chain(d.removed.iter().map(item))
+            .chain(std::iter::once(item(&d.to_soa)))
+            .chain(d.added.iter().map(item))
+    });
+    std::iter::once(item(newest)).chain(body).chain(std::iter::once(item(newest)))
+}
+
+/// Packs records into as many messages as needed (each ≤ 65535 octets, TC
+/// never set), the question in the first one only.
+fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>) -> VecDeque<Vec<u8>> {
+    let mut messages = VecDeque::new();
+    let mut buf = vec![0u8; 65535];
+    let mut records = records.peekable();
+    let mut rr = Vec::with_capacity(512);
+    let mut first = true;
+    while records.peek().is_some() {
+        let mut w = MsgWriter::new(&mut buf, 65535);
+        w.header(id, flags::QR | flags::AA);
+        if first {
+            let _ = w.question(question.0, question.1, question.2);
+        }
+        while let Some(&(owner, t, ttl, rdata)) = records.peek() {
+            if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
+                break;
+            }
+            rr.clear();
+            rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            rr.extend_from_slice(rdata);
+            if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
+                break; // message full: the record starts the next one
+            }
+            records.next();
+        }
+        if w.count(Section::Answer) == 0 {
+            // A record too big for any message: end the stream early, so the
+            // client sees a transfer without its closing SOA and rejects it.
+            tracing::error!(owner = %DisplayName(records.peek().map(|r| r.0).unwrap_or_default()),
+                "record does not fit in a transfer message; IXFR response cut short");
+            break;
+        }
+        first = false;
+        let n = w.finish();
+        messages.push_back(buf[..n].to_vec());
+    }
+    messages
+}
+
+/// Writes the UDP answer to an IXFR (I5): the current SOA in the answer
+/// section. The caller wrote the header and question, and adds OPT/TSIG.
+pub fn write_udp_answer(w: &mut MsgWriter<'_>, zone: &Zone) -> Result<(), WireError> {
+    let soa = zone.soa();
+    w.rrset(Section::Answer, Owner::Name(&zone.origin), rtype::SOA, soa.ttl, soa.count, &soa.data)
+}
+
+/// A complete UDP answer to an IXFR (I5) in `out`, at most `limit` octets:
+/// header (QR, AA, and the request's RD), the question, the current SOA.
+/// Returns the message length.
+pub fn ixfr_udp_reply(zone: &Zone, id: u16, request_flags: u16, question: (&[u8], u16, u16), out: &mut [u8], limit: usize) -> usize {
+    let mut w = MsgWriter::new(out, limit);
+    w.header(id, flags::QR | flags::AA | (request_flags & flags::RD));
+    if w.question(question.0, question.1, question.2).is_ok() {
+        let _ = write_udp_answer(&mut w, zone);
+    }
+    w.finish()
+}
+
+/// The client's serial: the SOA in the authority section of an IXFR request
+/// (RFC 1995 §3, I1). `None` when there is none or it is malformed (the
+/// caller answers FORMERR).
+pub fn client_serial(req: &Request<'_>) -> Option<u32> {
+    let msg = req.msg;
+    let mut pos = req.answer_at;
+    for i in 0..req.counts[1] as usize + req.counts[2] as usize {
+        let name_end = skip_name(msg, pos).ok()?;
+        let t = get_u16(msg, name_end).ok()?;
+        let rdlen = get_u16(msg, name_end + 8).ok()? as usize;
+        let rdata = name_end + 10;
+        if i >= req.counts[1] as usize && t == rtype::SOA {
+            // MNAME and RNAME may be compressed in a request.
+            let p = skip_name(msg, rdata).ok()?;
+            let p = skip_name(msg, p).ok()?;
+            return (p + 20 <= rdata + rdlen).then(|| get_u32(msg, p).ok()).flatten();
+        }
+        pos = rdata + rdlen;
+    }
+    None
+}
+
+#[cfg(test)]
+#[path = "ixfr_tests.rs"]
+mod tests;

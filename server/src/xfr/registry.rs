@@ -1,0 +1,161 @@
+//! Per-zone transfer state that is not part of a snapshot: the zone's role and
+//! policy (who may transfer, whom to notify, which primaries), its IXFR
+//! journal, and the wake-up for its refresh task; plus the TSIG key ring.
+//!
+//! Owns: the registry shared by the request layer (AXFR/IXFR out, NOTIFY in)
+//! and the runtime (reload, refresh tasks, NOTIFY out).
+//! Must not: do I/O. Reads are rare (transfers, NOTIFY), so plain locks do;
+//! nothing here is on the query path.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+
+use arc_swap::ArcSwap;
+
+use crate::acl::Acl;
+use crate::tsig::KeyRing;
+use crate::xfr::journal::{Journal, JournalLimits};
+
+/// A remote server: a primary to transfer from, or a NOTIFY target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// Address and port.
+    pub addr: SocketAddr,
+    /// TSIG key name to sign with, when set.
+    pub key: Option<String>,
+}
+
+/// Whether we are the source of a zone or copy it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Role {
+    /// We hold the master copy (zone file or control API).
+    #[default]
+    Primary,
+    /// We transfer the zone from these primaries, in order of preference.
+    Secondary {
+        /// The primaries.
+        primaries: Vec<Remote>,
+    },
+}
+
+/// Transfer and NOTIFY policy of one zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZonePolicy {
+    /// Primary or secondary.
+    pub role: Role,
+    /// Clients allowed to AXFR/IXFR by address. Empty: nobody by address.
+    pub allow_transfer: Acl,
+    /// TSIG keys whose holders may transfer, from any address.
+    pub allow_transfer_keys: Vec<String>,
+    /// Extra addresses allowed to NOTIFY us (secondaries); primaries always may.
+    pub allow_notify: Acl,
+    /// Servers to NOTIFY on every serial change, besides the zone's NS.
+    pub also_notify: Vec<Remote>,
+    /// Also NOTIFY the addresses of the zone's NS names found in the zone
+    /// (RFC 1996 §3.3), except our own listen addresses.
+    pub notify_ns: bool,
+}
+
+impl ZonePolicy {
+    /// True when the zone is a secondary.
+    pub fn is_secondary(&self) -> bool {
+        matches!(self.role, Role::Secondary { .. })
+    }
+
+    /// True when `ip` is one of the zone's primaries.
+    pub fn is_primary_addr(&self, ip: IpAddr) -> bool {
+        match &self.role {
+            Role::Secondary { primaries } => primaries.iter().any(|p| same_ip(p.addr.ip(), ip)),
+            Role::Primary => false,
+        }
+    }
+}
+
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    let norm = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    norm(a) == norm(b)
+}
+
+/// Transfer state of one zone.
+#[derive(Debug)]
+pub struct ZoneCtl {
+    /// Apex, lowercase wire.
+    pub apex: Box<[u8]>,
+    policy: ArcSwap<ZonePolicy>,
+    /// Differences between recent versions, for IXFR out.
+    pub journal: Mutex<Journal>,
+    /// Woken by NOTIFY and by manual refresh requests.
+    pub refresh: tokio::sync::Notify,
+}
+
+impl ZoneCtl {
+    /// The current policy.
+    pub fn policy(&self) -> Arc<ZonePolicy> {
+        self.policy.load_full()
+    }
+
+    /// Replaces the policy.
+    pub fn set_policy(&self, p: ZonePolicy) {
+        self.policy.store(Arc::new(p));
+    }
+}
+
+/// All zones' transfer state and the TSIG keys.
+#[derive(Debug, Default)]
+pub struct Registry {
+    zones: RwLock<HashMap<Box<[u8]>, Arc<ZoneCtl>>>,
+    keys: ArcSwap<KeyRing>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state of the zone at `apex`.
+    pub fn get(&self, apex: &[u8]) -> Option<Arc<ZoneCtl>> {
+        self.zones.read().unwrap_or_else(|p| p.into_inner()).get(apex).cloned()
+    }
+
+    /// Adds the zone or updates its policy; its journal is kept.
+    pub fn upsert(&self, apex: &[u8], policy: ZonePolicy) -> Arc<ZoneCtl> {
+        let mut z = self.zones.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = z.get(apex) {
+            c.set_policy(policy);
+            return c.clone();
+        }
+        let c = Arc::new(ZoneCtl {
+            apex: apex.into(),
+            policy: ArcSwap::from_pointee(policy),
+            journal: Mutex::new(Journal::new(apex, JournalLimits::default())),
+            refresh: tokio::sync::Notify::new(),
+        });
+        z.insert(apex.into(), c.clone());
+        c
+    }
+
+    /// Forgets the zone.
+    pub fn remove(&self, apex: &[u8]) -> Option<Arc<ZoneCtl>> {
+        self.zones.write().unwrap_or_else(|p| p.into_inner()).remove(apex)
+    }
+
+    /// Every zone's state.
+    pub fn all(&self) -> Vec<Arc<ZoneCtl>> {
+        self.zones.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// The TSIG keys.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.load_full()
+    }
+
+    /// Replaces the TSIG keys.
+    pub fn set_keys(&self, keys: KeyRing) {
+        self.keys.store(Arc::new(keys));
+    }
+}
