@@ -54,6 +54,12 @@ impl AxfrStream {
                 rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
                 rr.extend_from_slice(rdata);
                 if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
+                    if w.count(Section::Answer) == 0 {
+                        // Does not fit even an empty message: no transfer can carry it.
+                        tracing::warn!(op = "AXFR", "record of {} octets too large for a transfer message; skipped", rdata.len());
+                        records.next();
+                        continue;
+                    }
                     break; // message full: the record starts the next one
                 }
                 records.next();

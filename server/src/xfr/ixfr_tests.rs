@@ -45,12 +45,15 @@ fn sequence(msgs: &[Message]) -> Vec<String> {
         .collect()
 }
 
+/// Four versions; the unchanging `s*` records make the zone bigger than the
+/// condensed diff, as real zones are.
 fn versions() -> [Zone; 4] {
+    let fixed: String = (0..8).map(|i| format!("s{i} IN A 198.51.100.{i}\n")).collect();
     [
-        zone(1, "a IN A 192.0.2.1\n"),
-        zone(2, "a IN A 192.0.2.1\nb IN A 192.0.2.2\n"),
-        zone(3, "b IN A 192.0.2.2\nc IN A 192.0.2.3\n"),
-        zone(4, "b IN A 192.0.2.2\nc 60 IN A 192.0.2.3\nd IN A 192.0.2.4\n"),
+        zone(1, &format!("{fixed}a IN A 192.0.2.1\n")),
+        zone(2, &format!("{fixed}a IN A 192.0.2.1\nb IN A 192.0.2.2\n")),
+        zone(3, &format!("{fixed}b IN A 192.0.2.2\nc IN A 192.0.2.3\n")),
+        zone(4, &format!("{fixed}b IN A 192.0.2.2\nc 60 IN A 192.0.2.3\nd IN A 192.0.2.4\n")),
     ]
 }
 
