@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::answer::Outcome;
 use super::RequestCtx;
-use crate::wire::name::DisplayName;
+use crate::wire::name::BareName as DisplayName;
 use crate::wire::request::Request;
 use crate::wire::rtype;
 use crate::wire::writer::MsgWriter;

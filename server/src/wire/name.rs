@@ -281,6 +281,20 @@ impl std::fmt::Display for DisplayName<'_> {
     }
 }
 
+/// Formats a name the way BIND writes zone names in logs: no trailing dot
+/// (`example.com`), except for the root (`.`).
+pub struct BareName<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for BareName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let full = DisplayName(self.0).to_string();
+        match full.strip_suffix('.') {
+            Some(bare) if !bare.is_empty() => f.write_str(bare),
+            _ => f.write_str(&full),
+        }
+    }
+}
+
 /// Builds a wire name from a dotted presentation string with no escapes
 /// (for tests, config and fixtures; not the query path).
 pub fn from_dotted(s: &str) -> Result<Vec<u8>, WireError> {
