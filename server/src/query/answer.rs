@@ -18,6 +18,9 @@ use crate::zone::{Node, NodeHasher, Rrset, Zone};
 /// Longest CNAME/DNAME chain followed inside one zone.
 const MAX_CHAIN: usize = 16;
 
+/// Keeps DNAME owner hashes apart from query-name hashes.
+const DNAME_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// The outcome for the header: RCODE and whether AA is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Outcome {
@@ -31,6 +34,8 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
     let mut cased = q.name;
     let mut first = true;
     let mut seen = [0u64; MAX_CHAIN];
+    let mut dnames = [0u64; MAX_CHAIN];
+    let mut ndnames = 0;
     let ok = Outcome { rcode: rcode::NOERROR, aa: true };
     for step in 0..MAX_CHAIN {
         // A name seen before in this chain is a loop: stop with what we have.
@@ -75,6 +80,14 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
             }
             Found::Dname { owner: downer, rrset } => {
                 let Some(target) = rrset.rdatas().next() else { return ok };
+                // A DNAME met twice (a DNAME into its own subtree): stop
+                // rather than repeat it (RFC 6672 §5.2 loop bound, RFC 2181 §5).
+                let dh = NodeHasher::default().hash_one(downer) ^ DNAME_SALT;
+                if dnames[..ndnames].contains(&dh) {
+                    return ok;
+                }
+                dnames[ndnames] = dh;
+                ndnames += 1;
                 if w.rrset(Section::Answer, Owner::Name(downer), rtype::DNAME, rrset.ttl, 1, &rrset.data).is_err() {
                     return ok;
                 }

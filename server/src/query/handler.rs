@@ -227,7 +227,15 @@ impl Handler {
             _ => return refused,
         }
         let table = self.zones.load();
-        match table.find(q.lower.as_wire()) {
+        let mut found = table.find(q.lower.as_wire());
+        // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when we
+        // also serve the parent, answer from it rather than from the child apex.
+        if q.qtype == rtype::DS && !q.lower.is_root() && found.is_some_and(|z| *z.origin == *q.lower.as_wire()) {
+            if let Some(parent) = table.find(crate::wire::name::parent(q.lower.as_wire())) {
+                found = Some(parent);
+            }
+        }
+        match found {
             Some(served) if served.status.is_expired() => Outcome { rcode: rcode::SERVFAIL, aa: false },
             Some(served) => answer::answer(&served.zone, q, w),
             None => refused,

@@ -156,9 +156,13 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
                 }
                 req.tsig_at = Some(start);
             }
-            _ => {}
+            _ => super::rr::check_rdata(msg, name_end + 10, end, t)?,
         }
         pos = end;
+    }
+    // Counts must account for the whole message (RFC 1035 §4.1; checklist Q20).
+    if pos != msg.len() {
+        return Err(WireError::Malformed);
     }
     Ok(())
 }

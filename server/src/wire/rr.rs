@@ -103,6 +103,30 @@ fn decompress(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: boo
     Ok(out)
 }
 
+/// Checks without allocating that the names inside the RDATA at
+/// `msg[start..end]` of type `t` are well formed and fill it exactly (RFC 1035
+/// §4.1.3: lengths consistent). Types without names inside always pass.
+pub fn check_rdata(msg: &[u8], start: usize, end: usize, t: u16) -> Result<(), WireError> {
+    let Some(fields) = layout(t) else { return Ok(()) };
+    if start == end {
+        return Ok(()); // empty RDATA: meaningful in UPDATE deletions (RFC 2136 §2.5)
+    }
+    let mut p = start;
+    for f in fields {
+        p = match *f {
+            Field::Name => super::name::skip_name(&msg[..end], p)?,
+            Field::Fixed(n) => p + n,
+        };
+        if p > end {
+            return Err(WireError::Malformed);
+        }
+    }
+    if p != end {
+        return Err(WireError::Malformed);
+    }
+    Ok(())
+}
+
 /// Reads every record of the answer, authority and additional sections, with
 /// the section index (1, 2, 3) of each. `answer_at` is the offset after the
 /// question section.

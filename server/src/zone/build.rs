@@ -108,7 +108,6 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         }
         nodes.insert(owner, Node { rrsets: owner_rrsets.as_slice().into(), flags });
     }
-    drop(records);
 
     let apex = nodes.get(origin).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
     let soa = apex.get(rtype::SOA).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
@@ -156,7 +155,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         loop {
             if let Some(anc) = nodes.get(n) {
                 if anc.has(node_flags::DNAME) {
-                    let pos = first_pos(&src, o);
+                    let pos = first_pos(&records, o);
                     return Err(at(&src, pos, format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
                         DisplayName(o), DisplayName(n))));
                 }
@@ -188,9 +187,9 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     })
 }
 
-fn first_pos(src: &RecordSource, owner: &[u8]) -> SourcePos {
+fn first_pos(records: &[super::Record], owner: &[u8]) -> SourcePos {
     // Only on the error path: find where the offending owner was written.
-    src.records.iter().find(|r| *r.owner == *owner).map(|r| r.src).unwrap_or_default()
+    records.iter().filter(|r| *r.owner == *owner).map(|r| r.src).min_by_key(|p| (p.file, p.line)).unwrap_or_default()
 }
 
 fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[Rrset], pos: &[SourcePos]) -> Result<(), BuildError> {
@@ -206,6 +205,7 @@ fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[Rrset], 
             }
             rtype::DNAME if r.count > 1 => return Err(at(i, format!("{n} has more than one DNAME record"))),
             rtype::SOA if owner != origin => return Err(at(i, format!("SOA record for {n} is not at the zone apex"))),
+            rtype::SOA if r.count > 1 => return Err(at(i, format!("zone {n} has {} SOA records; exactly one is allowed", r.count))),
             t if rtype::is_meta(t) => return Err(at(i, format!("{} is a meta type and cannot be zone data", TypeName(t)))),
             _ => {}
         }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The test command: on a fresh Debian machine, install what the tests need,
+# build the workspace and run every test. Works from a clean clone.
+#
+#   scripts/test.sh              # everything
+#   scripts/test.sh -p ironbind-tests --test scenarios  # args replace --workspace
+#
+# Environment: USE_NEXTEST=1 runs the tests with cargo-nextest when it is
+# installed; SKIP_APT=1 never touches apt.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Debian packages the tests use: dig for the interop tests. Interop with other
+# servers (bind9, knot, nsd) adds its packages here.
+APT_PACKAGES=(
+  dnsutils
+  bind9-dnsutils
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+missing_packages() {
+  local p
+  for p in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      printf '%s\n' "$p"
+    fi
+  done
+}
+
+install_packages() {
+  if [[ "${SKIP_APT:-}" == 1 ]]; then
+    log "SKIP_APT=1: not installing ${APT_PACKAGES[*]}"
+    return
+  fi
+  if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    log "not a Debian system: install the equivalents of ${APT_PACKAGES[*]} yourself"
+    return
+  fi
+  local missing
+  missing=$(missing_packages)
+  if [[ -z "$missing" ]]; then
+    log "apt packages present: ${APT_PACKAGES[*]}"
+    return
+  fi
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then
+      sudo=(sudo)
+    else
+      log "not root and no sudo: cannot install $(echo "$missing" | tr '\n' ' ')"
+      return 1
+    fi
+  fi
+  log "installing: $(echo "$missing" | tr '\n' ' ')"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  # shellcheck disable=SC2086
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+if ! command -v cargo >/dev/null; then
+  log "cargo not found: install a Rust toolchain (rust-version in Cargo.toml) first"
+  exit 1
+fi
+
+install_packages
+command -v dig >/dev/null || { log "dig still missing after install"; exit 1; }
+
+log "cargo build --workspace"
+cargo build --workspace
+
+args=("$@")
+[[ ${#args[@]} -eq 0 ]] && args=(--workspace --no-fail-fast)
+if [[ "${USE_NEXTEST:-}" == 1 ]] && cargo nextest --version >/dev/null 2>&1; then
+  log "cargo nextest run ${args[*]}"
+  cargo nextest run "${args[@]}"
+  cargo test --doc --workspace
+else
+  log "cargo test ${args[*]}"
+  cargo test "${args[@]}"
+fi
