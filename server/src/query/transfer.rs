@@ -66,7 +66,7 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
     if q.qtype == rtype::AXFR {
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), serial = zone.serial, op = "AXFR",
             "client {}: transfer of '{}/IN': AXFR started (serial {})", Peer(ctx.peer), DisplayName(apex), zone.serial);
-        return Decision::Stream(Box::new(AxfrStream::new(zone, r.id, question)));
+        return Decision::Stream(Box::new(AxfrStream::axfr(zone, r.id, question)));
     }
     let Some(client) = ixfr::client_serial(r) else { return Decision::Refuse(rcode::FORMERR) };
     let journal = ctl.journal.lock().unwrap_or_else(|p| p.into_inner());

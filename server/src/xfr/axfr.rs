@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::wire::name::DisplayName;
 use crate::wire::writer::{MsgWriter, Owner, Section};
 use crate::wire::{flags, rtype, MessageStream};
 use crate::zone::{Rrset, Zone};
@@ -26,50 +27,22 @@ pub fn transfer_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &
 }
 
 /// The pre-rendered messages of one AXFR.
-pub struct AxfrStream {
+pub type AxfrStream = Rendered;
+
+impl Rendered {
+    /// Renders the transfer of `zone` in answer to a request with `id`, echoing
+    /// `question` (name, type, class) in the first message (RFC 5936 §2.2.1).
+    pub fn axfr(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
+        render(id, question, transfer_records(&zone))
+    }
+}
+
+/// Transfer messages rendered up front from one snapshot.
+pub struct Rendered {
     messages: VecDeque<Vec<u8>>,
 }
 
-impl AxfrStream {
-    /// Renders the transfer of `zone` in answer to a request with `id`, echoing
-    /// `question` (name, type, class) in the first message (RFC 5936 §2.2.1).
-    pub fn new(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
-        let mut messages = VecDeque::new();
-        let mut buf = vec![0u8; 65535];
-        let mut records = transfer_records(&zone).peekable();
-        let mut first = true;
-        let mut rr = Vec::with_capacity(512);
-        while records.peek().is_some() {
-            let mut w = MsgWriter::new(&mut buf, 65535);
-            w.header(id, flags::QR | flags::AA);
-            if first {
-                let _ = w.question(question.0, question.1, question.2);
-                first = false;
-            }
-            while let Some(&(owner, t, ttl, rdata)) = records.peek() {
-                if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
-                    break;
-                }
-                rr.clear();
-                rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-                rr.extend_from_slice(rdata);
-                if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
-                    if w.count(Section::Answer) == 0 {
-                        // Does not fit even an empty message: no transfer can carry it.
-                        tracing::warn!(op = "AXFR", "record of {} octets too large for a transfer message; skipped", rdata.len());
-                        records.next();
-                        continue;
-                    }
-                    break; // message full: the record starts the next one
-                }
-                records.next();
-            }
-            let n = w.finish();
-            messages.push_back(buf[..n].to_vec());
-        }
-        Self { messages }
-    }
-
+impl Rendered {
     /// Number of messages left.
     pub fn len(&self) -> usize {
         self.messages.len()
@@ -81,10 +54,51 @@ impl AxfrStream {
     }
 }
 
-impl MessageStream for AxfrStream {
+impl MessageStream for Rendered {
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
         let m = self.messages.pop_front()?;
         out[..m.len()].copy_from_slice(&m);
         Some(m.len())
     }
 }
+
+/// Packs records into as many messages as needed (each ≤ 65535 octets, TC
+/// never set), the question in the first one only.
+pub fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>) -> Rendered {
+    let mut messages = VecDeque::new();
+    let mut buf = vec![0u8; 65535];
+    let mut records = records.peekable();
+    let mut rr = Vec::with_capacity(512);
+    let mut first = true;
+    while records.peek().is_some() {
+        let mut w = MsgWriter::new(&mut buf, 65535);
+        w.header(id, flags::QR | flags::AA);
+        if first {
+            let _ = w.question(question.0, question.1, question.2);
+        }
+        while let Some(&(owner, t, ttl, rdata)) = records.peek() {
+            if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
+                break;
+            }
+            rr.clear();
+            rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            rr.extend_from_slice(rdata);
+            if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
+                break; // message full: the record starts the next one
+            }
+            records.next();
+        }
+        if w.count(Section::Answer) == 0 {
+            // A record too big for any message: end the stream early, so the
+            // client sees a transfer without its closing SOA and rejects it.
+            tracing::error!(owner = %DisplayName(records.peek().map(|r| r.0).unwrap_or_default()),
+                "record does not fit in a transfer message; IXFR response cut short");
+            break;
+        }
+        first = false;
+        let n = w.finish();
+        messages.push_back(buf[..n].to_vec());
+    }
+    Rendered { messages }
+}
+

@@ -20,9 +20,9 @@
 //! current that there is nothing to do. Like BIND and Knot, we accept the
 //! extra round trip in exchange for never fragmenting or truncating a diff.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::axfr::{render, Rendered};
 use super::diff::{body_records, soa_rr, zone_size, Diff, Rr};
 use super::journal::Journal;
 use super::serial::serial_ge;
@@ -32,9 +32,6 @@ use crate::wire::writer::{MsgWriter, Owner, Section};
 use crate::wire::{flags, get_u16, get_u32, rtype, MessageStream, WireError};
 use crate::zone::Zone;
 
-/// Target size of one transfer message, as for AXFR: big messages mean fewer
-/// of them, and each stays well under the 65535-octet limit.
-const MESSAGE_TARGET: usize = 32 * 1024;
 
 /// Which form an IXFR response took (for logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +57,7 @@ impl IxfrKind {
 
 /// The pre-rendered messages of one IXFR response.
 pub struct IxfrStream {
-    messages: VecDeque<Vec<u8>>,
+    messages: Rendered,
     kind: IxfrKind,
 }
 
@@ -111,9 +108,7 @@ impl IxfrStream {
 
 impl MessageStream for IxfrStream {
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
-        let m = self.messages.pop_front()?;
-        out[..m.len()].copy_from_slice(&m);
-        Some(m.len())
+        self.messages.next_message(out)
     }
 }
 
@@ -128,46 +123,6 @@ fn incremental_records<'a>(diffs: &'a [Diff], newest: &'a Rr) -> impl Iterator<I
             .chain(d.added.iter().map(item))
     });
     std::iter::once(item(newest)).chain(body).chain(std::iter::once(item(newest)))
-}
-
-/// Packs records into as many messages as needed (each ≤ 65535 octets, TC
-/// never set), the question in the first one only.
-fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>) -> VecDeque<Vec<u8>> {
-    let mut messages = VecDeque::new();
-    let mut buf = vec![0u8; 65535];
-    let mut records = records.peekable();
-    let mut rr = Vec::with_capacity(512);
-    let mut first = true;
-    while records.peek().is_some() {
-        let mut w = MsgWriter::new(&mut buf, 65535);
-        w.header(id, flags::QR | flags::AA);
-        if first {
-            let _ = w.question(question.0, question.1, question.2);
-        }
-        while let Some(&(owner, t, ttl, rdata)) = records.peek() {
-            if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
-                break;
-            }
-            rr.clear();
-            rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-            rr.extend_from_slice(rdata);
-            if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
-                break; // message full: the record starts the next one
-            }
-            records.next();
-        }
-        if w.count(Section::Answer) == 0 {
-            // A record too big for any message: end the stream early, so the
-            // client sees a transfer without its closing SOA and rejects it.
-            tracing::error!(owner = %DisplayName(records.peek().map(|r| r.0).unwrap_or_default()),
-                "record does not fit in a transfer message; IXFR response cut short");
-            break;
-        }
-        first = false;
-        let n = w.finish();
-        messages.push_back(buf[..n].to_vec());
-    }
-    messages
 }
 
 /// Writes the UDP answer to an IXFR (I5): the current SOA in the answer
