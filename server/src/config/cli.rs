@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::{limits, Config, ConfigError, LogFormat, ZoneConfig};
+use super::{limits, Config, ConfigError, LogFormat, RemoteSpec, TsigKeyConfig, ZoneConfig};
 use crate::query::Prefix;
 
 const ORIGIN: &str = "command line";
@@ -24,8 +24,13 @@ const ORIGIN: &str = "command line";
 ///     ironbind --example &
 ///     dig @127.0.0.1 -p 5353 www.example.com
 ///
+/// Serve a secondary copy of a zone from its primary (or several, tried in order):
+///
+///     ironbind --data-dir /tmp/ib --secondary example.com=192.0.2.1:53,192.0.2.2
+///
 /// SIGHUP reloads every zone file (and the config file); a zone that fails to
-/// load keeps serving its previous version. SIGTERM/SIGINT shut down gracefully.
+/// load keeps serving its previous version, and a changed primary zone is
+/// journalled and NOTIFYed to its secondaries. SIGTERM/SIGINT shut down gracefully.
 #[derive(Debug, Clone, Default, Parser)]
 #[command(name = "ironbind", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -39,6 +44,30 @@ pub struct Cli {
     /// Serve a zone from an RFC 1035 master file; repeatable.
     #[arg(long, value_name = "NAME=FILE", value_parser = parse_zone)]
     pub zone: Vec<(String, PathBuf)>,
+    /// Serve a secondary zone transferred from its primaries (tried in order;
+    /// port 53 unless given; `@KEY` signs with that TSIG key); repeatable.
+    #[arg(long, value_name = "NAME=ADDR[:PORT][@KEY],...", value_parser = parse_secondary)]
+    pub secondary: Vec<(String, Vec<RemoteSpec>)>,
+    /// Client prefix allowed to AXFR/IXFR every primary zone given on the
+    /// command line; repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub allow_transfer: Vec<Prefix>,
+    /// TSIG key whose holders may AXFR/IXFR every primary zone given on the
+    /// command line, from any address; repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub allow_transfer_key: Vec<String>,
+    /// NOTIFY this server (`ADDR[:PORT][@KEY]`) when a primary zone given on
+    /// the command line changes; repeatable.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub also_notify: Vec<RemoteSpec>,
+    /// Where every zone's copy, IXFR journal and refresh timers are kept
+    /// (default /var/lib/bind).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A TSIG key `NAME=ALGORITHM:BASE64` (hmac-sha256 when the algorithm is
+    /// left out); repeatable; added to the config's keys.
+    #[arg(long, value_name = "NAME=ALG:BASE64", value_parser = TsigKeyConfig::from_spec)]
+    pub tsig_key: Vec<TsigKeyConfig>,
     /// Serve the built-in example.com zone.
     #[arg(long)]
     pub example: bool,
@@ -78,16 +107,31 @@ fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+fn parse_secondary(s: &str) -> Result<(String, Vec<RemoteSpec>), String> {
+    let usage = "expected NAME=ADDR[:PORT][@KEY][,ADDR...], e.g. example.com=192.0.2.1:53,192.0.2.2";
+    let Some((n, list)) = s.split_once('=').filter(|(n, l)| !n.trim().is_empty() && !l.trim().is_empty()) else {
+        return Err(format!("{usage}, got {s:?}"));
+    };
+    let primaries = list.split(',').map(|p| p.parse::<RemoteSpec>().map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    Ok((n.trim().to_string(), primaries))
+}
+
+fn same_zone(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
 impl Cli {
     /// Reads the config file (if any), applies the flags over it and validates
     /// the result. Fails when nothing would be served.
     pub fn load(&self) -> Result<Config, ConfigError> {
-        let mut cfg = match &self.config {
-            Some(path) => Config::from_file(path)?,
-            None => Config::default(),
+        // The file is validated together with the flags: a zone in the file
+        // may name a TSIG key given with --tsig-key.
+        let (mut cfg, origin) = match &self.config {
+            Some(path) => (Config::read_file(path)?, path.display().to_string()),
+            None => (Config::default(), ORIGIN.to_string()),
         };
         self.apply(&mut cfg)?;
-        cfg.validate(ORIGIN)?;
+        cfg.validate(&origin)?;
         if !cfg.has_zones() {
             return Err(ConfigError::NoZones);
         }
@@ -99,10 +143,25 @@ impl Cli {
             cfg.listen = self.listen.clone();
         }
         for (name, file) in &self.zone {
-            let lower = name.trim_end_matches('.').to_ascii_lowercase();
-            cfg.zones.retain(|z| z.name.trim_end_matches('.').to_ascii_lowercase() != lower);
-            cfg.zones.push(ZoneConfig { name: name.clone(), file: file.clone() });
+            cfg.zones.retain(|z| !same_zone(&z.name, name));
+            let mut z = ZoneConfig::primary(name, file.clone());
+            z.allow_transfer = self.allow_transfer.clone();
+            z.allow_transfer_keys = self.allow_transfer_key.clone();
+            z.also_notify = self.also_notify.clone();
+            cfg.zones.push(z);
         }
+        for (name, primaries) in &self.secondary {
+            cfg.zones.retain(|z| !same_zone(&z.name, name));
+            cfg.zones.push(ZoneConfig::secondary(name, primaries.clone()));
+        }
+        if let Some(d) = &self.data_dir {
+            cfg.data_dir = d.clone();
+        }
+        for k in &self.tsig_key {
+            cfg.tsig_keys.retain(|c| !same_zone(&c.name, &k.name));
+            cfg.tsig_keys.push(k.clone());
+        }
+
         cfg.example_zone |= self.example;
         if let Some(n) = self.udp_workers {
             limits::UDP_WORKERS.check(ORIGIN, "--udp-workers", n as u64)?;

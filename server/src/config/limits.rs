@@ -50,6 +50,34 @@ pub const TCP_MAX_CONNECTIONS: Bounds = Bounds { default: 1024, min: 1, max: 65_
 /// of [`TCP_MAX_CONNECTIONS`] (RFC 7766 §6.2.2).
 pub const TCP_MAX_CONNECTIONS_PER_CLIENT: Bounds = Bounds { default: 64, min: 1, max: 65_535 };
 
+/// Longest one inbound zone transfer may take. A 1M-record zone over a slow
+/// link takes minutes; an hour is the point past which a stuck primary should
+/// rather be given up and the next one tried (BIND's max-transfer-time-in is
+/// two hours; we stop earlier and retry).
+pub const XFR_TIMEOUT_SECS: Bounds = Bounds { default: 600, min: 1, max: 3600 };
+
+/// Wait for a primary's answer to an SOA query. Under 100 ms loses answers on
+/// ordinary WAN paths; a minute is already far longer than any DNS timeout.
+pub const SOA_TIMEOUT_MS: Bounds = Bounds { default: 2000, min: 100, max: 60_000 };
+
+/// Smallest refresh/retry interval honoured, whatever the zone's SOA asks, so
+/// a zone with REFRESH 0 cannot make us hammer its primary (Knot's
+/// refresh-min-interval defaults to 2 s; BIND uses 300 s).
+pub const REFRESH_MIN_SECS: Bounds = Bounds { default: 2, min: 1, max: 86_400 };
+
+/// Largest refresh/retry interval honoured: four weeks, BIND's
+/// max-refresh-time; RFC 1912 §2.2 recommends far less.
+pub const REFRESH_MAX_SECS: Bounds = Bounds { default: 2_419_200, min: 60, max: 31_536_000 };
+
+/// NOTIFY transmissions per target (RFC 1996 §3.6 asks for a retry limit;
+/// BIND sends 5). At least one; a hundred is beyond any useful persistence.
+pub const NOTIFY_RETRIES: Bounds = Bounds { default: 5, min: 1, max: 100 };
+
+/// First wait for a NOTIFY answer (doubled per retransmission, capped at
+/// 60 s, RFC 1996 §3.6's interval). Under 100 ms retransmits before loopback
+/// answers under load; over a minute delays the secondaries needlessly.
+pub const NOTIFY_TIMEOUT_MS: Bounds = Bounds { default: 2000, min: 100, max: 60_000 };
+
 /// Serde default for `udp_max_payload`.
 pub(super) fn default_udp_max_payload() -> u32 {
     UDP_MAX_PAYLOAD.default as u32

@@ -15,8 +15,12 @@
 
 pub mod cli;
 pub mod limits;
+pub mod transfer;
+mod zone;
 
 pub use cli::Cli;
+pub use transfer::{RemoteSpec, TransferConfig, TsigKeyConfig, ZoneKind};
+pub use zone::ZoneConfig;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,6 +34,9 @@ pub const CONFIG_VERSION: u32 = 1;
 
 /// Address served when neither the file nor the command line names one.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5353";
+
+/// Where zones, journals and refresh timers are kept when `data_dir` is not set.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/bind";
 
 /// Why a configuration cannot be used. Every message names where the bad value
 /// came from (the file, or "command line") and the field.
@@ -85,7 +92,7 @@ pub enum ConfigError {
         reason: String,
     },
     /// Nothing to serve.
-    #[error("no zones to serve: give --zone NAME=FILE, a config file with [[zone]] sections (--config FILE), or --example to serve the built-in example.com zone")]
+    #[error("no zones to serve: give --zone NAME=FILE, --secondary NAME=PRIMARY, a config file with [[zone]] sections (--config FILE), or --example to serve the built-in example.com zone")]
     NoZones,
 }
 
@@ -118,7 +125,18 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
-    /// Zones served from files.
+    /// Directory holding every zone's copy (`zones/`), IXFR journal and
+    /// refresh timers, so a restart serves the same serial at once. Relative
+    /// paths are relative to the config file's directory.
+    #[serde(default = "transfer::default_data_dir")]
+    pub data_dir: PathBuf,
+    /// TSIG keys (RFC 8945) for transfers and NOTIFY.
+    #[serde(default, rename = "tsig_key")]
+    pub tsig_keys: Vec<TsigKeyConfig>,
+    /// Transfer, refresh and NOTIFY timing.
+    #[serde(default)]
+    pub transfer: TransferConfig,
+    /// Zones served: primaries from files, secondaries by transfer.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
     /// Serve the built-in `example.com` zone (command line `--example` only).
@@ -190,19 +208,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[[zone]]`: a zone served from an RFC 1035 master file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZoneConfig {
-    /// Apex, e.g. `example.com`.
-    pub name: String,
-    /// Master file. Relative paths are relative to the config file's directory.
-    pub file: PathBuf,
+fn prefixes<'de, D: Deserializer<'de>>(d: D, field: &str) -> Result<Vec<Prefix>, D::Error> {
+    let raw = Vec::<String>::deserialize(d)?;
+    raw.iter().map(|s| s.parse::<Prefix>().map_err(|e| serde::de::Error::custom(format!("{field}: {e}")))).collect()
 }
 
 fn de_prefixes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Prefix>, D::Error> {
-    let raw = Vec::<String>::deserialize(d)?;
-    raw.iter().map(|s| s.parse::<Prefix>().map_err(|e| serde::de::Error::custom(format!("allow_query: {e}")))).collect()
+    prefixes(d, "allow_query")
 }
 
 impl Default for Config {
@@ -216,6 +228,9 @@ impl Default for Config {
             chaos: ChaosConfig::default(),
             tcp: TcpConfig::default(),
             log: LogConfig::default(),
+            data_dir: transfer::default_data_dir(),
+            tsig_keys: Vec::new(),
+            transfer: TransferConfig::default(),
             zones: Vec::new(),
             example_zone: false,
         }
@@ -226,6 +241,14 @@ impl Config {
     /// Parses and validates a document; `origin` names it in errors. Relative
     /// zone paths are resolved against `base_dir` when given.
     pub fn from_toml(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let cfg = Self::parse(text, origin, base_dir)?;
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Parses a document without the cross-field checks of [`validate`](Self::validate)
+    /// (the command line may still add the keys it names).
+    fn parse(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<Self, ConfigError> {
         // Check the version first, so a newer document fails with a version
         // message rather than "unknown field".
         #[derive(Deserialize)]
@@ -246,21 +269,30 @@ impl Config {
         }
         let mut cfg: Config = toml::from_str(text).map_err(parse_err)?;
         if let Some(dir) = base_dir {
-            for z in &mut cfg.zones {
-                if z.file.is_relative() {
-                    z.file = dir.join(&z.file);
+            let rebase = |p: &mut PathBuf| {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
                 }
-            }
+            };
+            cfg.zones.iter_mut().filter_map(|z| z.file.as_mut()).for_each(rebase);
+            cfg.tsig_keys.iter_mut().filter_map(|k| k.secret_file.as_mut()).for_each(rebase);
+            rebase(&mut cfg.data_dir);
         }
-        cfg.validate(origin)?;
         Ok(cfg)
     }
 
     /// Reads and validates the file at `path`.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let cfg = Self::read_file(path)?;
+        cfg.validate(&path.display().to_string())?;
+        Ok(cfg)
+    }
+
+    /// Reads and parses the file at `path`, leaving [`validate`](Self::validate) to the caller.
+    fn read_file(path: &Path) -> Result<Self, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
-        Self::from_toml(&text, &file, path.parent())
+        Self::parse(&text, &file, path.parent())
     }
 
     /// Checks every bound and cross-field rule; `origin` names the source in errors.
@@ -282,20 +314,16 @@ impl Config {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid(origin, "log.level", format!("{:?}: {e}", self.log.level)));
         }
+        self.transfer.validate(origin)?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid(origin, "data_dir", "empty path".into()));
+        }
+        let ring = self.key_ring_checked(origin)?;
         let mut seen = std::collections::HashSet::new();
         for (i, z) in self.zones.iter().enumerate() {
-            let field = format!("zone[{i}].name");
-            let trimmed = z.name.strip_suffix('.').unwrap_or(&z.name);
-            if z.name != "." && (trimmed.is_empty() || trimmed.split('.').any(str::is_empty)) {
-                return Err(invalid(origin, &field, format!("{:?} is not a domain name: empty label", z.name)));
-            }
-            let wire = crate::wire::name::from_dotted(&z.name)
-                .map_err(|e| invalid(origin, &field, format!("{:?} is not a domain name: {e}", z.name)))?;
-            if !seen.insert(wire.to_ascii_lowercase()) {
-                return Err(invalid(origin, &field, format!("zone {:?} is listed twice", z.name)));
-            }
-            if z.file.as_os_str().is_empty() {
-                return Err(invalid(origin, &format!("zone[{i}].file"), "empty path".into()));
+            let apex = z.validate(origin, i, &ring)?;
+            if !seen.insert(apex) {
+                return Err(invalid(origin, &format!("zone[{i}].name"), format!("zone {:?} is listed twice", z.name)));
             }
         }
         let mut addrs = std::collections::HashSet::new();
@@ -337,6 +365,22 @@ impl Config {
     /// True when there is something to serve.
     pub fn has_zones(&self) -> bool {
         self.example_zone || !self.zones.is_empty()
+    }
+
+    /// The TSIG keys. Fails on a bad key or unreadable `secret_file`.
+    pub fn key_ring(&self) -> Result<crate::tsig::KeyRing, ConfigError> {
+        self.key_ring_checked("config")
+    }
+
+    fn key_ring_checked(&self, origin: &str) -> Result<crate::tsig::KeyRing, ConfigError> {
+        let mut ring = crate::tsig::KeyRing::new();
+        for (i, k) in self.tsig_keys.iter().enumerate() {
+            let key = k.to_key().map_err(|e| invalid(origin, &format!("tsig_key[{i}] ({})", k.name), e))?;
+            if ring.insert(key).is_some() {
+                return Err(invalid(origin, &format!("tsig_key[{i}].name"), format!("key {:?} is listed twice", k.name)));
+            }
+        }
+        Ok(ring)
     }
 }
 

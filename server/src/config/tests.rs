@@ -8,6 +8,7 @@ listen = ["127.0.0.1:5353", "[::1]:5353"]
 udp_workers = 2
 udp_max_payload = 1232
 allow_query = ["0.0.0.0/0", "::/0"]
+data_dir = "data"
 [chaos]
 version = "ironbind"
 id = "ns1"
@@ -19,9 +20,28 @@ max_connections_per_client = 64
 format = "json"
 level = "info"
 query_log = false
+[transfer]
+timeout_secs = 60
+notify_retries = 3
+[[tsig_key]]
+name = "xfr"
+algorithm = "hmac-sha256"
+secret = "c2VjcmV0"
+[[tsig_key]]
+name = "other"
+secret = "b3RoZXI="
 [[zone]]
 name = "example.com"
 file = "example.com.zone"
+allow_transfer = ["10.0.0.0/8"]
+allow_transfer_keys = ["xfr"]
+also_notify = ["192.0.2.10:5300", { address = "192.0.2.11", key = "other" }]
+notify_key = "xfr"
+[[zone]]
+name = "example.org"
+type = "secondary"
+primaries = ["192.0.2.1", "192.0.2.2:5300@xfr"]
+allow_notify = ["192.0.2.3"]
 "#;
 
 #[test]
@@ -32,7 +52,21 @@ fn full_document_parses() {
     assert_eq!(cfg.allow_query.len(), 2);
     assert_eq!(cfg.chaos.id.as_deref(), Some("ns1"));
     assert_eq!(cfg.log.format, LogFormat::Json);
-    assert_eq!(cfg.zones[0].file, PathBuf::from("/etc/ironbind/example.com.zone"));
+    assert_eq!(cfg.zones[0].file, Some(PathBuf::from("/etc/ironbind/example.com.zone")));
+    assert_eq!(cfg.data_dir, PathBuf::from("/etc/ironbind/data"));
+    assert_eq!(cfg.zones[0].kind, ZoneKind::Primary);
+    let p = cfg.zones[0].policy();
+    assert!(p.allow_transfer.matches("10.1.2.3".parse().unwrap()));
+    assert_eq!(p.also_notify[0].key.as_deref(), Some("xfr"), "notify_key fills targets without a key");
+    assert_eq!(p.also_notify[1].key.as_deref(), Some("other"));
+    let s = &cfg.zones[1];
+    assert_eq!(s.kind, ZoneKind::Secondary);
+    assert_eq!(s.primaries[0].addr, "192.0.2.1:53".parse().unwrap());
+    assert_eq!(s.primaries[1].key.as_deref(), Some("xfr"));
+    assert!(matches!(&s.policy().role, crate::xfr::registry::Role::Secondary { primaries } if primaries.len() == 2));
+    let ring = cfg.key_ring().unwrap();
+    assert_eq!(ring.len(), 2);
+    assert_eq!(cfg.transfer.notify_retries, 3);
 }
 
 #[test]
@@ -105,4 +139,86 @@ fn flags_override_and_require_zones() {
     let e = Cli::parse_from(["ironbind", "--example", "--udp-max-payload", "70000"]).load().unwrap_err();
     assert_eq!(e.to_string(), "command line: --udp-max-payload = 70000 is out of range 512..=65535");
     assert!(Cli::try_parse_from(["ironbind", "--zone", "nofile"]).is_err());
+}
+
+#[test]
+fn transfer_sections_are_checked() {
+    let bad = |body: &str| Config::from_toml(&format!("version = 1\n{body}"), "c.toml", None).unwrap_err().to_string();
+    let e = bad("[[zone]]\nname = \"a\"\ntype = \"secondary\"");
+    assert!(e.contains("zone[0].primaries") && e.contains("at least one primary"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\ntype = \"secondary\"\nprimaries = [\"192.0.2.1\"]\nfile = \"x\"");
+    assert!(e.contains("zone[0].file"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"");
+    assert!(e.contains("zone[0].file") && e.contains("master file"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\nfile = \"x\"\nprimaries = [\"192.0.2.1\"]");
+    assert!(e.contains("type = \\\"secondary\\\"") || e.contains("only a secondary"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\ntype = \"secondary\"\nprimaries = [\"192.0.2.1@nokey\"]");
+    assert!(e.contains("zone[0].primaries[0]") && e.contains("\"nokey\" is not defined"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\ntype = \"secondary\"\nprimaries = [\"ns1.example\"]");
+    assert!(e.contains("c.toml:") && e.contains("ns1.example"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\ntype = \"tertiary\"\nfile = \"x\"");
+    assert!(e.contains("tertiary"), "{e}");
+    let e = bad("[[tsig_key]]\nname = \"k\"\nalgorithm = \"hmac-md5\"\nsecret = \"c2VjcmV0\"");
+    assert!(e.contains("tsig_key[0]") && e.contains("MD5"), "{e}");
+    let e = bad("[[tsig_key]]\nname = \"k\"");
+    assert!(e.contains("exactly one of `secret` and `secret_file`"), "{e}");
+    let e = bad("[[tsig_key]]\nname = \"k\"\nsecret_file = \"/nonexistent/k\"");
+    assert!(e.contains("/nonexistent/k"), "{e}");
+    let e = bad("[transfer]\nnotify_retries = 0");
+    assert_eq!(e, "c.toml: transfer.notify_retries = 0 is out of range 1..=100");
+    let e = bad("[transfer]\nrefresh_min_secs = 600\nrefresh_max_secs = 300");
+    assert!(e.contains("transfer.refresh_min_secs"), "{e}");
+    let e = bad("[[zone]]\nname = \"a\"\nfile = \"x\"\nalso_notify = [{ address = \"192.0.2.1\", port = 1 }]");
+    assert!(e.contains("port"), "{e}");
+}
+
+#[test]
+fn secret_files_are_read_relative_to_the_config() {
+    let dir = std::env::temp_dir().join(format!("ironbind-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("k.secret"), "c2VjcmV0\n").unwrap();
+    let cfg = Config::from_toml("version = 1\n[[tsig_key]]\nname = \"k\"\nsecret_file = \"k.secret\"", "t.toml", Some(&dir)).unwrap();
+    assert_eq!(cfg.key_ring().unwrap().len(), 1);
+    assert!(!format!("{cfg:?}").contains("c2VjcmV0"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transfer_flags() {
+    let cli = Cli::parse_from([
+        "ironbind",
+        "--zone",
+        "example.com=/tmp/x.zone",
+        "--secondary",
+        "example.org=192.0.2.1:53,192.0.2.2@k",
+        "--allow-transfer",
+        "127.0.0.0/8",
+        "--allow-transfer-key",
+        "k",
+        "--also-notify",
+        "127.0.0.1:5301",
+        "--data-dir",
+        "/tmp/ib",
+        "--tsig-key",
+        "k=hmac-sha256:c2VjcmV0",
+    ]);
+    let cfg = cli.load().unwrap();
+    assert_eq!(cfg.data_dir, PathBuf::from("/tmp/ib"));
+    let p = cfg.zones[0].policy();
+    assert!(p.allow_transfer.matches("127.0.0.1".parse().unwrap()));
+    assert_eq!(p.allow_transfer_keys, ["k"]);
+    assert_eq!(p.also_notify[0].addr, "127.0.0.1:5301".parse().unwrap());
+    let s = &cfg.zones[1];
+    assert_eq!((s.kind, s.primaries.len(), s.primaries[1].addr.port()), (ZoneKind::Secondary, 2, 53));
+    assert!(s.allow_transfer.is_empty(), "--allow-transfer applies to primaries only");
+    // A secondary alone is something to serve; an unknown key is not.
+    assert!(Cli::parse_from(["ironbind", "--secondary", "a=192.0.2.1"]).load().is_ok());
+    let e = Cli::parse_from(["ironbind", "--secondary", "a=192.0.2.1@k"]).load().unwrap_err().to_string();
+    assert!(e.starts_with("command line: zone[0].primaries[0]") && e.contains("\"k\" is not defined"), "{e}");
+    assert!(Cli::try_parse_from(["ironbind", "--secondary", "a"]).is_err());
+    assert!(Cli::try_parse_from(["ironbind", "--secondary", "a=bogus"]).is_err());
+    assert!(Cli::try_parse_from(["ironbind", "--tsig-key", "k=hmac-md5:c2VjcmV0"]).is_err());
+    assert!(Cli::try_parse_from(["ironbind", "--also-notify", "x"]).is_err());
+    // The default data directory.
+    assert_eq!(Cli::parse_from(["ironbind", "--example"]).load().unwrap().data_dir, PathBuf::from(DEFAULT_DATA_DIR));
 }

@@ -1,24 +1,35 @@
 //! The server runtime: starts everything from a [`Config`], reloads on SIGHUP,
 //! drains on shutdown.
 //!
-//! Owns: startup order (zones, then sockets, then workers), the SIGHUP reload
-//! (zone files and, when a reloader is given, the config file) and graceful
-//! shutdown on the one [`CancellationToken`]. Must not: parse DNS, frame bytes
-//! or parse config itself; it wires [`crate::config`], [`crate::zone`],
-//! [`crate::query`] and [`crate::net`] together.
+//! Owns: startup order (data dir and keys, sockets, the NOTIFY sender,
+//! zones, then workers), the SIGHUP reload (zone files and, when a reloader
+//! is given, the config file) and graceful shutdown on the one
+//! [`CancellationToken`]. Must not: parse DNS, frame bytes or parse config
+//! itself; it wires [`crate::config`], [`crate::zone`], [`crate::xfr`],
+//! [`crate::store`], [`crate::query`] and [`crate::net`] together.
 //!
 //! ```text
-//!  start:   load zones ─► bind UDP+TCP ─► UDP worker threads ─► TCP accept tasks
+//!  start:   data dir, TSIG keys, registry ─► bind UDP+TCP ─► NOTIFY sender
+//!           ─► primaries: load file, diff against the data-dir copy, journal, NOTIFY
+//!           ─► secondaries: one refresh task each (serves the data-dir copy at once)
+//!           ─► UDP worker threads ─► TCP accept tasks
 //!  SIGHUP:  re-read config (if any; broken config → change nothing)
-//!           ─► reload every zone (failure → old version keeps serving)
-//!           ─► swap the handler if query settings changed
-//!  cancel:  UDP workers stop (≤ 200 ms) ─► TCP stops accepting
+//!           ─► zones gone or changed type: stop serving, forget
+//!           ─► reload every primary (failure → old version keeps serving;
+//!              change → diff ─► journal ─► data dir ─► swap ─► NOTIFY)
+//!           ─► start/re-point secondary tasks ─► swap the handler if query settings changed
+//!  cancel:  UDP workers stop (≤ 200 ms) ─► TCP stops accepting; refresh tasks stop
 //!           ─► open connections finish their request (≤ 5 s) ─► return
 //! ```
 
 #![forbid(unsafe_code)]
 
+pub mod inbound;
 mod logging;
+pub mod notify;
+pub mod persist;
+pub mod remote;
+pub mod secondary;
 pub mod zones;
 
 pub use logging::init_tracing;
@@ -31,10 +42,15 @@ use anyhow::Context;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, TransferConfig, ZoneKind};
 use crate::net::{self, tcp, udp, SharedHandler};
 use crate::query::Handler;
+use crate::xfr::registry::Registry;
 use crate::zone::set::ZoneSet;
+
+use notify::{NotifyTiming, Notifier};
+use persist::Store;
+use secondary::Secondaries;
 
 /// Re-reads the configuration on SIGHUP (the binary re-parses its file and flags).
 pub type ConfigReloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
@@ -77,9 +93,28 @@ pub async fn run_with_reload(
     Ok(())
 }
 
+/// What the zone tasks share: the served table, the transfer registry, the
+/// data directory and the NOTIFY sender.
+pub struct Runtime {
+    /// The served zones.
+    pub zones: Arc<ZoneSet>,
+    /// Transfer policy, journals, refresh wake-ups and TSIG keys.
+    pub registry: Arc<Registry>,
+    /// The data directory.
+    pub store: Store,
+    /// NOTIFY out.
+    pub notifier: Notifier,
+    /// Transfer timing (fixed until restart).
+    pub transfer: TransferConfig,
+    /// The server's shutdown token; zone tasks hold children of it.
+    pub shutdown: CancellationToken,
+}
+
 /// A running server.
 pub struct Server {
     zones: Arc<ZoneSet>,
+    rt: Arc<Runtime>,
+    notify_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     handler: SharedHandler,
     state: Mutex<State>,
     addrs: Vec<SocketAddr>,
@@ -92,6 +127,7 @@ pub struct Server {
 struct State {
     cfg: Config,
     catalog: zones::Catalog,
+    secondaries: Secondaries,
 }
 
 impl Server {
@@ -100,12 +136,13 @@ impl Server {
     /// zone that fails to load is logged and not served.
     pub async fn start(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<Server> {
         let zones = Arc::new(ZoneSet::new());
-        let mut catalog = zones::Catalog::default();
-        let summary = catalog.apply(&zones, zones::specs(&cfg)).await;
-        if summary.failed > 0 {
-            tracing::error!(failed = summary.failed, loaded = summary.loaded, "some zones failed to load and are not served");
-        }
-        let handler = net::shared(Handler::new(zones.clone(), cfg.query_config()));
+        let registry = Arc::new(Registry::new());
+        registry.set_keys(cfg.key_ring()?);
+        let store = {
+            let dir = cfg.data_dir.clone();
+            tokio::task::spawn_blocking(move || Store::open(&dir)).await?
+        };
+        let handler = net::shared(Handler::new(zones.clone(), cfg.query_config()).with_transfers(registry.clone()));
         let workers = cfg.udp_workers();
         let listeners = net::bind(&cfg.listen_addrs(), workers)?;
         let opts = udp::UdpOptions { query_log: cfg.log.query_log };
@@ -119,6 +156,16 @@ impl Server {
         let mut udp_threads = Vec::new();
         let mut accept_tasks = Vec::new();
         let addrs = listeners.addrs.clone();
+        let timing = NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
+        let (notifier, notify_task) = Notifier::spawn(registry.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
+        let rt = Arc::new(Runtime { zones: zones.clone(), registry, store, notifier, transfer: cfg.transfer.clone(), shutdown: shutdown.clone() });
+        let mut catalog = zones::Catalog::default();
+        let mut secondaries = Secondaries::default();
+        let summary = catalog.apply(&rt, zones::specs(&cfg)).await;
+        if summary.failed > 0 {
+            tracing::error!(failed = summary.failed, loaded = summary.loaded, "some zones failed to load and are not served");
+        }
+        secondaries.apply(&rt, secondary_specs(&cfg));
         for ((addr, socks), listener) in listeners.addrs.iter().zip(listeners.udp).zip(listeners.tcp) {
             let threads = udp::spawn_workers(socks, handler.clone(), opts, shutdown.clone()).map_err(net::NetError::Thread)?;
             udp_threads.extend(threads);
@@ -134,8 +181,10 @@ impl Server {
         }
         Ok(Server {
             zones,
+            rt,
+            notify_task: std::sync::Mutex::new(Some(notify_task)),
             handler,
-            state: Mutex::new(State { cfg, catalog }),
+            state: Mutex::new(State { cfg, catalog, secondaries }),
             addrs,
             udp_threads: std::sync::Mutex::new(udp_threads),
             tcp: tcp_server,
@@ -162,10 +211,23 @@ impl Server {
     pub async fn reload(&self, new_cfg: Option<Config>) -> ApplySummary {
         let mut st = self.state.lock().await;
         let cfg = new_cfg.unwrap_or_else(|| st.cfg.clone());
-        let summary = st.catalog.apply(&self.zones, zones::specs(&cfg)).await;
+        match cfg.key_ring() {
+            Ok(k) => self.rt.registry.set_keys(k),
+            Err(e) => tracing::error!(op = "reload", error = %e, "TSIG keys unusable; keeping the previous keys"),
+        }
+        // Removals first, so a zone that changed type is gone before it is added back.
+        let primaries = zones::specs(&cfg);
+        let secondaries = secondary_specs(&cfg);
+        let keep_p = primaries.iter().map(|s| s.origin.clone()).collect();
+        let keep_s = secondaries.iter().map(|s| s.apex.clone()).collect();
+        let st = &mut *st;
+        let removed = st.secondaries.retain(&self.rt, &keep_s) + st.catalog.retain(&self.rt, &keep_p);
+        let mut summary = st.catalog.apply(&self.rt, primaries).await;
+        summary.removed += removed;
+        st.secondaries.apply(&self.rt, secondaries);
         let old = &st.cfg;
         if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) {
-            self.handler.store(Arc::new(Handler::new(self.zones.clone(), cfg.query_config())));
+            self.handler.store(Arc::new(Handler::new(self.zones.clone(), cfg.query_config()).with_transfers(self.rt.registry.clone())));
             tracing::info!(op = "reload", "query settings updated");
         }
         let restart: Vec<&str> = [
@@ -173,6 +235,8 @@ impl Server {
             ("udp_workers", old.udp_workers != cfg.udp_workers),
             ("tcp", old.tcp != cfg.tcp),
             ("log", old.log != cfg.log),
+            ("data_dir", old.data_dir != cfg.data_dir),
+            ("transfer", old.transfer != cfg.transfer),
         ]
         .into_iter()
         .filter_map(|(f, changed)| changed.then_some(f))
@@ -192,6 +256,11 @@ impl Server {
         summary
     }
 
+    /// The shared runtime (registry, data directory, NOTIFY sender).
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.rt
+    }
+
     /// Stops the server (fires the shutdown token if nobody has) and waits:
     /// UDP workers end, TCP stops accepting, open connections get up to
     /// [`tcp::DRAIN_DEADLINE`] to finish their current request.
@@ -202,6 +271,11 @@ impl Server {
             let _ = t.await;
         }
         self.tcp.drain(tcp::DRAIN_DEADLINE).await;
+        self.state.lock().await.secondaries.join().await;
+        let notify = self.notify_task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = notify {
+            let _ = t.await;
+        }
         let threads: Vec<_> = std::mem::take(&mut *self.udp_threads.lock().unwrap_or_else(|p| p.into_inner()));
         let _ = tokio::task::spawn_blocking(move || {
             for t in threads {
@@ -211,4 +285,20 @@ impl Server {
         .await;
         tracing::info!("stopped");
     }
+}
+
+/// The secondary zones a configuration asks for.
+pub fn secondary_specs(cfg: &Config) -> Vec<secondary::SecondarySpec> {
+    cfg.zones
+        .iter()
+        .filter(|z| z.kind == ZoneKind::Secondary)
+        .filter_map(|z| {
+            Some(secondary::SecondarySpec {
+                name: z.name.trim_end_matches('.').to_string(),
+                apex: zones::apex_of(&z.name)?,
+                policy: z.policy(),
+                notify_key: z.notify_key.clone(),
+            })
+        })
+        .collect()
 }

@@ -1,16 +1,23 @@
-//! The zones named in the configuration: loading them, and reloading them on SIGHUP.
+//! Primary zones: loading them from their master files, and reloading them
+//! on SIGHUP with the change journalled and NOTIFYed.
 //!
-//! Owns: the list of configured zones ([`ZoneSpec`]), reading and building each
-//! ([`load`]) and publishing the results into the [`ZoneSet`] ([`Catalog::apply`]).
-//! Must not: touch the network, or ever leave a served zone worse off: a zone
-//! whose new version fails to load keeps serving its old version.
+//! Owns: the list of configured primary zones ([`ZoneSpec`]), reading and
+//! building each ([`load`]), and deciding what a new version means
+//! ([`Catalog::apply`]): the difference from the served version (or, at
+//! startup, from the copy in the data directory) goes into the journal, so
+//! secondaries get an IXFR of exactly that change. Must not: touch the
+//! network (NOTIFY is queued on [`super::notify::Notifier`]) or ever leave a
+//! served zone worse off: a zone whose new version fails to load keeps
+//! serving its old version.
 //!
 //! ```text
-//!   configured ─► load (read file → build) ──ok──► ZoneSet::insert (atomic swap)
-//!                                           └─err─► log file:line: reason;
-//!                                                   served before? keep old version
-//!                                                   new zone?      not served
-//!   no longer configured ─► ZoneSet::remove
+//!   configured ─► load (read file → build) ──err─► log file:line: reason;
+//!                      │                          served? keep it · else not served
+//!                      ▼ ok, compared with base = served version, else the data-dir copy
+//!        serial newer ─► diff ─► commit (journal, data dir, swap) ─► NOTIFY
+//!        same serial, same data ─► nothing (at startup: serve, keep the saved journal, NOTIFY)
+//!        same serial, new data / older serial ─► warn; commit with the journal cleared
+//!   no longer configured ─► not served, registry entry and data-dir files removed
 //! ```
 
 #![forbid(unsafe_code)]
@@ -19,10 +26,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::Config;
+use super::persist::{Saved, Store};
+use super::Runtime;
+use crate::config::{Config, ZoneKind};
 use crate::wire::name;
+use crate::xfr::diff::{diff_zones, Diff};
+use crate::xfr::journal::{Journal, JournalLimits};
+use crate::xfr::registry::ZonePolicy;
+use crate::xfr::serial_gt;
 use crate::zone::build::{build_zone, BuildError};
-use crate::zone::set::ZoneSet;
 use crate::zone::{file, RecordSource, Zone};
 
 /// The built-in example zone served by `--example`.
@@ -36,11 +48,11 @@ const EXAMPLE_LABEL: &str = "<built-in example.com.zone>";
 pub enum ZoneSource {
     /// An RFC 1035 master file.
     File(PathBuf),
-    /// The built-in example zone.
+    /// The built-in example zone (never persisted).
     Example,
 }
 
-/// One configured zone.
+/// One configured primary zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneSpec {
     /// The name as configured (for logs).
@@ -49,6 +61,10 @@ pub struct ZoneSpec {
     pub origin: Box<[u8]>,
     /// Where to read it.
     pub source: ZoneSource,
+    /// Transfer and NOTIFY policy.
+    pub policy: ZonePolicy,
+    /// TSIG key for NOTIFY to targets that name none.
+    pub notify_key: Option<String>,
 }
 
 impl ZoneSpec {
@@ -58,6 +74,11 @@ impl ZoneSpec {
             ZoneSource::File(p) => p.display().to_string(),
             ZoneSource::Example => EXAMPLE_LABEL.to_string(),
         }
+    }
+
+    /// Whether the zone is kept in the data directory.
+    fn persisted(&self) -> bool {
+        matches!(self.source, ZoneSource::File(_))
     }
 }
 
@@ -72,20 +93,26 @@ pub enum ZoneLoadError {
     Build(#[from] BuildError),
 }
 
-/// The zones a configuration asks for. An explicit zone named `example.com`
-/// takes precedence over `--example`.
+/// Lowercase wire apex of a validated zone name.
+pub fn apex_of(name: &str) -> Option<Box<[u8]>> {
+    let mut origin = name::from_dotted(name).ok()?;
+    name::lowercase_wire(&mut origin);
+    Some(origin.into())
+}
+
+/// The primary zones a configuration asks for. An explicit zone named
+/// `example.com` takes precedence over `--example`.
 pub fn specs(cfg: &Config) -> Vec<ZoneSpec> {
     let mut out: Vec<ZoneSpec> = Vec::new();
-    for z in &cfg.zones {
-        // `Config::validate` has checked the name already.
-        let Ok(mut origin) = name::from_dotted(&z.name) else { continue };
-        name::lowercase_wire(&mut origin);
-        out.push(ZoneSpec { name: z.name.clone(), origin: origin.into(), source: ZoneSource::File(z.file.clone()) });
+    for z in cfg.zones.iter().filter(|z| z.kind == ZoneKind::Primary) {
+        // `Config::validate` has checked the name and the file already.
+        let (Some(origin), Some(f)) = (apex_of(&z.name), &z.file) else { continue };
+        out.push(ZoneSpec { name: z.name.clone(), origin, source: ZoneSource::File(f.clone()), policy: z.policy(), notify_key: z.notify_key.clone() });
     }
     if cfg.example_zone {
-        let origin: Box<[u8]> = name::from_dotted(EXAMPLE_ORIGIN).expect("valid name").into();
-        if !out.iter().any(|s| s.origin == origin) {
-            out.push(ZoneSpec { name: EXAMPLE_ORIGIN.into(), origin, source: ZoneSource::Example });
+        let origin = apex_of(EXAMPLE_ORIGIN).expect("valid name");
+        if !cfg.zones.iter().any(|z| apex_of(&z.name).as_ref() == Some(&origin)) {
+            out.push(ZoneSpec { name: EXAMPLE_ORIGIN.into(), origin, source: ZoneSource::Example, policy: ZonePolicy::default(), notify_key: None });
         }
     }
     out
@@ -100,7 +127,7 @@ pub fn load(spec: &ZoneSpec) -> Result<Zone, ZoneLoadError> {
     Ok(build_zone(&spec.origin, src)?)
 }
 
-/// The configured zones and what became of each.
+/// The configured primary zones.
 #[derive(Debug, Default)]
 pub struct Catalog {
     /// Configured zones by apex.
@@ -118,64 +145,107 @@ pub struct ApplySummary {
     pub removed: usize,
 }
 
+/// What a freshly read file means for the zone.
+enum Plan {
+    /// Serve it; `diffs` go to the journal (`None` clears it); `notify` when
+    /// secondaries should hear of it.
+    Commit { zone: Zone, diffs: Option<Vec<Diff>>, notify: bool },
+    /// The same version as the base: publish only if not served yet.
+    Same { zone: Zone },
+    /// The file failed: keep what is served, if anything. (The data-dir copy
+    /// is not served instead: for a primary the file is the truth, and a
+    /// broken one must be fixed, not silently replaced by an older version.)
+    Failed { error: ZoneLoadError },
+}
+
 impl Catalog {
-    /// Loads every zone in `want` and publishes the ones that build; removes
-    /// configured zones that are no longer wanted. Zones in `zones` that this
-    /// catalog did not add (transfers, control API) are left alone.
-    pub async fn apply(&mut self, zones: &Arc<ZoneSet>, want: Vec<ZoneSpec>) -> ApplySummary {
-        let mut summary = ApplySummary::default();
-        let wanted: std::collections::HashSet<Box<[u8]>> = want.iter().map(|s| s.origin.clone()).collect();
-        let gone: Vec<Box<[u8]>> = self.specs.keys().filter(|k| !wanted.contains(*k)).cloned().collect();
+    /// Stops serving the configured zones whose apex is not in `keep`, and
+    /// forgets their transfer state and data-directory files.
+    pub fn retain(&mut self, rt: &Runtime, keep: &std::collections::HashSet<Box<[u8]>>) -> usize {
+        let gone: Vec<Box<[u8]>> = self.specs.keys().filter(|k| !keep.contains(*k)).cloned().collect();
+        let mut removed = 0;
         for apex in gone {
             let spec = self.specs.remove(&apex).expect("key from map");
-            if zones.remove(&apex) {
-                summary.removed += 1;
+            rt.registry.remove(&apex);
+            if spec.persisted() {
+                rt.store.remove(&apex);
+            }
+            if rt.zones.remove(&apex) {
+                removed += 1;
                 tracing::info!(zone = %spec.name, op = "remove", "zone removed from configuration; no longer served");
             }
         }
-        let results = {
-            let want = want.clone();
-            match tokio::task::spawn_blocking(move || want.iter().map(load).collect::<Vec<_>>()).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(op = "load", error = %e, "zone loading panicked; nothing changed");
-                    return summary;
-                }
+        removed
+    }
+
+    /// Loads every zone in `want` and publishes the ones that build; a
+    /// changed zone is journalled, persisted and NOTIFYed. Removes
+    /// configured zones that are no longer wanted. Zones in the table that
+    /// this catalog did not add (secondaries, control API) are left alone.
+    pub async fn apply(&mut self, rt: &Arc<Runtime>, want: Vec<ZoneSpec>) -> ApplySummary {
+        let keep = want.iter().map(|s| s.origin.clone()).collect();
+        let mut summary = ApplySummary { removed: self.retain(rt, &keep), ..Default::default() };
+        let jobs: Vec<(ZoneSpec, bool, Option<Arc<Zone>>)> = want
+            .into_iter()
+            .map(|s| {
+                let first = !self.specs.contains_key(&s.origin);
+                let served = rt.zones.load().get(&s.origin).map(|z| z.zone.clone());
+                (s, first, served)
+            })
+            .collect();
+        let (store, work) = (rt.store.clone(), jobs.clone());
+        let planned = tokio::task::spawn_blocking(move || work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>());
+        let results = match planned.await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(op = "load", error = %e, "zone loading panicked; nothing changed");
+                return summary;
             }
         };
-        for (spec, result) in want.into_iter().zip(results) {
-            self.publish(zones, &spec, result, &mut summary);
+        for ((spec, _, served), (plan, saved_journal)) in jobs.into_iter().zip(results) {
+            let ctl = rt.registry.upsert(&spec.origin, spec.policy.clone());
+            rt.notifier.set_key(&spec.origin, spec.notify_key.clone());
+            if let Some(j) = saved_journal {
+                *ctl.journal.lock().unwrap_or_else(|p| p.into_inner()) = j;
+            }
+            let store = if spec.persisted() { rt.store.clone() } else { Store::none() };
+            let old = served.as_ref().map(|z| z.serial);
+            match plan {
+                Plan::Commit { zone, diffs, notify } => {
+                    let (serial, records) = (zone.serial, zone.record_count());
+                    let journalled = diffs.as_ref().map_or(0, |d| d.iter().map(Diff::change_count).sum::<usize>());
+                    store.commit(&rt.zones, &ctl, zone, diffs, None).await;
+                    summary.loaded += 1;
+                    match old {
+                        None => tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded"),
+                        Some(old) => tracing::info!(zone = %spec.name, serial, old_serial = old, records, changes = journalled, op = "reload", "zone reloaded: serial {old} -> {serial}"),
+                    }
+                    if notify {
+                        rt.notifier.zone_changed(&spec.origin);
+                    }
+                }
+                Plan::Same { zone } => {
+                    summary.loaded += 1;
+                    if served.is_none() {
+                        let (serial, records) = (zone.serial, zone.record_count());
+                        rt.zones.insert(Arc::new(zone));
+                        tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded");
+                        rt.notifier.zone_changed(&spec.origin);
+                    } else {
+                        tracing::debug!(zone = %spec.name, serial = zone.serial, op = "reload", "zone unchanged");
+                    }
+                }
+                Plan::Failed { error } => {
+                    summary.failed += 1;
+                    match old {
+                        Some(serial) => tracing::error!(zone = %spec.name, serial, file = %spec.file_label(), op = "reload", error = %error, "zone failed to load; keeping the version already served"),
+                        None => tracing::error!(zone = %spec.name, file = %spec.file_label(), op = "load", error = %error, "zone failed to load; not served"),
+                    }
+                }
+            }
             self.specs.insert(spec.origin.clone(), spec);
         }
         summary
-    }
-
-    fn publish(
-        &self,
-        zones: &ZoneSet,
-        spec: &ZoneSpec,
-        result: Result<Zone, ZoneLoadError>,
-        summary: &mut ApplySummary,
-    ) {
-        let old = zones.load().get(&spec.origin).map(|z| z.serial);
-        match result {
-            Ok(zone) => {
-                let (serial, records) = (zone.serial, zone.record_count());
-                zones.insert(Arc::new(zone));
-                summary.loaded += 1;
-                match old {
-                    None => tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded"),
-                    Some(old) => tracing::info!(zone = %spec.name, serial, old_serial = old, records, op = "reload", "zone reloaded: serial {old} -> {serial}"),
-                }
-            }
-            Err(e) => {
-                summary.failed += 1;
-                match old {
-                    Some(serial) => tracing::error!(zone = %spec.name, serial, file = %spec.file_label(), op = "reload", error = %e, "zone failed to load; keeping the version already served"),
-                    None => tracing::error!(zone = %spec.name, file = %spec.file_label(), op = "load", error = %e, "zone failed to load; not served"),
-                }
-            }
-        }
     }
 
     /// Number of configured zones.
@@ -189,3 +259,52 @@ impl Catalog {
     }
 }
 
+/// Reads the file and compares it with the base version (blocking). At
+/// the first load of a persisted zone the base is the data-directory copy,
+/// and its journal is returned when it leads to that copy.
+fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) -> (Plan, Option<Journal>) {
+    let saved = if first && spec.persisted() && served.is_none() { store.load(&spec.origin) } else { Saved::default() };
+    let usable = match (&saved.zone, saved.journal) {
+        (Some(z), Some(j)) if j.leads_to(z) => Some(j),
+        (_, Some(j)) if !j.is_empty() => {
+            // History that does not lead to the saved copy: start it anew on disk too.
+            store.save_journal(&Journal::new(&spec.origin, JournalLimits::default()));
+            None
+        }
+        _ => None,
+    };
+    let reset = usable.is_none();
+    // At the first load the zone's in-memory journal is set from here.
+    let journal = usable.or_else(|| first.then(|| Journal::new(&spec.origin, JournalLimits::default())));
+    let zone = match load(spec) {
+        Ok(z) => z,
+        Err(error) => return (Plan::Failed { error }, journal),
+    };
+    let startup = served.is_none();
+    let Some(base) = served.as_deref().or(saved.zone.as_ref()) else {
+        return (Plan::Commit { zone, diffs: None, notify: true }, journal);
+    };
+    let plan = if serial_gt(zone.serial, base.serial) {
+        let d = diff_zones(base, &zone);
+        Plan::Commit { zone, diffs: Some(vec![d]), notify: true }
+    } else if zone.serial == base.serial {
+        let d = diff_zones(base, &zone);
+        if d.change_count() == 0 && d.from_soa == d.to_soa {
+            if startup && reset {
+                // The saved history does not lead here: start it anew on disk too.
+                Plan::Commit { zone, diffs: None, notify: true }
+            } else {
+                Plan::Same { zone }
+            }
+        } else {
+            tracing::warn!(zone = %spec.name, serial = zone.serial, file = %spec.file_label(), op = "reload",
+                "zone {} changed but its serial {} did not; secondaries will not see the change until the serial is increased", spec.name, zone.serial);
+            Plan::Commit { zone, diffs: None, notify: startup }
+        }
+    } else {
+        tracing::warn!(zone = %spec.name, serial = zone.serial, old_serial = base.serial, file = %spec.file_label(), op = "reload",
+            "zone {} serial went backwards ({} -> {}); secondaries will keep the newer serial", spec.name, base.serial, zone.serial);
+        Plan::Commit { zone, diffs: None, notify: startup }
+    };
+    (plan, journal)
+}
