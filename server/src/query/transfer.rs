@@ -99,8 +99,9 @@ pub(super) fn notify(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &Req
         return Outcome { rcode: rcode::FORMERR, aa: false };
     }
     let apex = q.lower.as_wire();
-    let served = zones.load().get(apex).is_some();
-    let Some(ctl) = reg.get(apex).filter(|_| served) else {
+    // A secondary zone configured but not loaded yet is still ours: its first
+    // NOTIFY should start its first transfer.
+    let Some(ctl) = reg.get(apex) else {
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "received notify for zone '{}' from {}: not authoritative", DisplayName(apex), Peer(ctx.peer));
         return Outcome { rcode: rcode::NOTAUTH, aa: false };
     };
