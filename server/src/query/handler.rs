@@ -102,7 +102,7 @@ impl Handler {
             } else {
                 match (r.opcode(), &h.transfers) {
                     (opcode::QUERY, _) => h.query(&r, ctx, w, key_name(&signer).as_deref()),
-                    (opcode::NOTIFY, Some(reg)) => transfer::notify(&h.zones, reg, &r, ctx),
+                    (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, &r, ctx),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
             }

@@ -93,7 +93,7 @@ pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
 }
 
 /// NOTIFY in (RFC 1996 §3.7–3.11).
-pub(super) fn notify(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &RequestCtx) -> Outcome {
+pub(super) fn notify(reg: &Registry, r: &Request<'_>, ctx: &RequestCtx) -> Outcome {
     let Some(q) = &r.question else { return Outcome { rcode: rcode::FORMERR, aa: false } };
     if q.qtype != rtype::SOA {
         return Outcome { rcode: rcode::FORMERR, aa: false };
