@@ -18,8 +18,6 @@ use crate::zone::{Node, NodeHasher, Rrset, Zone};
 /// Longest CNAME/DNAME chain followed inside one zone.
 const MAX_CHAIN: usize = 16;
 
-/// Keeps DNAME owner hashes apart from query-name hashes.
-const DNAME_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The outcome for the header: RCODE and whether AA is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,23 +27,21 @@ pub(super) struct Outcome {
 }
 
 /// Answers `q` from `zone` into `w`.
-pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcome {
-    let mut cur = q.lower;
-    let mut cased = q.name;
-    let mut first = true;
-    let mut seen = [0u64; MAX_CHAIN];
+pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Outcome {
+    // The name being looked up: the question's until a CNAME or DNAME moves
+    // the chain (then lowercase for lookups and as written for owners).
+    let mut chain: Option<(NameBuf, NameBuf)> = None;
+    let mut seen = [0u64; MAX_CHAIN + 1];
+    let mut nseen = 0;
     let mut dnames = [0u64; MAX_CHAIN];
     let mut ndnames = 0;
     let ok = Outcome { rcode: rcode::NOERROR, aa: true };
-    for step in 0..MAX_CHAIN {
-        // A name seen before in this chain is a loop: stop with what we have.
-        let h = NodeHasher::default().hash_one(cur.as_wire());
-        if seen[..step].contains(&h) {
-            return ok;
-        }
-        seen[step] = h;
-        let owner = if first { Owner::Qname } else { Owner::Name(cased.as_wire()) };
-        match lookup::find(zone, cur.as_wire(), q.qtype) {
+    for _ in 0..MAX_CHAIN {
+        let (cur, cased, owner) = match &chain {
+            None => (q.lower.as_wire(), q.name, Owner::Qname),
+            Some((l, c)) => (l.as_wire(), c.as_wire(), Owner::Name(c.as_wire())),
+        };
+        let next = match lookup::find(zone, cur, q.qtype) {
             Found::Exact(node) | Found::Wildcard(node) => {
                 if q.qtype == rtype::ANY && !node.rrsets.is_empty() {
                     for set in node.rrsets.iter() {
@@ -68,21 +64,21 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
                 if w.rrset(Section::Answer, owner, rtype::CNAME, cname.ttl, cname.count, &cname.data).is_err() {
                     return ok;
                 }
-                let target = cname.rdatas().next().unwrap_or(b"\0");
-                if !restart(zone, target, &mut cur, &mut cased) {
-                    return ok;
+                match restart(zone, cname.rdatas().next().unwrap_or(b"\0")) {
+                    Some(n) => n,
+                    None => return ok,
                 }
             }
             Found::Referral { cut, node } => {
                 referral(zone, cut, node, w);
                 // AA describes the answer section: set only when a CNAME led here.
-                return Outcome { rcode: rcode::NOERROR, aa: !first };
+                return Outcome { rcode: rcode::NOERROR, aa: chain.is_some() };
             }
             Found::Dname { owner: downer, rrset } => {
                 let Some(target) = rrset.rdatas().next() else { return ok };
                 // A DNAME met twice (a DNAME into its own subtree): stop
                 // rather than repeat it (RFC 6672 §5.2 loop bound, RFC 2181 §5).
-                let dh = NodeHasher::default().hash_one(downer) ^ DNAME_SALT;
+                let dh = NodeHasher::default().hash_one(downer);
                 if dnames[..ndnames].contains(&dh) {
                     return ok;
                 }
@@ -92,7 +88,7 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
                     return ok;
                 }
                 // Substitute the DNAME owner suffix of the query name by its target.
-                let prefix = &cased.as_wire()[..cur.len() - downer.len()];
+                let prefix = &cased[..cur.len() - downer.len()];
                 let mut synth = NameBuf::root();
                 if synth.set_concat(prefix, target).is_err() {
                     return Outcome { rcode: rcode::YXDOMAIN, aa: true }; // RFC 6672 §2.2
@@ -100,8 +96,9 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
                 if w.record(Section::Answer, owner, rtype::CNAME, class::IN, rrset.ttl, synth.as_wire(), true).is_err() {
                     return ok;
                 }
-                if q.qtype == rtype::CNAME || !restart(zone, synth.as_wire(), &mut cur, &mut cased) {
-                    return ok;
+                match restart(zone, synth.as_wire()).filter(|_| q.qtype != rtype::CNAME) {
+                    Some(n) => n,
+                    None => return ok,
                 }
             }
             Found::NxDomain => {
@@ -109,23 +106,29 @@ pub(super) fn answer(zone: &Zone, q: &Question, w: &mut MsgWriter<'_>) -> Outcom
                 // After a CNAME the RCODE describes the last name (RFC 6604 §3).
                 return Outcome { rcode: rcode::NXDOMAIN, aa: true };
             }
+        };
+        // A name seen before in this chain is a loop: stop with what we have.
+        if nseen == 0 {
+            seen[0] = NodeHasher::default().hash_one(cur);
+            nseen = 1;
         }
-        first = false;
+        let h = NodeHasher::default().hash_one(next.0.as_wire());
+        if seen[..nseen].contains(&h) {
+            return ok;
+        }
+        seen[nseen] = h;
+        nseen += 1;
+        chain = Some(next);
     }
     ok
 }
 
-/// Moves the chain to `target`; false when the target leaves the zone.
-fn restart(zone: &Zone, target: &[u8], cur: &mut NameBuf, cased: &mut NameBuf) -> bool {
-    let Ok(t) = NameBuf::from_wire(target) else { return false };
-    let mut lower = t;
+/// The chain's next name (lowercase, as written) when `target` lies in the zone.
+fn restart(zone: &Zone, target: &[u8]) -> Option<(NameBuf, NameBuf)> {
+    let cased = NameBuf::from_wire(target).ok()?;
+    let mut lower = cased;
     lower.make_lowercase();
-    if !name::is_subdomain(lower.as_wire(), &zone.origin) {
-        return false;
-    }
-    *cased = t;
-    *cur = lower;
-    true
+    name::is_subdomain(lower.as_wire(), &zone.origin).then_some((lower, cased))
 }
 
 /// The SOA in the authority section of a negative answer, with the TTL of

@@ -150,7 +150,7 @@ impl Handler {
         w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
         if let Some(q) = &r.question {
             // Cannot fail: a question is at most 259 octets and the limit at least 512.
-            let _ = w.question(q.name.as_wire(), q.qtype, q.qclass);
+            let _ = w.question(q.name, q.qtype, q.qclass);
         }
         let out = body(self, &mut w);
         let mut f = (w.flags() & !0x000F) | (out.rcode & 0xF);

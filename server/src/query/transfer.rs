@@ -62,7 +62,7 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
         return Decision::Refuse(rcode::SERVFAIL);
     }
     let zone = served.zone.clone();
-    let question = (q.name.as_wire(), q.qtype, q.qclass);
+    let question = (q.name, q.qtype, q.qclass);
     if q.qtype == rtype::AXFR {
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), serial = zone.serial, op = "AXFR",
             "client {}: transfer of '{}/IN': AXFR started (serial {})", Peer(ctx.peer), DisplayName(apex), zone.serial);

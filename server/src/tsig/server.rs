@@ -190,7 +190,7 @@ pub fn write_error_response(req: &Request<'_>, failure: &Failure, udp_payload: u
     w.header(req.id, flags::QR | (req.flags & (0x7800 | flags::RD | flags::CD)));
     w.set_rcode(failure.rcode);
     if let Some(q) = &req.question {
-        w.question(q.name.as_wire(), q.qtype, q.qclass)?;
+        w.question(q.name, q.qtype, q.qclass)?;
     }
     if let Some(e) = req.edns {
         w.opt(udp_payload, failure.rcode, e.dnssec_ok);

@@ -122,6 +122,34 @@ pub fn lowercase_wire(wire: &mut [u8]) {
     }
 }
 
+/// Reads an uncompressed name at `start` (the question name, which can hold no
+/// pointer) into `out`, lowercased in the same pass. Returns the offset after it.
+#[inline]
+pub fn read_plain_name_lower(msg: &[u8], start: usize, out: &mut NameBuf) -> Result<usize, WireError> {
+    let mut pos = start;
+    loop {
+        let l = *msg.get(pos).ok_or(WireError::Truncated)? as usize;
+        if l > MAX_LABEL_LEN {
+            return Err(if l & 0xC0 == 0xC0 { WireError::BadPointer } else { WireError::BadLabel });
+        }
+        let end = pos + 1 + l;
+        let written = pos - start;
+        if end - start > MAX_NAME_LEN {
+            return Err(WireError::NameTooLong);
+        }
+        let src = msg.get(pos..end).ok_or(WireError::Truncated)?;
+        for (d, s) in out.buf[written..written + 1 + l].iter_mut().zip(src) {
+            *d = s.to_ascii_lowercase();
+        }
+        pos = end;
+        if l == 0 {
+            break;
+        }
+    }
+    out.len = (pos - start) as u8;
+    Ok(pos)
+}
+
 /// Reads the (possibly compressed) name starting at `start` in `msg` into `out`,
 /// lowercased. Returns the offset just past the name's in-place encoding.
 pub fn read_name_lower(msg: &[u8], start: usize, out: &mut NameBuf) -> Result<usize, WireError> {

@@ -4,7 +4,7 @@
 //! records that matter to the server (OPT, RFC 6891; TSIG, RFC 8945), without
 //! copying the message. Must not: allocate, or decide how to answer.
 
-use super::name::{read_name, skip_name, NameBuf};
+use super::name::{read_plain_name_lower, skip_name, NameBuf};
 use super::{flags, get_u16, get_u32, rtype, WireError};
 
 /// The EDNS(0) parameters a request carried (RFC 6891 §6.1.2).
@@ -22,9 +22,10 @@ pub struct Edns {
 
 /// The question of a request.
 #[derive(Debug, Clone, Copy)]
-pub struct Question {
-    /// QNAME exactly as sent (case preserved, decompressed).
-    pub name: NameBuf,
+pub struct Question<'a> {
+    /// QNAME exactly as sent (case preserved). The question is the first
+    /// name of a message, so it can hold no compression pointer.
+    pub name: &'a [u8],
     /// QNAME lowercased, for lookups (RFC 4343).
     pub lower: NameBuf,
     /// QTYPE.
@@ -45,7 +46,7 @@ pub struct Request<'a> {
     /// Section counts: question, answer, authority, additional.
     pub counts: [u16; 4],
     /// The question when QDCOUNT is 1 and it parsed.
-    pub question: Option<Question>,
+    pub question: Option<Question<'a>>,
     /// EDNS parameters when the request carried one valid OPT record.
     pub edns: Option<Edns>,
     /// Offset of the TSIG record when present (it must be last, RFC 8945 §5.1).
@@ -85,6 +86,7 @@ pub enum Parsed<'a> {
 pub const HEADER_LEN: usize = 12;
 
 /// Parses `msg` (RFC 1035 §4.1, RFC 6891 §6.1.1, RFC 8945 §5.1).
+#[inline]
 pub fn parse(msg: &[u8]) -> Parsed<'_> {
     if msg.len() < HEADER_LEN {
         return Parsed::Drop;
@@ -106,17 +108,16 @@ pub fn parse(msg: &[u8]) -> Parsed<'_> {
     }
 }
 
+#[inline]
 fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
     let msg = req.msg;
     let mut pos = HEADER_LEN;
     if req.counts[0] == 1 {
-        let mut q = Question { name: NameBuf::root(), lower: NameBuf::root(), qtype: 0, qclass: 0 };
-        pos = read_name(msg, pos, &mut q.name)?;
-        q.lower = q.name;
-        q.lower.make_lowercase();
-        q.qtype = get_u16(msg, pos)?;
-        q.qclass = get_u16(msg, pos + 2)?;
-        pos += 4;
+        // A pointer in the first name could only point into the header.
+        let mut lower = NameBuf::root();
+        let end = read_plain_name_lower(msg, pos, &mut lower)?;
+        let q = Question { name: &msg[pos..end], lower, qtype: get_u16(msg, end)?, qclass: get_u16(msg, end + 2)? };
+        pos = end + 4;
         req.question = Some(q);
     } else {
         for _ in 0..req.counts[0] {
@@ -208,7 +209,7 @@ mod tests {
         let m = query(&opt, 1);
         let Parsed::Ok(r) = parse(&m) else { panic!() };
         let q = r.question.unwrap();
-        assert_eq!(q.name.as_wire(), b"\x03WwW\x00");
+        assert_eq!(q.name, b"\x03WwW\x00");
         assert_eq!(q.lower.as_wire(), b"\x03www\x00");
         let e = r.edns.unwrap();
         assert_eq!((e.udp_size, e.version, e.dnssec_ok, e.nsid), (1232, 0, true, true));

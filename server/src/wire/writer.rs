@@ -126,8 +126,9 @@ impl<'b> MsgWriter<'b> {
         Ok(())
     }
 
-    /// Appends a whole RRset to `section`, or nothing (and marks the message
-    /// truncated) when it does not fit.
+    /// Appends a whole RRset, given as an image of `count` records (see
+    /// [`push_image`]), to `section` with owner `owner` and TTL `ttl`; or
+    /// nothing (and marks the message truncated) when it does not fit.
     pub fn rrset(&mut self, section: Section, owner: Owner<'_>, rtype: u16, ttl: u32, count: u16, data: &[u8]) -> Result<(), WireError> {
         let mark = (self.pos, self.ncomp);
         let r = self.try_rrset(owner, rtype, ttl, count, data);
@@ -157,7 +158,20 @@ impl<'b> MsgWriter<'b> {
         }
     }
 
-    fn try_rrset(&mut self, owner: Owner<'_>, t: u16, ttl: u32, count: u16, data: &[u8]) -> Result<(), WireError> {
+    fn try_rrset(&mut self, owner: Owner<'_>, t: u16, ttl: u32, count: u16, image: &[u8]) -> Result<(), WireError> {
+        let names_inside = rdata_name_offset(t);
+        if let (Owner::Qname, None) = (owner, names_inside) {
+            // Fast path: the stored image already points its owners at the question.
+            if self.pos + image.len() > self.limit {
+                return Err(WireError::NoSpace);
+            }
+            let start = self.pos;
+            self.put(image);
+            if image_ttl(image) != Some(ttl) {
+                self.patch_ttls(start, count, ttl);
+            }
+            return Ok(());
+        }
         let mut p = 0;
         let mut owner_at = None;
         for _ in 0..count {
@@ -166,26 +180,31 @@ impl<'b> MsgWriter<'b> {
                 Some(at) => self.pointer(at)?,
                 None => owner_at = Some(self.name(owner)?),
             }
-            if self.pos + 10 > self.limit {
+            let len = u16::from_be_bytes([image[p + 10], image[p + 11]]) as usize;
+            if self.pos + 10 + len > self.limit {
                 return Err(WireError::NoSpace);
             }
-            self.put(&t.to_be_bytes());
-            self.put(&1u16.to_be_bytes());
-            self.put(&ttl.to_be_bytes());
-            let len = u16::from_be_bytes([data[p], data[p + 1]]) as usize;
-            if self.pos + 2 + len > self.limit {
-                return Err(WireError::NoSpace);
-            }
-            let rdata_at = self.pos + 2;
-            self.put(&data[p..p + 2 + len]);
-            if let Some(off) = rdata_name_offset(t) {
+            let start = self.pos;
+            self.put(&image[p + 2..p + 12 + len]);
+            self.buf[start + 4..start + 8].copy_from_slice(&ttl.to_be_bytes());
+            if let Some(off) = names_inside {
                 if off < len {
-                    self.remember_labels(rdata_at + off);
+                    self.remember_labels(start + 10 + off);
                 }
             }
-            p += 2 + len;
+            p += 12 + len;
         }
         Ok(())
+    }
+
+    /// Rewrites the TTL of `count` records written from an image at `start`.
+    fn patch_ttls(&mut self, start: usize, count: u16, ttl: u32) {
+        let mut at = start;
+        for _ in 0..count {
+            self.buf[at + 6..at + 10].copy_from_slice(&ttl.to_be_bytes());
+            let len = u16::from_be_bytes([self.buf[at + 10], self.buf[at + 11]]) as usize;
+            at += 12 + len;
+        }
     }
 
     /// Appends one record of class `class` whose RDATA is given without its
@@ -238,17 +257,26 @@ impl<'b> MsgWriter<'b> {
         self.pos
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, b: &[u8]) {
         self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
         self.pos += b.len();
     }
 
+    /// Copies a fixed-size field (compiles to plain stores, no `memcpy` call).
+    #[inline(always)]
+    fn put_fixed<const N: usize>(&mut self, b: &[u8; N]) {
+        let dst: &mut [u8; N] = (&mut self.buf[self.pos..self.pos + N]).try_into().expect("N octets");
+        *dst = *b;
+        self.pos += N;
+    }
+
+    #[inline]
     fn pointer(&mut self, at: u16) -> Result<(), WireError> {
         if self.pos + 2 > self.limit {
             return Err(WireError::NoSpace);
         }
-        self.put(&(0xC000 | at).to_be_bytes());
+        self.put_fixed(&(0xC000 | at).to_be_bytes());
         Ok(())
     }
 
@@ -342,6 +370,27 @@ impl<'b> MsgWriter<'b> {
     }
 }
 
+/// Appends one record to an RRset *image*: the wire form an answer copies as
+/// is, `C0 0C ‖ TYPE ‖ CLASS IN ‖ TTL ‖ RDLENGTH ‖ RDATA`, its owner a pointer to
+/// the question name (offset 12). Zones store RRsets this way so the common
+/// answer is one copy ([`MsgWriter::rrset`] rewrites owners and TTLs otherwise).
+pub fn push_image(image: &mut Vec<u8>, t: u16, ttl: u32, rdata: &[u8]) {
+    image.extend_from_slice(&[0xC0, 12]);
+    image.extend_from_slice(&t.to_be_bytes());
+    image.extend_from_slice(&super::class::IN.to_be_bytes());
+    image.extend_from_slice(&ttl.to_be_bytes());
+    image.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    image.extend_from_slice(rdata);
+}
+
+/// Length of the fixed part before each RDATA in an image.
+pub const IMAGE_HEADER: usize = 12;
+
+#[inline]
+fn image_ttl(image: &[u8]) -> Option<u32> {
+    image.get(6..10).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
 /// Offset of a domain name inside the RDATA of the RFC 1035 types whose names
 /// other records may point at. Only names written uncompressed are remembered.
 #[inline]
@@ -364,17 +413,17 @@ mod tests {
         w.header(1, 0x8400);
         w.question(b"\x03www\x07example\x03com\x00", 1, 1).unwrap();
         let target = b"\x03web\x07example\x03com\x00";
-        let mut data = vec![0, target.len() as u8];
-        data.extend_from_slice(target);
+        let mut data = Vec::new();
+        push_image(&mut data, rtype::CNAME, 60, target);
         w.rrset(Section::Answer, Owner::Qname, rtype::CNAME, 60, 1, &data).unwrap();
         let before = w.len();
-        w.rrset(Section::Answer, Owner::Name(b"\x03WEB\x07example\x03com\x00"), rtype::A, 60, 1, &[0, 4, 1, 2, 3, 4])
-            .unwrap();
+        let mut a = Vec::new();
+        push_image(&mut a, rtype::A, 60, &[1, 2, 3, 4]);
+        w.rrset(Section::Answer, Owner::Name(b"\x03WEB\x07example\x03com\x00"), rtype::A, 60, 1, &a).unwrap();
         // Owner compressed to a 2-octet pointer.
         assert_eq!(w.len() - before, 2 + 10 + 4);
-        let big = [0u8; 80];
-        let mut d = vec![0, 78];
-        d.extend_from_slice(&big[..78]);
+        let mut d = Vec::new();
+        push_image(&mut d, rtype::TXT, 60, &[0u8; 78]);
         let at = w.len();
         assert!(w.rrset(Section::Answer, Owner::Qname, rtype::TXT, 60, 1, &d).is_err());
         assert_eq!(w.len(), at);

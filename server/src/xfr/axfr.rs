@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::wire::name::DisplayName;
-use crate::wire::writer::{MsgWriter, Owner, Section};
+use crate::wire::writer::{push_image, MsgWriter, Owner, Section};
 use crate::wire::{flags, rtype, MessageStream};
 use crate::zone::{Rrset, Zone};
 
@@ -81,8 +81,7 @@ pub fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<I
                 break;
             }
             rr.clear();
-            rr.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-            rr.extend_from_slice(rdata);
+            push_image(&mut rr, t, ttl, rdata);
             if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
                 break; // message full: the record starts the next one
             }

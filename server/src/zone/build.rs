@@ -90,8 +90,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                 }
                 seen.push(&r.rdata);
                 count = count.checked_add(1).ok_or_else(|| at(&src, r.src, "more than 65535 records in one RRset".into()))?;
-                data.extend_from_slice(&(r.rdata.len() as u16).to_be_bytes());
-                data.extend_from_slice(&r.rdata);
+                crate::wire::writer::push_image(&mut data, t, ttl, &r.rdata);
             }
             owner_rrsets.push(Rrset { rtype: t, count, ttl, data: data.as_slice().into() });
         }

@@ -66,8 +66,9 @@ impl RecordSource {
 
 /// An RRset: all records of one owner and type, sharing one TTL (RFC 2181 §5.2).
 ///
-/// The records are kept in wire form ready to copy into a response: `data` is a
-/// sequence of `RDLENGTH (u16, big endian) ‖ RDATA` entries, `count` of them.
+/// The records are kept as a wire *image* ready to copy into an answer (see
+/// [`crate::wire::writer::push_image`]): per record `C0 0C ‖ TYPE ‖ CLASS ‖ TTL ‖
+/// RDLENGTH ‖ RDATA`, owners pointing at the question name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rrset {
     /// Type number.
@@ -76,7 +77,7 @@ pub struct Rrset {
     pub count: u16,
     /// TTL shared by every record of the set.
     pub ttl: u32,
-    /// `RDLENGTH ‖ RDATA` for each record.
+    /// The wire image of the records.
     pub data: Box<[u8]>,
 }
 
@@ -97,11 +98,12 @@ impl<'a> Iterator for RdataIter<'a> {
     type Item = &'a [u8];
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.pos + 2 > self.data.len() {
+        const H: usize = crate::wire::writer::IMAGE_HEADER;
+        if self.pos + H > self.data.len() {
             return None;
         }
-        let len = u16::from_be_bytes([self.data[self.pos], self.data[self.pos + 1]]) as usize;
-        let start = self.pos + 2;
+        let len = u16::from_be_bytes([self.data[self.pos + H - 2], self.data[self.pos + H - 1]]) as usize;
+        let start = self.pos + H;
         self.pos = start + len;
         Some(&self.data[start..start + len])
     }
