@@ -147,8 +147,7 @@ fn referral(zone: &Zone, cut: &[u8], node: &Node, w: &mut MsgWriter<'_>) {
         return;
     }
     for target in ns.rdatas() {
-        let Some((glue, lower)) = target_node(zone, target) else { continue };
-        let required = name::is_subdomain(lower.as_wire(), cut);
+        let Some((glue, required)) = target_node(zone, target, cut) else { continue };
         for t in [rtype::A, rtype::AAAA] {
             if let Some(set) = glue.get(t) {
                 let r = if required {
@@ -169,7 +168,7 @@ fn additional(zone: &Zone, set: &Rrset, w: &mut MsgWriter<'_>) {
     let Some(off) = rtype::additional_name_offset(set.rtype) else { return };
     for rdata in set.rdatas() {
         let Some(target) = rdata.get(off..) else { continue };
-        let Some((node, _)) = target_node(zone, target) else { continue };
+        let Some((node, _)) = target_node(zone, target, &zone.origin) else { continue };
         if node.has(crate::zone::node_flags::OCCLUDED) {
             continue;
         }
@@ -183,12 +182,20 @@ fn additional(zone: &Zone, set: &Rrset, w: &mut MsgWriter<'_>) {
     }
 }
 
-/// The node owning `target` (a name in RDATA) when it lies in this zone.
-fn target_node<'z>(zone: &'z Zone, target: &[u8]) -> Option<(&'z Node, NameBuf)> {
+/// The node owning `target` (a name in RDATA) when it lies in this zone, and
+/// whether it lies at or below `cut`. Names in RDATA are usually lowercase
+/// already; only mixed-case ones are copied to be lowercased.
+fn target_node<'z>(zone: &'z Zone, target: &[u8], cut: &[u8]) -> Option<(&'z Node, bool)> {
+    let lookup = |n: &[u8]| {
+        if !name::is_subdomain(n, &zone.origin) {
+            return None;
+        }
+        zone.node(n).map(|node| (node, name::is_subdomain(n, cut)))
+    };
+    if !target.iter().any(u8::is_ascii_uppercase) {
+        return lookup(target);
+    }
     let mut lower = NameBuf::from_wire(target).ok()?;
     lower.make_lowercase();
-    if !name::is_subdomain(lower.as_wire(), &zone.origin) {
-        return None;
-    }
-    zone.node(lower.as_wire()).map(|n| (n, lower))
+    lookup(lower.as_wire())
 }

@@ -1,0 +1,200 @@
+//! Query bytes → response bytes: ironbind's `query::Handler` beside
+//! hickory-server's `Catalog`, for each query kind on the small zone and on the
+//! 1,000,000-name zone, in one run.
+//!
+//! Every group is `lookup/<zone>/<kind>` with the functions `ironbind` and
+//! `hickory`, so criterion's report puts them side by side. One more group,
+//! `lookup/1m/exact_spread`, cycles exact queries over 65,536 hosts spread
+//! across the large zone, so the lookups miss the CPU caches. Before timing,
+//! each engine's answer is checked ([`ironbind_benches::check`]) and the
+//! verdict written to `target/criterion/ironbind-lookup-checks.json`; then
+//! `cargo run --release -p ironbind-benches --bin ratios` prints the table.
+//!
+//! `IRONBIND_BENCH_ZONES=small` (or `1m`) limits the zones loaded;
+//! `IRONBIND_BENCH_HOSTS=N` shrinks the large zone for a quick try.
+
+// `criterion_group!` generates an undocumented pub fn.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::{Map, Value};
+
+use ironbind_benches::cases::{spread_queries, Kind, SPREAD_LABEL, SPREAD_QUERIES};
+use ironbind_benches::check::{check, check_host, describe};
+use ironbind_benches::engine::{HickoryEngine, IronbindEngine};
+use ironbind_benches::report::{self, group_name};
+use ironbind_benches::zones::{large_hosts, ZoneSize, ORIGIN};
+
+const QUERY_ID: u16 = 0x4242;
+
+fn wanted(size: ZoneSize) -> bool {
+    match std::env::var("IRONBIND_BENCH_ZONES") {
+        Ok(v) => v.split(',').any(|s| s.trim() == size.label()),
+        Err(_) => true,
+    }
+}
+
+fn verdict(kind: Kind, resp: &[u8]) -> (bool, String) {
+    if resp.is_empty() {
+        return (false, "no response".into());
+    }
+    match check(kind, QUERY_ID, resp) {
+        Ok(line) => (true, format!("ok: {line}")),
+        Err(why) => (false, format!("WRONG: {why}")),
+    }
+}
+
+fn lookup(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut checks = Map::new();
+    for size in ZoneSize::ALL.into_iter().filter(|&s| wanted(s)) {
+        let text = size.text();
+        let t = Instant::now();
+        let mut iron = match IronbindEngine::load(&text, size.label(), ORIGIN) {
+            Ok(e) => {
+                eprintln!(
+                    "ironbind: {} zone loaded in {:.2?}",
+                    size.label(),
+                    t.elapsed()
+                );
+                Some(e)
+            }
+            Err(e) => {
+                eprintln!(
+                    "ironbind: cannot load the {} zone, measuring hickory only: {e}",
+                    size.label()
+                );
+                None
+            }
+        };
+        let t = Instant::now();
+        let hickory = HickoryEngine::load(&text, ORIGIN).expect("hickory loads the zone");
+        eprintln!(
+            "hickory:  {} zone loaded in {:.2?}",
+            size.label(),
+            t.elapsed()
+        );
+        drop(text);
+
+        for kind in Kind::ALL {
+            let group = group_name(size.label(), kind.label());
+            let query = kind.query(QUERY_ID);
+            let mut entry = Map::new();
+
+            // Time an engine whenever it answers; a wrong answer is timed too but
+            // flagged in the checks file and in the `ratios` table.
+            let iron_answers = iron.as_mut().is_some_and(|e| {
+                let resp = e.answer(&query);
+                let answers = !resp.is_empty();
+                let (_, line) = verdict(kind, resp);
+                eprintln!("check {group} ironbind: {line}");
+                entry.insert("ironbind".into(), Value::String(line));
+                answers
+            });
+            let hickory_resp = rt.block_on(async {
+                hickory.answer(&query).await;
+                hickory.last_response()
+            });
+            let (_, line) = verdict(kind, &hickory_resp);
+            eprintln!("check {group} hickory:  {line}");
+            entry.insert("hickory".into(), Value::String(line));
+            checks.insert(group.clone(), Value::Object(entry));
+
+            let mut g = c.benchmark_group(&group);
+            g.throughput(Throughput::Elements(1));
+            if let Some(e) = iron.as_mut().filter(|_| iron_answers) {
+                g.bench_function("ironbind", |b| {
+                    b.iter(|| black_box(e.answer(black_box(&query)).len()))
+                });
+            }
+            g.bench_function("hickory", |b| {
+                b.to_async(&rt)
+                    .iter(|| async { black_box(hickory.answer(black_box(&query)).await) })
+            });
+            g.finish();
+        }
+        if size == ZoneSize::Large {
+            spread(c, &rt, iron.as_mut(), &hickory, &mut checks);
+        }
+    }
+    if let Err(e) = report::merge_map(report::CHECKS_FILE, checks) {
+        eprintln!("cannot write {}: {e}", report::CHECKS_FILE);
+    }
+}
+
+/// `lookup/1m/exact_spread`: exact A queries cycling through
+/// [`SPREAD_QUERIES`] hosts spread over the large zone. The six fixed queries
+/// above hit the same cache lines every time; this is what a million-name
+/// zone costs when traffic is spread over it.
+fn spread(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    iron: Option<&mut IronbindEngine>,
+    hickory: &HickoryEngine,
+    checks: &mut Map<String, Value>,
+) {
+    let group = group_name(ZoneSize::Large.label(), SPREAD_LABEL);
+    let queries = spread_queries(large_hosts(), QUERY_ID);
+    let mut entry = Map::new();
+    let mut verdict_of = |name: &str, resps: &mut dyn FnMut(&[u8]) -> Vec<u8>| {
+        // Check a sample of the set, not just one query.
+        let bad = queries
+            .iter()
+            .step_by(SPREAD_QUERIES / 64)
+            .find_map(|(i, q)| check_host(*i, QUERY_ID, &resps(q)).err());
+        let line = match bad {
+            None => format!("ok: {}", describe(&resps(&queries[0].1))),
+            Some(why) => format!("WRONG: {why}"),
+        };
+        eprintln!("check {group} {name}: {line}");
+        entry.insert(name.into(), Value::String(line));
+    };
+    let mut iron = iron;
+    if let Some(e) = iron.as_mut() {
+        verdict_of("ironbind", &mut |q| e.answer(q).to_vec());
+    }
+    verdict_of("hickory", &mut |q| {
+        rt.block_on(async {
+            hickory.answer(q).await;
+            hickory.last_response()
+        })
+    });
+    checks.insert(group.clone(), Value::Object(entry));
+
+    let mask = SPREAD_QUERIES - 1;
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::Elements(1));
+    if let Some(e) = iron {
+        let mut k = 0usize;
+        g.bench_function("ironbind", |b| {
+            b.iter(|| {
+                k = k.wrapping_add(1);
+                black_box(e.answer(black_box(&queries[k & mask].1)).len())
+            })
+        });
+    }
+    let k = std::cell::Cell::new(0usize);
+    g.bench_function("hickory", |b| {
+        b.to_async(rt).iter(|| {
+            k.set(k.get().wrapping_add(1));
+            let q = &queries[k.get() & mask].1;
+            async move { black_box(hickory.answer(black_box(q)).await) }
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = lookup
+}
+criterion_main!(benches);
