@@ -10,11 +10,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Debian packages the tests use: dig for the interop tests. Interop with other
-# servers (bind9, knot, nsd) adds its packages here.
+# Debian packages the tests use: dig for the black-box tests, BIND9 (named) and
+# Knot (knotd, knotc) as transfer peers in server/tests/xfr_*.rs.
 APT_PACKAGES=(
   dnsutils
   bind9-dnsutils
+  bind9
+  knot
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
