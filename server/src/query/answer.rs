@@ -18,6 +18,9 @@ use crate::zone::{Node, NodeHasher, Rrset, Zone};
 /// Longest CNAME/DNAME chain followed inside one zone.
 const MAX_CHAIN: usize = 16;
 
+/// Keeps DNAME owner hashes apart from chain-name hashes in the loop check.
+const DNAME_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
 
 /// The outcome for the header: RCODE and whether AA is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +34,9 @@ pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Ou
     // The name being looked up: the question's until a CNAME or DNAME moves
     // the chain (then lowercase for lookups and as written for owners).
     let mut chain: Option<(NameBuf, NameBuf)> = None;
-    let mut seen = [0u64; MAX_CHAIN + 1];
+    // Hashes of the names met (and, salted, of the DNAMEs applied), for loop checks.
+    let mut seen = [0u64; 2 * MAX_CHAIN + 1];
     let mut nseen = 0;
-    let mut dnames = [0u64; MAX_CHAIN];
-    let mut ndnames = 0;
     let ok = Outcome { rcode: rcode::NOERROR, aa: true };
     for _ in 0..MAX_CHAIN {
         let (cur, cased, owner) = match &chain {
@@ -78,12 +80,12 @@ pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Ou
                 let Some(target) = rrset.rdatas().next() else { return ok };
                 // A DNAME met twice (a DNAME into its own subtree): stop
                 // rather than repeat it (RFC 6672 §5.2 loop bound, RFC 2181 §5).
-                let dh = NodeHasher::default().hash_one(downer);
-                if dnames[..ndnames].contains(&dh) {
+                let dh = NodeHasher::default().hash_one(downer) ^ DNAME_SALT;
+                if seen[..nseen].contains(&dh) {
                     return ok;
                 }
-                dnames[ndnames] = dh;
-                ndnames += 1;
+                seen[nseen] = dh;
+                nseen += 1;
                 if w.rrset(Section::Answer, Owner::Name(downer), rtype::DNAME, rrset.ttl, 1, &rrset.data).is_err() {
                     return ok;
                 }
@@ -108,9 +110,9 @@ pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Ou
             }
         };
         // A name seen before in this chain is a loop: stop with what we have.
-        if nseen == 0 {
-            seen[0] = NodeHasher::default().hash_one(cur);
-            nseen = 1;
+        if chain.is_none() {
+            seen[nseen] = NodeHasher::default().hash_one(cur);
+            nseen += 1;
         }
         let h = NodeHasher::default().hash_one(next.0.as_wire());
         if seen[..nseen].contains(&h) {
