@@ -1,1 +1,7 @@
-//! ironbind-crds
+//! ironbind-crds: the `bindy.firestoned.io/v1alpha1` custom resource types
+//! (`Bind9Cluster`, `Bind9Instance`, `DNSZone`, record kinds), shared by the
+//! operator and the CRD generator.
+//!
+//! Empty until the Kubernetes issues: the contract is in
+//! `../shared/design/CRDS.md`. This crate will depend on serde, schemars and
+//! kube's derive only, never on the kube client or on the server.
