@@ -339,7 +339,9 @@ impl<'b> MsgWriter<'b> {
 
     /// Finds a remembered offset whose name equals `suffix` (case-insensitively).
     fn find(&self, suffix: &[u8]) -> Option<u16> {
-        self.comp[..self.ncomp].iter().copied().find(|&at| self.name_at_eq(at as usize, suffix))
+        // Newest first: the name a record needs (glue after its NS, a CNAME
+        // target's owner) was usually written just before.
+        self.comp[..self.ncomp].iter().rev().copied().find(|&at| self.name_at_eq(at as usize, suffix))
     }
 
     fn name_at_eq(&self, mut at: usize, mut want: &[u8]) -> bool {
