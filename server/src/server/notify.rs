@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::remote::{auth_for, short, Peer};
 use crate::config::transfer::DNS_PORT;
-use crate::wire::name::{self, DisplayName};
+use crate::wire::name;
 use crate::wire::rcode;
 use crate::wire::rtype;
 use crate::xfr::client;
@@ -163,7 +163,7 @@ impl Sender {
                             }
                             Ok(rc) => {
                                 tracing::info!(zone = %name, remote = %peer, serial, op = "notify", rcode = rc,
-                                    "zone {name}/IN: notify response from {peer}: {}", rcode_text(rc));
+                                    "zone {name}/IN: notify response from {peer}: {}", rcode::name(rc).unwrap_or("error"));
                                 return;
                             }
                             Err(e) => last = short(&e),
@@ -189,25 +189,10 @@ async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(
     while set.join_next().await.is_some() {}
 }
 
-fn rcode_text(rc: u16) -> &'static str {
-    match rc {
-        rcode::FORMERR => "FORMERR",
-        rcode::SERVFAIL => "SERVFAIL",
-        rcode::NXDOMAIN => "NXDOMAIN",
-        rcode::NOTIMP => "NOTIMP",
-        rcode::REFUSED => "REFUSED",
-        rcode::NOTAUTH => "NOTAUTH",
-        _ => "error",
-    }
-}
 
 /// `example.com` (no trailing dot) for log lines.
 pub fn zone_name(apex: &[u8]) -> String {
-    let s = DisplayName(apex).to_string();
-    match s.strip_suffix('.') {
-        Some(t) if !t.is_empty() => t.to_string(),
-        _ => s,
-    }
+    crate::wire::name::BareName(apex).to_string()
 }
 
 /// True when `addr` is one of our listen addresses (a wildcard listen

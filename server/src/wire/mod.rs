@@ -99,6 +99,26 @@ pub mod rcode {
     pub const BADVERS: u16 = 16;
     /// Bad cookie (extended).
     pub const BADCOOKIE: u16 = 23;
+
+    /// The mnemonic of an RCODE, for log lines.
+    pub fn name(rcode: u16) -> Option<&'static str> {
+        Some(match rcode {
+            NOERROR => "NOERROR",
+            FORMERR => "FORMERR",
+            SERVFAIL => "SERVFAIL",
+            NXDOMAIN => "NXDOMAIN",
+            NOTIMP => "NOTIMP",
+            REFUSED => "REFUSED",
+            YXDOMAIN => "YXDOMAIN",
+            YXRRSET => "YXRRSET",
+            NXRRSET => "NXRRSET",
+            NOTAUTH => "NOTAUTH",
+            NOTZONE => "NOTZONE",
+            BADVERS => "BADVERS",
+            BADCOOKIE => "BADCOOKIE",
+            _ => return None,
+        })
+    }
 }
 
 /// Classes.

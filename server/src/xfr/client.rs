@@ -123,15 +123,7 @@ fn rand_id() -> u16 {
 }
 
 fn rcode_name(r: u16) -> &'static str {
-    match r {
-        rcode::FORMERR => "FORMERR",
-        rcode::SERVFAIL => "SERVFAIL",
-        rcode::NXDOMAIN => "NXDOMAIN",
-        rcode::NOTIMP => "NOTIMP",
-        rcode::REFUSED => "REFUSED",
-        rcode::NOTAUTH => "NOTAUTH",
-        _ => "an error",
-    }
+    rcode::name(r).unwrap_or("an error")
 }
 
 /// Checks a response header and returns its records.
