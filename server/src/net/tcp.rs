@@ -242,10 +242,20 @@ impl TcpServer {
                 if self.opts.query_log {
                     super::log_query(Transport::Tcp, ctx.peer, req, None);
                 }
-                while let Some(n) = s.next_message(&mut out[2..]) {
-                    self.write_frame(wr, out, n).await?;
+                // A stream may block while it produces a message (a transfer
+                // renders ahead on its own thread): wait off the async workers.
+                let mut buf = vec![0u8; 2 + MAX_MESSAGE];
+                loop {
+                    let (s2, b2, n) = tokio::task::spawn_blocking(move || {
+                        let n = s.next_message(&mut buf[2..]);
+                        (s, buf, n)
+                    })
+                    .await
+                    .map_err(|_| ())?;
+                    (s, buf) = (s2, b2);
+                    let Some(n) = n else { return Ok(()) };
+                    self.write_frame(wr, &mut buf, n).await?;
                 }
-                Ok(())
             }
         }
     }

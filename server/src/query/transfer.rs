@@ -66,7 +66,7 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
     if q.qtype == rtype::AXFR {
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), serial = zone.serial, op = "AXFR",
             "client {}: transfer of '{}/IN': AXFR started (serial {})", Peer(ctx.peer), DisplayName(apex), zone.serial);
-        return Decision::Stream(Box::new(AxfrStream::axfr(zone, r.id, question)));
+        return Decision::Stream(Box::new(AxfrStream::new(zone, r.id, question)));
     }
     let Some(client) = ixfr::client_serial(r) else { return Decision::Refuse(rcode::FORMERR) };
     let journal = ctl.journal.lock().unwrap_or_else(|p| p.into_inner());
@@ -87,6 +87,10 @@ pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
     let by_key = tsig_key.is_some_and(|k| policy.allow_transfer_keys.iter().any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(k.trim_end_matches('.'))));
     if !(by_key || policy.allow_transfer.matches(ctx.peer.ip())) {
         return Outcome { rcode: rcode::REFUSED, aa: false };
+    }
+    // As over TCP: an expired zone's SOA is no longer an answer (checklist T1).
+    if served.status.is_expired() {
+        return Outcome { rcode: rcode::SERVFAIL, aa: false };
     }
     let _ = ixfr::write_udp_answer(w, &served.zone);
     Outcome { rcode: rcode::NOERROR, aa: true }

@@ -47,7 +47,8 @@ pub struct MsgWriter<'b> {
     pos: usize,
     limit: usize,
     counts: [u16; 4],
-    comp: [u16; COMP_SLOTS],
+    /// (offset, length of the uncompressed name from there) of each target.
+    comp: [(u16, u8); COMP_SLOTS],
     ncomp: usize,
     truncated: bool,
 }
@@ -57,7 +58,7 @@ impl<'b> MsgWriter<'b> {
     /// (capped at the buffer length), minus what [`reserve`](Self::reserve) holds back.
     pub fn new(buf: &'b mut [u8], limit: usize) -> Self {
         let limit = limit.min(buf.len()).min(65535);
-        Self { buf, pos: 12, limit, counts: [0; 4], comp: [0; COMP_SLOTS], ncomp: 0, truncated: false }
+        Self { buf, pos: 12, limit, counts: [0; 4], comp: [(0, 0); COMP_SLOTS], ncomp: 0, truncated: false }
     }
 
     /// Holds back `n` octets at the end (for OPT/TSIG written last).
@@ -121,7 +122,7 @@ impl<'b> MsgWriter<'b> {
         self.put(name);
         self.put(&qtype.to_be_bytes());
         self.put(&qclass.to_be_bytes());
-        self.remember(12);
+        self.remember(12, name.len());
         self.counts[0] = 1;
         Ok(())
     }
@@ -306,7 +307,7 @@ impl<'b> MsgWriter<'b> {
             let at = self.pos;
             self.put(&name[off..off + 1 + l]);
             if at < 0x4000 {
-                self.remember(at as u16);
+                self.remember(at as u16, name.len() - off);
             }
             off += 1 + l;
         }
@@ -317,31 +318,44 @@ impl<'b> MsgWriter<'b> {
         Ok(start)
     }
 
-    fn remember(&mut self, at: u16) {
+    fn remember(&mut self, at: u16, len: usize) {
         if self.ncomp < COMP_SLOTS {
-            self.comp[self.ncomp] = at;
+            self.comp[self.ncomp] = (at, len as u8);
             self.ncomp += 1;
         }
     }
 
-    /// Remembers every label start of an uncompressed name written at `at`.
-    fn remember_labels(&mut self, mut at: usize) {
+    /// Remembers every label start of an uncompressed name written at `start`
+    /// (a name ending in the root label, with no pointer).
+    fn remember_labels(&mut self, start: usize) {
         let end = self.pos;
-        while at < end && at < 0x4000 {
-            let l = self.buf[at] as usize;
-            if l == 0 || l > 63 {
-                break;
+        let mut at = start;
+        while at < end && self.buf[at] != 0 {
+            if self.buf[at] > 63 {
+                return; // not a plain name: remember nothing
             }
-            self.remember(at as u16);
-            at += 1 + l;
+            at += 1 + self.buf[at] as usize;
+        }
+        let total = at + 1 - start;
+        let mut at = start;
+        while at < end && at < 0x4000 && self.buf[at] != 0 {
+            self.remember(at as u16, total - (at - start));
+            at += 1 + self.buf[at] as usize;
         }
     }
 
     /// Finds a remembered offset whose name equals `suffix` (case-insensitively).
+    /// Newest first: the name a record needs (glue after its NS, a CNAME
+    /// target's owner) was usually written just before. Lengths are compared
+    /// first, so most candidates cost one comparison.
+    #[inline]
     fn find(&self, suffix: &[u8]) -> Option<u16> {
-        // Newest first: the name a record needs (glue after its NS, a CNAME
-        // target's owner) was usually written just before.
-        self.comp[..self.ncomp].iter().rev().copied().find(|&at| self.name_at_eq(at as usize, suffix))
+        let n = suffix.len();
+        self.comp[..self.ncomp]
+            .iter()
+            .rev()
+            .find(|&&(at, len)| len as usize == n && self.name_at_eq(at as usize, suffix))
+            .map(|&(at, _)| at)
     }
 
     fn name_at_eq(&self, mut at: usize, mut want: &[u8]) -> bool {

@@ -1,6 +1,7 @@
 //! AXFR responses (RFC 5936 §2.2): SOA, every other RRset, SOA.
 
 use std::collections::VecDeque;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
 use crate::wire::name::DisplayName;
@@ -26,14 +27,35 @@ pub fn transfer_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &
     std::iter::once(soa_rr).chain(body).chain(std::iter::once(soa_rr))
 }
 
-/// The pre-rendered messages of one AXFR.
-pub type AxfrStream = Rendered;
+/// The messages of one AXFR, rendered by a thread of their own while earlier
+/// ones are sent: the first message leaves at once and a 100,000-record
+/// transfer never holds the connection's task while it is packed.
+pub struct AxfrStream {
+    rx: Receiver<Vec<u8>>,
+}
 
-impl Rendered {
-    /// Renders the transfer of `zone` in answer to a request with `id`, echoing
+/// Messages rendered ahead of the socket.
+const AHEAD: usize = 4;
+
+impl AxfrStream {
+    /// Starts the transfer of `zone` in answer to a request with `id`, echoing
     /// `question` (name, type, class) in the first message (RFC 5936 §2.2.1).
-    pub fn axfr(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
-        render(id, question, transfer_records(&zone))
+    pub fn new(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
+        let (tx, rx) = sync_channel(AHEAD);
+        let q = (question.0.to_vec(), question.1, question.2);
+        let job = move || render_each(id, (&q.0, q.1, q.2), transfer_records(&zone), |m| tx.send(m).is_ok());
+        if let Err(e) = std::thread::Builder::new().name("ironbind-axfr".into()).spawn(job) {
+            tracing::error!(op = "AXFR", "cannot start a transfer thread: {e}");
+        }
+        Self { rx }
+    }
+}
+
+impl MessageStream for AxfrStream {
+    fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
+        let m = self.rx.recv().ok()?;
+        out[..m.len()].copy_from_slice(&m);
+        Some(m.len())
     }
 }
 
@@ -66,6 +88,21 @@ impl MessageStream for Rendered {
 /// never set), the question in the first one only.
 pub fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>) -> Rendered {
     let mut messages = VecDeque::new();
+    render_each(id, question, records, |m| {
+        messages.push_back(m);
+        true
+    });
+    Rendered { messages }
+}
+
+/// Packs records into messages as [`render`] does, handing each to `emit`
+/// as it is finished; stops early when `emit` returns false.
+pub fn render_each<'a>(
+    id: u16,
+    question: (&[u8], u16, u16),
+    records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>,
+    mut emit: impl FnMut(Vec<u8>) -> bool,
+) {
     let mut buf = vec![0u8; 65535];
     let mut records = records.peekable();
     let mut rr = Vec::with_capacity(512);
@@ -91,13 +128,14 @@ pub fn render<'a>(id: u16, question: (&[u8], u16, u16), records: impl Iterator<I
             // A record too big for any message: end the stream early, so the
             // client sees a transfer without its closing SOA and rejects it.
             tracing::error!(owner = %DisplayName(records.peek().map(|r| r.0).unwrap_or_default()),
-                "record does not fit in a transfer message; IXFR response cut short");
+                "record does not fit in a transfer message; transfer cut short");
             break;
         }
         first = false;
         let n = w.finish();
-        messages.push_back(buf[..n].to_vec());
+        if !emit(buf[..n].to_vec()) {
+            return; // the client went away
+        }
     }
-    Rendered { messages }
 }
 
