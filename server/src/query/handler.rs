@@ -92,7 +92,8 @@ impl Handler {
                 Err(n) => return self.tsig_error(&r, n, out),
             }
         }
-        let len = self.respond(&r, ctx, out, signer.as_ref().map_or(0, |s: &(Verified, ResponseSigner)| s.1.tsig_len()), |h, w| {
+        let reserve = signer.as_ref().map_or(0, |s: &(Verified, ResponseSigner)| s.1.tsig_len());
+        let mut len = self.respond(&r, ctx, out, reserve, |h, w| {
             if malformed {
                 Outcome { rcode: rcode::FORMERR, aa: false }
             } else if r.edns.is_some_and(|e| e.version > 0) {
@@ -107,6 +108,14 @@ impl Handler {
                 }
             }
         });
+        let tc = (flags::TC >> 8) as u8;
+        if signer.is_some() && out[2] & tc != 0 {
+            // RFC 8945 §5.3 (checklist S5): a signed response that does not fit
+            // carries only the question and the TSIG (and OPT), TC=1, NOERROR.
+            let aa = u16::from_be_bytes([out[2], out[3]]) & flags::AA != 0;
+            len = self.respond(&r, ctx, out, reserve, |_, _| Outcome { rcode: rcode::NOERROR, aa });
+            out[2] |= tc;
+        }
         match signer {
             Some((_, mut s)) => s.sign(out, len).ok(),
             None => Some(len),
