@@ -10,22 +10,28 @@
 //!
 //! ```text
 //!  start:   data dir, TSIG keys, registry ─► bind UDP+TCP ─► NOTIFY sender
-//!           ─► primaries: load file, diff against the data-dir copy, journal, NOTIFY
+//!           ─► primaries: load file, diff against the data-dir copy, journal, serve, NOTIFY
 //!           ─► secondaries: one refresh task each (serves the data-dir copy at once)
 //!           ─► UDP worker threads ─► TCP accept tasks
+//!           ─► release the flush queues: data-dir writes start only now
 //!  SIGHUP:  re-read config (if any; broken config → change nothing)
 //!           ─► zones gone or changed type: stop serving, forget
 //!           ─► reload every primary (failure → old version keeps serving;
 //!              change → diff ─► journal ─► data dir ─► swap ─► NOTIFY)
 //!           ─► start/re-point secondary tasks ─► swap the handler if query settings changed
 //!  cancel:  UDP workers stop (≤ 200 ms) ─► TCP stops accepting; refresh tasks stop
-//!           ─► open connections finish their request (≤ 5 s) ─► return
+//!           ─► open connections finish their request (≤ 5 s)
+//!           ─► queued data-dir writes finish (≤ 30 s) ─► return
 //! ```
 
-#![forbid(unsafe_code)]
+// Unsafe code only in `memory` (one libc call); every other module forbids it.
+#![deny(unsafe_code)]
 
+pub mod flush;
 pub mod inbound;
 mod logging;
+#[allow(unsafe_code)]
+pub mod memory;
 pub mod notify;
 pub mod persist;
 pub mod remote;
@@ -51,6 +57,10 @@ use crate::zone::set::ZoneSet;
 use notify::{NotifyTiming, Notifier};
 use persist::Store;
 use secondary::Secondaries;
+
+/// How long shutdown waits for queued data-directory writes (a 1M-name zone
+/// takes a few seconds to write; an interrupted write leaves the old file).
+const FLUSH_DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Re-reads the configuration on SIGHUP (the binary re-parses its file and flags).
 pub type ConfigReloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
@@ -179,6 +189,8 @@ impl Server {
             tracing::info!(listen = %addr, proto = "udp", workers, "listening");
             tracing::info!(listen = %addr, proto = "tcp", max_connections = tcp_opts.max_connections, "listening");
         }
+        // Answering now: the zones' copies can go to the data directory.
+        rt.store.release();
         Ok(Server {
             zones,
             rt,
@@ -272,6 +284,9 @@ impl Server {
         }
         self.tcp.drain(tcp::DRAIN_DEADLINE).await;
         self.state.lock().await.secondaries.join().await;
+        if !self.rt.store.drain(FLUSH_DRAIN_DEADLINE).await {
+            tracing::warn!(op = "flush", "data-directory writes still running at the deadline; the previous copies stay on disk");
+        }
         let notify = self.notify_task.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = notify {
             let _ = t.await;

@@ -1,26 +1,37 @@
-//! Committing a new zone version: journal, data directory, then the served table.
+//! Committing a new zone version: journal, served table, data directory.
 //!
 //! Owns: the one sequence every new version goes through, whoever made it
-//! (a primary's reload, a secondary's transfer): record its diffs in the
-//! in-memory journal, write journal → zone → timers to the data directory
-//! (the order [`crate::store`] asks for), then publish the snapshot. Also
-//! reading a zone's saved state back at startup.
+//! (a primary's load or reload, a secondary's transfer): record its diffs in
+//! the in-memory journal, publish the snapshot, and write journal → zone →
+//! timers to the data directory (the order [`crate::store`] asks for)
+//! through the zone's [flush queue](super::flush). Also reading a zone's
+//! saved state back at startup.
 //! Must not: decide whether a version is wanted, or talk to the network.
 //!
 //! ```text
-//!  commit(zone, diffs):
-//!    journal.record(diff…) ─► append to (or rewrite) zones/<z>.journal
-//!                          ─► write zones/<z>.zone (atomic) ─► timers
-//!                          ─► ZoneSet::insert (atomic swap)
+//!  publish(zone, diffs)            (a primary: its master file is the truth)
+//!    journal.record(diff…) ─► ZoneSet::insert (atomic swap)
+//!      ─► queued, in the background: zones/<z>.journal ─► zones/<z>.zone (atomic,
+//!         skipped when the saved copy is this version) ─► malloc_trim
+//!  commit(zone, diffs, timers)     (a secondary: what it answered with is on disk)
+//!    journal.record(diff…) ─► queued: journal ─► zone ─► timers ─► wait ─► ZoneSet::insert
+//!  free_later(old)                 (the saved copy a restart compared with)
+//!    queued: drop ─► malloc_trim
 //!  a failed write is logged and the version is served anyway: serving the
 //!  newest data matters more than the copy on disk.
 //! ```
+//!
+//! A primary's copy only gives the next start a base to diff against, and
+//! writing a 1M-name zone takes seconds, so it never delays answering.
 
 #![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::flush::{Flusher, Queued};
+use super::memory;
 use crate::store::{DataDir, Timers};
 use crate::wire::name::DisplayName;
 use crate::xfr::diff::Diff;
@@ -34,6 +45,17 @@ use crate::zone::Zone;
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: Option<DataDir>,
+    flush: Arc<Flusher>,
+}
+
+/// Whether the data directory already holds the zone file of a version
+/// being published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SavedCopy {
+    /// It holds another version, or none: write this one.
+    Stale,
+    /// It holds this version (same serial, same data): only the journal is written.
+    Current,
 }
 
 /// What was saved for a zone.
@@ -48,6 +70,7 @@ pub struct Saved {
 }
 
 /// What to write to the journal file after [`Journal::record`].
+#[derive(Debug)]
 enum JournalWrite {
     Append(Vec<Diff>),
     Rewrite(Journal),
@@ -55,23 +78,42 @@ enum JournalWrite {
 
 impl Store {
     /// Opens (creating) the data directory at `path`; on failure logs why and
-    /// runs without one.
+    /// runs without one. Writes wait until [`release`](Self::release).
     pub fn open(path: &Path) -> Store {
+        let flush = Arc::new(Flusher::held());
         match DataDir::open(path) {
             Ok(dir) => {
                 tracing::info!(path = %path.display(), "data directory");
-                Store { dir: Some(dir) }
+                Store { dir: Some(dir), flush }
             }
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "cannot use the data directory; zones are kept in memory only and a restart will transfer them again");
-                Store { dir: None }
+                Store { dir: None, flush }
             }
         }
     }
 
     /// A store that keeps nothing (tests, the built-in example zone).
     pub fn none() -> Store {
-        Store { dir: None }
+        Store { dir: None, flush: Arc::new(Flusher::released()) }
+    }
+
+    /// Lets queued writes run: called once the server answers, so that no
+    /// write to the data directory comes before the first answer.
+    pub fn release(&self) {
+        self.flush.release();
+    }
+
+    /// Waits until the writes queued for `apex` are done; call before
+    /// reading its files ([`load`](Self::load)).
+    pub async fn settled(&self, apex: &[u8]) {
+        self.flush.settled(apex).await;
+    }
+
+    /// Waits up to `deadline` for every queued write (shutdown). False when
+    /// some were cut short: an atomic write then leaves the previous file.
+    pub async fn drain(&self, deadline: Duration) -> bool {
+        self.flush.drain(deadline).await
     }
 
     /// Reads the saved zone, journal and timers of `apex` (blocking). Damaged
@@ -107,41 +149,85 @@ impl Store {
         }
     }
 
-    /// Rewrites the journal file from `j` (blocking); failures are logged.
+    /// Rewrites the journal file from `j`, queued behind the zone's other
+    /// writes; failures are logged.
     pub fn save_journal(&self, j: &Journal) {
-        if let Some(dir) = &self.dir {
-            if let Err(e) = dir.save_journal(j) {
+        let Some(dir) = self.dir.clone() else { return };
+        let owned = j.clone();
+        let _ = self.flush.queue(j.origin(), move || {
+            let j = owned;
+            if let Err(e) = dir.save_journal(&j) {
                 tracing::error!(zone = %DisplayName(j.origin()), op = "flush", error = %e, "cannot write the journal");
             }
-        }
+        });
     }
 
-    /// Deletes every file of `apex` (a zone no longer configured).
+    /// Deletes every file of `apex` (a zone no longer configured), after the
+    /// writes already queued for it.
     pub fn remove(&self, apex: &[u8]) {
-        if let Some(dir) = &self.dir {
-            if let Err(e) = dir.remove_zone(apex) {
-                tracing::warn!(zone = %DisplayName(apex), op = "remove", error = %e, "cannot remove the zone's files");
+        let Some(dir) = self.dir.clone() else { return };
+        let owned: Box<[u8]> = apex.into();
+        let _ = self.flush.queue(apex, move || {
+            if let Err(e) = dir.remove_zone(&owned) {
+                tracing::warn!(zone = %DisplayName(&owned), op = "remove", error = %e, "cannot remove the zone's files");
             }
-        }
+        });
     }
 
-    /// Commits `zone` as the new version of `ctl`'s zone: `diffs` (oldest
+    /// Frees `garbage` (a version no longer needed, such as the saved copy
+    /// a new one was compared with) behind the zone's queued writes and
+    /// returns the memory to the OS: for a big zone both take a while, which
+    /// is better spent after the zone is served.
+    pub fn free_later(&self, apex: &[u8], garbage: Zone) {
+        let _ = self.flush.queue(apex, move || {
+            drop(garbage);
+            memory::release_free_memory();
+        });
+    }
+
+    /// Publishes `zone` as the new version of `ctl`'s zone at once, then
+    /// writes it to the data directory in the background. `diffs` (oldest
     /// first, leading to `zone`) go into the journal; `None` means the
     /// history cannot lead here (a full reload whose serial did not move
-    /// forward, or no previous version) and clears it. Then persists and
-    /// publishes. Blocking parts run off the runtime threads.
+    /// forward, or no previous version) and clears it.
+    pub fn publish(&self, zones: &ZoneSet, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, copy: SavedCopy) -> Arc<ZoneStatus> {
+        let zone = Arc::new(zone);
+        let write = record(ctl, &zone, diffs);
+        let status = zones.insert(zone.clone());
+        let file = (copy == SavedCopy::Stale).then_some(zone);
+        self.queue_write(&ctl.apex, file, write, None);
+        status
+    }
+
+    /// Commits `zone` as the new version of `ctl`'s zone: records `diffs` as
+    /// [`publish`](Self::publish) does, writes journal, zone and `timers`,
+    /// and publishes once they are on disk.
     pub async fn commit(&self, zones: &ZoneSet, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Arc<ZoneStatus> {
         let zone = Arc::new(zone);
         let write = record(ctl, &zone, diffs);
-        let (store, z, apex) = (self.clone(), zone.clone(), ctl.apex.clone());
-        let saved = tokio::task::spawn_blocking(move || store.write(&apex, &z, write, timers)).await;
-        if let Err(e) = saved {
-            tracing::error!(zone = %DisplayName(&zone.origin), op = "flush", error = %e, "saving the zone panicked");
+        if let Some(queued) = self.queue_write(&ctl.apex, Some(zone.clone()), write, timers) {
+            if !queued.done().await {
+                tracing::error!(zone = %DisplayName(&zone.origin), op = "flush", "saving the zone failed or was cut short");
+            }
         }
         zones.insert(zone)
     }
 
-    fn write(&self, apex: &[u8], zone: &Zone, journal: JournalWrite, timers: Option<Timers>) {
+    /// Queues the write of a new version: journal, then the zone file (when
+    /// given), then the timers. `None` without a data directory.
+    fn queue_write(&self, apex: &[u8], zone: Option<Arc<Zone>>, journal: JournalWrite, timers: Option<Timers>) -> Option<Queued> {
+        self.dir.as_ref()?;
+        let (store, owned): (Store, Box<[u8]>) = (self.clone(), apex.into());
+        Some(self.flush.queue(apex, move || {
+            store.write(&owned, zone.as_deref(), journal, timers);
+            if zone.is_some() {
+                // The save's buffers, and the previous version if this one replaced it.
+                memory::release_free_memory();
+            }
+        }))
+    }
+
+    fn write(&self, apex: &[u8], zone: Option<&Zone>, journal: JournalWrite, timers: Option<Timers>) {
         let Some(dir) = &self.dir else { return };
         let name = DisplayName(apex);
         let j = match journal {
@@ -149,10 +235,12 @@ impl Store {
             JournalWrite::Rewrite(j) => dir.save_journal(&j),
         };
         if let Err(e) = j {
-            tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot write the journal");
+            tracing::error!(zone = %name, op = "flush", error = %e, "cannot write the journal");
         }
-        if let Err(e) = dir.save_zone(zone) {
-            tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone; a restart will serve an older version");
+        if let Some(zone) = zone {
+            if let Err(e) = dir.save_zone(zone) {
+                tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone; a restart will serve an older version");
+            }
         }
         if let Some(t) = timers {
             self.save_timers(apex, &t);

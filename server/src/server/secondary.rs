@@ -264,6 +264,8 @@ impl SecondaryZone {
 
     /// Load: serve the data-directory copy at once, resume its timers.
     async fn start(&self) -> State {
+        // A zone that just changed type may still have its files being deleted.
+        self.rt.store.settled(&self.ctl.apex).await;
         let (store, apex) = (self.rt.store.clone(), self.ctl.apex.clone());
         let saved = tokio::task::spawn_blocking(move || store.load(&apex)).await.unwrap_or_default();
         let now = now_unix();
@@ -273,8 +275,7 @@ impl SecondaryZone {
                 let fresh = Journal::new(&self.ctl.apex, JournalLimits::default());
                 if j.is_some_and(|j| !j.is_empty()) {
                     // History that does not lead to the saved copy: start it anew on disk too.
-                    let (store, f) = (self.rt.store.clone(), fresh.clone());
-                    let _ = tokio::task::spawn_blocking(move || store.save_journal(&f)).await;
+                    self.rt.store.save_journal(&fresh);
                 }
                 fresh
             }

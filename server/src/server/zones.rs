@@ -14,9 +14,9 @@
 //!   configured ─► load (read file → build) ──err─► log file:line: reason;
 //!                      │                          served? keep it · else not served
 //!                      ▼ ok, compared with base = served version, else the data-dir copy
-//!        serial newer ─► diff ─► commit (journal, data dir, swap) ─► NOTIFY
+//!        serial newer ─► diff ─► publish (journal, swap; data dir in the background) ─► NOTIFY
 //!        same serial, same data ─► nothing (at startup: serve, keep the saved journal, NOTIFY)
-//!        same serial, new data / older serial ─► warn; commit with the journal cleared
+//!        same serial, new data / older serial ─► warn; publish with the journal cleared
 //!   no longer configured ─► not served, registry entry and data-dir files removed
 //! ```
 
@@ -26,8 +26,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::persist::{Saved, Store};
-use super::Runtime;
+use super::persist::{Saved, SavedCopy, Store};
+use super::{memory, Runtime};
 use crate::config::{Config, ZoneKind};
 use crate::wire::name;
 use crate::xfr::diff::{diff_zones, Diff};
@@ -120,11 +120,16 @@ pub fn specs(cfg: &Config) -> Vec<ZoneSpec> {
 
 /// Reads and builds one zone (blocking: file I/O and parsing).
 pub fn load(spec: &ZoneSpec) -> Result<Zone, ZoneLoadError> {
+    let started = std::time::Instant::now();
     let src: RecordSource = match &spec.source {
         ZoneSource::File(path) => file::read_zone_file(path, &spec.origin),
         ZoneSource::Example => file::read_zone_str(EXAMPLE_ZONE, EXAMPLE_LABEL, &spec.origin, None),
     }?;
-    Ok(build_zone(&spec.origin, src)?)
+    let read = started.elapsed();
+    let zone = build_zone(&spec.origin, src)?;
+    tracing::debug!(zone = %spec.name, serial = zone.serial, op = "load", read_ms = read.as_millis() as u64,
+        build_ms = (started.elapsed() - read).as_millis() as u64, "zone read and built");
+    Ok(zone)
 }
 
 /// The configured primary zones.
@@ -148,8 +153,9 @@ pub struct ApplySummary {
 /// What a freshly read file means for the zone.
 enum Plan {
     /// Serve it; `diffs` go to the journal (`None` clears it); `notify` when
-    /// secondaries should hear of it.
-    Commit { zone: Zone, diffs: Option<Vec<Diff>>, notify: bool },
+    /// secondaries should hear of it; `copy` says whether the data directory
+    /// already holds it.
+    Commit { zone: Zone, diffs: Option<Vec<Diff>>, notify: bool, copy: SavedCopy },
     /// The same version as the base: publish only if not served yet.
     Same { zone: Zone },
     /// The file failed: keep what is served, if anything. (The data-dir copy
@@ -193,8 +199,22 @@ impl Catalog {
                 (s, first, served)
             })
             .collect();
+        for (s, first, _) in &jobs {
+            if *first && s.persisted() {
+                // A zone that was just removed (or changed type) may still have its files being deleted.
+                rt.store.settled(&s.origin).await;
+            }
+        }
         let (store, work) = (rt.store.clone(), jobs.clone());
-        let planned = tokio::task::spawn_blocking(move || work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>());
+        let planned = tokio::task::spawn_blocking(move || {
+            let plans = work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>();
+            if plans.iter().all(|p| p.saved.is_none()) {
+                // The parse buffers are freed by now (and no saved copy is
+                // waiting to be): cheap to hand back before serving.
+                memory::release_free_memory();
+            }
+            plans
+        });
         let results = match planned.await {
             Ok(r) => r,
             Err(e) => {
@@ -202,19 +222,23 @@ impl Catalog {
                 return summary;
             }
         };
-        for ((spec, _, served), (plan, saved_journal)) in jobs.into_iter().zip(results) {
+        for ((spec, _, served), Planned { plan, journal: saved_journal, saved }) in jobs.into_iter().zip(results) {
             let ctl = rt.registry.upsert(&spec.origin, spec.policy.clone());
             rt.notifier.set_key(&spec.origin, spec.notify_key.clone());
             if let Some(j) = saved_journal {
                 *ctl.journal.lock().unwrap_or_else(|p| p.into_inner()) = j;
             }
+            if let Some(saved) = saved {
+                // Queued before this version's write, so it is freed first.
+                rt.store.free_later(&spec.origin, saved);
+            }
             let store = if spec.persisted() { rt.store.clone() } else { Store::none() };
             let old = served.as_ref().map(|z| z.serial);
             match plan {
-                Plan::Commit { zone, diffs, notify } => {
+                Plan::Commit { zone, diffs, notify, copy } => {
                     let (serial, records) = (zone.serial, zone.record_count());
                     let journalled = diffs.as_ref().map_or(0, |d| d.iter().map(Diff::change_count).sum::<usize>());
-                    store.commit(&rt.zones, &ctl, zone, diffs, None).await;
+                    store.publish(&rt.zones, &ctl, zone, diffs, copy);
                     summary.loaded += 1;
                     match old {
                         None => tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded"),
@@ -259,12 +283,29 @@ impl Catalog {
     }
 }
 
+/// What [`plan`] found for one zone.
+struct Planned {
+    plan: Plan,
+    /// The zone's journal, at its first load.
+    journal: Option<Journal>,
+    /// The data-directory copy read as the base, freed only once the zone
+    /// is served: freeing a big zone and returning its pages to the OS
+    /// takes a while.
+    saved: Option<Zone>,
+}
+
 /// Reads the file and compares it with the base version (blocking). At
 /// the first load of a persisted zone the base is the data-directory copy,
 /// and its journal is returned when it leads to that copy.
-fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) -> (Plan, Option<Journal>) {
+fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) -> Planned {
     let saved = if first && spec.persisted() && served.is_none() { store.load(&spec.origin) } else { Saved::default() };
-    let usable = match (&saved.zone, saved.journal) {
+    let (plan, journal) = decide(store, spec, first, served, saved.zone.as_ref(), saved.journal);
+    Planned { plan, journal, saved: saved.zone }
+}
+
+/// [`plan`] once the saved state is read.
+fn decide(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>, saved_zone: Option<&Zone>, saved_journal: Option<Journal>) -> (Plan, Option<Journal>) {
+    let usable = match (saved_zone, saved_journal) {
         (Some(z), Some(j)) if j.leads_to(z) => Some(j),
         (_, Some(j)) if !j.is_empty() => {
             // History that does not lead to the saved copy: start it anew on disk too.
@@ -281,30 +322,31 @@ fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) 
         Err(error) => return (Plan::Failed { error }, journal),
     };
     let startup = served.is_none();
-    let Some(base) = served.as_deref().or(saved.zone.as_ref()) else {
-        return (Plan::Commit { zone, diffs: None, notify: true }, journal);
+    let Some(base) = served.as_deref().or(saved_zone) else {
+        return (Plan::Commit { zone, diffs: None, notify: true, copy: SavedCopy::Stale }, journal);
     };
     let plan = if serial_gt(zone.serial, base.serial) {
         let d = diff_zones(base, &zone);
-        Plan::Commit { zone, diffs: Some(vec![d]), notify: true }
+        Plan::Commit { zone, diffs: Some(vec![d]), notify: true, copy: SavedCopy::Stale }
     } else if zone.serial == base.serial {
         let d = diff_zones(base, &zone);
         if d.change_count() == 0 && d.from_soa == d.to_soa {
             if startup && reset {
-                // The saved history does not lead here: start it anew on disk too.
-                Plan::Commit { zone, diffs: None, notify: true }
+                // The saved history does not lead here: start it anew on disk
+                // too. The saved zone file is this version already.
+                Plan::Commit { zone, diffs: None, notify: true, copy: SavedCopy::Current }
             } else {
                 Plan::Same { zone }
             }
         } else {
             tracing::warn!(zone = %spec.name, serial = zone.serial, file = %spec.file_label(), op = "reload",
                 "zone {} changed but its serial {} did not; secondaries will not see the change until the serial is increased", spec.name, zone.serial);
-            Plan::Commit { zone, diffs: None, notify: startup }
+            Plan::Commit { zone, diffs: None, notify: startup, copy: SavedCopy::Stale }
         }
     } else {
         tracing::warn!(zone = %spec.name, serial = zone.serial, old_serial = base.serial, file = %spec.file_label(), op = "reload",
             "zone {} serial went backwards ({} -> {}); secondaries will keep the newer serial", spec.name, base.serial, zone.serial);
-        Plan::Commit { zone, diffs: None, notify: startup }
+        Plan::Commit { zone, diffs: None, notify: startup, copy: SavedCopy::Stale }
     };
     (plan, journal)
 }

@@ -7,9 +7,9 @@
 //! non-terminals (RFC 8020) and computing node flags.
 //! Must not: do I/O. Errors name `file:line`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::{node_flags, Node, NodeHasher, RecordSource, Rrset, SourcePos, Zone};
+use super::{node_flags, Node, NodeHasher, Record, RecordSource, Rrset, SourcePos, Zone};
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype::{self, TypeName};
 
@@ -40,6 +40,10 @@ fn allowed_beside_cname(t: u16) -> bool {
 }
 
 /// Builds the snapshot for the zone at `origin` (lowercase wire) from `src`.
+///
+/// Memory: the records are consumed as their RRsets are built (each owner's
+/// names and RDATA freed once copied into its node), so the peak is about
+/// one copy of the zone, not two. Only what an error message needs is kept.
 pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildError> {
     let at = |src: &RecordSource, pos: SourcePos, reason: String| BuildError::At { at: src.locate(pos), reason };
     let zone_err = |src: &RecordSource, reason: String| BuildError::Zone {
@@ -48,37 +52,60 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     };
     let zname = DisplayName(origin).to_string();
 
-    for r in &src.records {
+    let mut records = std::mem::take(&mut src.records);
+    let mut any_dname = false;
+    for r in &records {
         if !name::is_subdomain(&r.owner, origin) {
             return Err(at(&src, r.src, format!("out-of-zone data: {} is not in zone {zname}", DisplayName(&r.owner))));
         }
+        any_dname |= r.rtype == rtype::DNAME;
     }
-    // Group by (owner, type), keeping file order inside a group.
-    let mut records = std::mem::take(&mut src.records);
-    records.sort_by(|a, b| a.owner.cmp(&b.owner).then(a.rtype.cmp(&b.rtype)));
+    // Reported after the per-owner and apex checks, as before the records are gone.
+    let below_dname = if any_dname { first_below_dname(&records, origin) } else { None };
+
+    // Group by (owner, type), keeping file order inside a group: a stable
+    // sort of indices, so the 48-byte records never move.
+    let n = u32::try_from(records.len()).map_err(|_| zone_err(&src, format!("zone {zname} has more than {} records", u32::MAX)))?;
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&records[a as usize], &records[b as usize]);
+        a.owner.cmp(&b.owner).then(a.rtype.cmp(&b.rtype))
+    });
 
     let mut nodes: HashMap<Box<[u8]>, Node, NodeHasher> =
         HashMap::with_capacity_and_hasher(records.len() + records.len() / 8, NodeHasher::default());
-    let mut i = 0;
+    // What the passes after grouping need, gathered on the way (few entries each).
+    let mut cuts: HashSet<Box<[u8]>, NodeHasher> = HashSet::default();
+    let mut wildcards: Vec<Box<[u8]>> = Vec::new();
+    // Owners more than one label below the apex: only they can need empty
+    // non-terminals above them or lie below a cut.
+    let mut deep: Vec<Box<[u8]>> = Vec::new();
+    let mut has_dnames = false;
     let mut owner_rrsets: Vec<Rrset> = Vec::new();
     let mut owner_pos: Vec<SourcePos> = Vec::new();
     let mut data: Vec<u8> = Vec::new();
-    while i < records.len() {
-        let owner = records[i].owner.clone();
+    let mut kept: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while k < order.len() {
+        let first = order[k] as usize;
+        let owner_start = k;
         owner_rrsets.clear();
         owner_pos.clear();
-        while i < records.len() && records[i].owner == owner {
-            let t = records[i].rtype;
-            let first = &records[i];
-            let ttl = first.ttl;
-            owner_pos.push(first.src);
+        while k < order.len() && records[order[k] as usize].owner == records[first].owner {
+            let r0 = &records[order[k] as usize];
+            let (t, ttl) = (r0.rtype, r0.ttl);
+            owner_pos.push(r0.src);
             data.clear();
+            kept.clear();
             let mut count: u16 = 0;
-            let mut seen: Vec<&[u8]> = Vec::new();
-            while i < records.len() && records[i].owner == owner && records[i].rtype == t {
+            while k < order.len() {
+                let i = order[k] as usize;
                 let r = &records[i];
-                i += 1;
-                if seen.iter().any(|s| **s == *r.rdata) {
+                if r.rtype != t || r.owner != records[first].owner {
+                    break;
+                }
+                k += 1;
+                if kept.iter().any(|&j| records[j].rdata == r.rdata) {
                     continue; // duplicate RR (RFC 2181 §5)
                 }
                 if r.rdata.len() > 65535 {
@@ -86,13 +113,21 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                 }
                 if r.ttl != ttl {
                     tracing::warn!(zone = %zname, at = %src.locate(r.src), "TTL {} differs from {} of the RRset {} {}; using {} (RFC 2181 §5.2)",
-                        r.ttl, ttl, DisplayName(&owner), TypeName(t), ttl);
+                        r.ttl, ttl, DisplayName(&r.owner), TypeName(t), ttl);
                 }
-                seen.push(&r.rdata);
+                kept.push(i);
                 count = count.checked_add(1).ok_or_else(|| at(&src, r.src, "more than 65535 records in one RRset".into()))?;
                 crate::wire::writer::push_image(&mut data, t, ttl, &r.rdata);
             }
             owner_rrsets.push(Rrset { rtype: t, count, ttl, data: data.as_slice().into() });
+        }
+        // The owner's records are in its node now: free them (the first one's
+        // name becomes the node's key), so the next nodes reuse the memory.
+        let owner = std::mem::take(&mut records[first].owner);
+        for &i in &order[owner_start..k] {
+            let r = &mut records[i as usize];
+            r.rdata = Box::default();
+            r.owner = Box::default();
         }
         check_owner(&src, &owner, origin, &owner_rrsets, &owner_pos)?;
         let mut flags = 0;
@@ -105,8 +140,20 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                 _ => {}
             }
         }
+        if flags & node_flags::CUT != 0 {
+            cuts.insert(owner.clone());
+        }
+        has_dnames |= flags & node_flags::DNAME != 0;
+        if is_wildcard(&owner) {
+            wildcards.push(owner.clone());
+        }
+        if name::parent(&owner).len() > origin.len() {
+            deep.push(owner.clone());
+        }
         nodes.insert(owner, Node { rrsets: owner_rrsets.as_slice().into(), flags });
     }
+    drop(order);
+    drop(records);
 
     let apex = nodes.get(origin).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
     let soa = apex.get(rtype::SOA).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
@@ -119,58 +166,52 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     let (serial, minimum) = soa_fields(soa.rdatas().next().unwrap_or_default())
         .ok_or_else(|| zone_err(&src, "malformed SOA RDATA".into()))?;
     let negative_ttl = soa.ttl.min(minimum);
+    if let Some(b) = below_dname {
+        return Err(at(&src, b.pos, format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
+            DisplayName(&b.owner), DisplayName(&b.dname))));
+    }
 
-    // Empty non-terminals (RFC 8020): every ancestor of an owner, up to the apex,
-    // becomes a node. An existing parent is either an owner (whose own pass adds
-    // its ancestors) or was added by an earlier pass with its ancestors.
-    let owners: Vec<Box<[u8]>> = nodes.keys().cloned().collect();
-    for o in &owners {
+    // Empty non-terminals (RFC 8020): every ancestor of an owner, up to the
+    // apex, becomes a node. The walk up from an owner stops at the first
+    // ancestor that exists or was already added (its own ancestors are done).
+    let mut ents: HashSet<&[u8], NodeHasher> = HashSet::default();
+    for o in &deep {
         let mut n: &[u8] = o;
-        while n.len() > origin.len() {
+        loop {
             let p = name::parent(n);
-            if nodes.contains_key(p) {
+            if p.len() <= origin.len() || nodes.contains_key(p) || !ents.insert(p) {
                 break;
             }
-            nodes.insert(p.into(), Node::default());
             n = p;
         }
     }
+    let ents: Vec<Box<[u8]>> = ents.into_iter().map(Box::from).collect();
+    for e in ents {
+        if is_wildcard(&e) {
+            wildcards.push(e.clone());
+        }
+        nodes.insert(e, Node::default());
+    }
     // Wildcards (RFC 4592): flag the parent of every `*` owner.
-    let wildcards: Vec<Box<[u8]>> = nodes.keys().filter(|n| n.len() > 2 && n[0] == 1 && n[1] == b'*').cloned().collect();
     for w in &wildcards {
         if let Some(p) = nodes.get_mut(name::parent(w)) {
             p.flags |= node_flags::WILDCARD_CHILD;
         }
     }
-    // Occlusion: data below a cut is kept (glue) but flagged; data below a DNAME is refused.
-    let mut occluded = Vec::new();
-    let mut has_dnames = false;
-    for o in &owners {
-        has_dnames |= nodes[o].has(node_flags::DNAME);
-        if o.len() <= origin.len() {
-            continue;
-        }
-        let mut n: &[u8] = name::parent(o);
-        loop {
-            if let Some(anc) = nodes.get(n) {
-                if anc.has(node_flags::DNAME) {
-                    let pos = first_pos(&records, o);
-                    return Err(at(&src, pos, format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
-                        DisplayName(o), DisplayName(n))));
+    // Occlusion: data below a cut is kept (glue) but flagged. (Data below a
+    // DNAME was refused above.) Only ancestors below the apex can be cuts.
+    if !cuts.is_empty() {
+        for o in &deep {
+            let mut n: &[u8] = name::parent(o);
+            while n.len() > origin.len() {
+                if cuts.contains(n) {
+                    if let Some(node) = nodes.get_mut(&o[..]) {
+                        node.flags |= node_flags::OCCLUDED;
+                    }
+                    break;
                 }
-                if anc.has(node_flags::CUT) {
-                    occluded.push(o);
-                }
+                n = name::parent(n);
             }
-            if n.len() <= origin.len() {
-                break;
-            }
-            n = name::parent(n);
-        }
-    }
-    for o in occluded {
-        if let Some(node) = nodes.get_mut(&o[..]) {
-            node.flags |= node_flags::OCCLUDED;
         }
     }
     let has_wildcards = !wildcards.is_empty();
@@ -186,9 +227,32 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     })
 }
 
-fn first_pos(records: &[super::Record], owner: &[u8]) -> SourcePos {
-    // Only on the error path: find where the offending owner was written.
-    records.iter().filter(|r| *r.owner == *owner).map(|r| r.src).min_by_key(|p| (p.file, p.line)).unwrap_or_default()
+/// True when the first label of wire name `n` is `*`.
+fn is_wildcard(n: &[u8]) -> bool {
+    n.len() > 2 && n[0] == 1 && n[1] == b'*'
+}
+
+/// A record below a DNAME (RFC 6672 §2.4), for the error message.
+struct BelowDname {
+    pos: SourcePos,
+    owner: Box<[u8]>,
+    dname: Box<[u8]>,
+}
+
+/// The first record, in the order read, whose owner lies below a DNAME
+/// owner (the apex included). Only called when the zone has a DNAME.
+fn first_below_dname(records: &[Record], origin: &[u8]) -> Option<BelowDname> {
+    let dnames: HashSet<&[u8], NodeHasher> = records.iter().filter(|r| r.rtype == rtype::DNAME).map(|r| &*r.owner).collect();
+    records.iter().find_map(|r| {
+        let mut n: &[u8] = &r.owner;
+        while n.len() > origin.len() {
+            n = name::parent(n);
+            if dnames.contains(n) {
+                return Some(BelowDname { pos: r.src, owner: r.owner.clone(), dname: n.into() });
+            }
+        }
+        None
+    })
 }
 
 fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[Rrset], pos: &[SourcePos]) -> Result<(), BuildError> {

@@ -126,6 +126,22 @@ pub fn write_records<'a>(records: impl Iterator<Item = (&'a [u8], u16, u32, &'a 
     present::write_records(records, out)
 }
 
+/// [`write_records`] streaming to `out` (a `BufWriter` around a file, say):
+/// one line is formatted at a time, so memory stays flat whatever the number
+/// of records.
+pub fn write_records_to<'a, W: std::io::Write>(
+    records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let (mut rd, mut line) = (String::new(), String::new());
+    for (owner, t, ttl, rdata) in records {
+        line.clear();
+        present::push_record(owner, t, ttl, rdata, &mut rd, &mut line);
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// An I/O error's message without the `(os error N)` suffix.
 fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -12,7 +12,6 @@
 use super::lexer::{Lexer, Tok};
 use super::text::{parse_class, parse_name, parse_ttl, parse_type, show, unescape_into, Fields};
 use super::{rdata, ZoneFileError};
-use crate::wire::name::lowercase_wire;
 use crate::wire::rtype::{self, TypeName};
 use crate::zone::{Record, RecordSource, SourcePos};
 use std::path::Path;
@@ -92,7 +91,9 @@ impl Reader {
             self.owner.clear();
             parse_name(b, &self.origin, &mut self.owner)
                 .map_err(|e| (line, format!("bad owner name \"{}\": {e}", show(b))))?;
-            lowercase_wire(&mut self.owner);
+            // Length octets (≤ 63) and the root (0) are never `A`-`Z` (65-90):
+            // lowercasing the whole buffer is `lowercase_wire`, in one pass.
+            self.owner.make_ascii_lowercase();
             self.has_owner = true;
             i = 1;
         } else if !self.has_owner {

@@ -222,6 +222,29 @@ fn written_records_read_back_identically() {
     assert!(out.starts_with("example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300\n"), "{out}");
 }
 
+#[test]
+fn streamed_records_are_the_same_text() {
+    // Owners with every octet value, so the fast name writer is checked
+    // against `DisplayName` escape by escape.
+    let mut owners: Vec<Vec<u8>> = (0..=255u8).collect::<Vec<u8>>().chunks(60).map(|l| [&[l.len() as u8][..], l, &origin()].concat()).collect();
+    owners.push(vec![0]);
+    let recs: Vec<(&[u8], u16, u32, &[u8])> = owners
+        .iter()
+        .map(|o| (&o[..], rtype::CNAME, 300u32, &o[..]))
+        .chain([(&b"\x00"[..], rtype::A, 1u32, &b"\xc0\x00\x02\x01"[..]), (&b"\x00"[..], 65280, 0, &b""[..])])
+        .collect();
+    let mut text = String::new();
+    write_records(recs.iter().copied(), &mut text);
+    let mut streamed = Vec::new();
+    write_records_to(recs.iter().copied(), &mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), text);
+    for (line, o) in text.lines().zip(&owners) {
+        let shown = crate::wire::name::DisplayName(o).to_string();
+        assert_eq!(line, format!("{shown} 300 IN CNAME {shown}"));
+    }
+    assert!(text.ends_with(". 1 IN A 192.0.2.1\n. 0 IN TYPE65280 \\# 0\n"), "{text}");
+}
+
 /// Release-mode load time for a 1,000,000-name zone:
 /// `cargo test -p ironbind-server --release --lib zone::file -- --ignored --nocapture`.
 #[test]
