@@ -93,25 +93,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- install & build
-need_install=()
-for cmd_pkg in nsd:nsd knotd:knot named:bind9 dnsperf:dnsperf dig:bind9-dnsutils taskset:util-linux pgrep:procps; do
-    command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || need_install+=("${cmd_pkg##*:}")
-done
-if ((${#need_install[@]})); then
-    if [[ $INSTALL == 0 ]]; then
-        echo "peers.sh: missing packages: ${need_install[*]}" >&2
-        exit 1
-    fi
-    SUDO=""
-    [[ $(id -u) == 0 ]] || SUDO=sudo
-    log "installing ${need_install[*]}"
-    $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >&2
-fi
-if (($(nproc) < 2)); then
-    echo "peers.sh: needs two cores (server on core 0, dnsperf on core 1)" >&2
-    exit 1
-fi
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+ensure_packages peers.sh "$INSTALL" nsd:nsd knotd:knot named:bind9 dnsperf:dnsperf dig:bind9-dnsutils taskset:util-linux pgrep:procps
+need_two_cores peers.sh dnsperf
 
 log "building ironbind and the bench helpers (release)"
 (cd "$ROOT" && cargo build --release -q -p ironbind-server --bin ironbind \

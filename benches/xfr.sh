@@ -119,28 +119,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- install & build
-need_install=()
-for cmd_pkg in named:bind9 knotd:knot knotc:knot kdig:knot-dnsutils dig:dnsutils \
-    python3:python3 taskset:util-linux pgrep:procps; do
-    if ! command -v "${cmd_pkg%%:*}" >/dev/null 2>&1; then
-        case " ${need_install[*]:-} " in *" ${cmd_pkg##*:} "*) ;; *) need_install+=("${cmd_pkg##*:}") ;; esac
-    fi
-done
-if ((${#need_install[@]})); then
-    if [[ $INSTALL == 0 ]]; then
-        echo "xfr.sh: missing packages: ${need_install[*]}" >&2
-        exit 1
-    fi
-    SUDO=""
-    [[ $(id -u) == 0 ]] || SUDO=sudo
-    log "installing ${need_install[*]}"
-    $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >&2
-fi
-if (($(nproc) < 2)); then
-    echo "xfr.sh: needs two cores (server on core 0, client on core 1)" >&2
-    exit 1
-fi
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+ensure_packages xfr.sh "$INSTALL" named:bind9 knotd:knot knotc:knot kdig:knot-dnsutils dig:dnsutils python3:python3 taskset:util-linux pgrep:procps
+need_two_cores xfr.sh client
 
 log "building ironbind (release)"
 (cd "$ROOT" && cargo build --release -q -p ironbind-server --bin ironbind)
