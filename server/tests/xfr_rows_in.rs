@@ -718,3 +718,34 @@ fn t1_i5_expired_zone_is_servfail_for_transfers_and_ixfr_over_udp() {
     let m = udp_ask("127.0.0.1:0", s.addr, &ixfr_query(4, ZONE, 1)).unwrap();
     assert_eq!((m.rcode(), m.count(1)), (SERVFAIL, 0), "IXFR over UDP to an expired zone");
 }
+
+// ─── T4 ───────────────────────────────────────────────────────────────────
+
+/// T4: a primary given as a table with `source` is reached from that local
+/// address: a primary that allows transfers only to 127.0.0.3 refuses the
+/// secondary without it and serves it with `source = "127.0.0.3"`.
+#[test]
+fn t4_transfer_source_address_per_primary() {
+    let dir = tempdir("t4p");
+    let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 7, SLOW, 3, ""));
+    let cfg = ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.3/32\"]\nnotify_ns = false\n"));
+    let p = Ironbind::start("t4-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let port = p.addr.port();
+
+    // Without a source the secondary connects from 127.0.0.1: refused.
+    let sdir = tempdir("t4s-plain");
+    let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{port}")]));
+    let plain = Ironbind::start("t4-plain", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    plain.proc.expect(0, &["transfer of 'example.com/IN'", "REFUSED"], 30 * S);
+    assert_eq!(serial(plain.addr, ZONE), None);
+
+    // With source 127.0.0.3 the transfer is allowed.
+    let sdir = tempdir("t4s-src");
+    let zone = format!(
+        "[[zone]]\nname = \"{ZONE}\"\ntype = \"secondary\"\nprimaries = [{{ address = \"127.0.0.1:{port}\", source = \"127.0.0.3\" }}]\n"
+    );
+    let scfg = ironbind_config(&sdir, &zone);
+    let s = Ironbind::start("t4-source", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    s.proc.expect(0, &["Transfer completed:", "(serial 7)"], 30 * S);
+    assert!(wait_until(10 * S, || serial(s.addr, ZONE) == Some(7)));
+}

@@ -45,6 +45,8 @@ pub struct RemoteSpec {
     pub addr: SocketAddr,
     /// Name of a configured TSIG key.
     pub key: Option<String>,
+    /// Local address to send from (table form only: `source = "192.0.2.53"`).
+    pub source: Option<IpAddr>,
 }
 
 /// Why a remote string does not parse.
@@ -65,7 +67,7 @@ impl RemoteSpec {
 
     /// The registry's form of this remote.
     pub fn to_remote(&self) -> Remote {
-        Remote { addr: self.addr, key: self.key.clone() }
+        Remote { addr: self.addr, key: self.key.clone(), source: self.source }
     }
 }
 
@@ -77,7 +79,7 @@ impl FromStr for RemoteSpec {
             Some(_) => return Err(RemoteError(s.to_string())),
             None => (s, None),
         };
-        Ok(RemoteSpec { addr: Self::parse_addr(addr).map_err(|_| RemoteError(s.to_string()))?, key })
+        Ok(RemoteSpec { addr: Self::parse_addr(addr).map_err(|_| RemoteError(s.to_string()))?, key, source: None })
     }
 }
 
@@ -97,13 +99,13 @@ impl<'de> Deserialize<'de> for RemoteSpec {
         impl<'de> Visitor<'de> for V {
             type Value = RemoteSpec;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"ADDR[:PORT][@KEY]\" or { address = \"ADDR[:PORT]\", key = \"NAME\" }")
+                f.write_str("\"ADDR[:PORT][@KEY]\" or { address = \"ADDR[:PORT]\", key = \"NAME\", source = \"LOCAL-ADDR\" }")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<RemoteSpec, E> {
                 s.parse().map_err(E::custom)
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<RemoteSpec, M::Error> {
-                let (mut addr, mut key) = (None, None);
+                let (mut addr, mut key, mut source) = (None, None, None);
                 while let Some(k) = m.next_key::<String>()? {
                     match k.as_str() {
                         "address" => {
@@ -111,11 +113,15 @@ impl<'de> Deserialize<'de> for RemoteSpec {
                             addr = Some(RemoteSpec::parse_addr(&s).map_err(de::Error::custom)?);
                         }
                         "key" => key = Some(m.next_value::<String>()?),
-                        other => return Err(de::Error::unknown_field(other, &["address", "key"])),
+                        "source" => {
+                            let s: String = m.next_value()?;
+                            source = Some(s.trim().parse::<IpAddr>().map_err(|_| de::Error::custom(format!("invalid source address {s:?}: expected an IP address")))?);
+                        }
+                        other => return Err(de::Error::unknown_field(other, &["address", "key", "source"])),
                     }
                 }
                 let addr = addr.ok_or_else(|| de::Error::missing_field("address"))?;
-                Ok(RemoteSpec { addr, key })
+                Ok(RemoteSpec { addr, key, source })
             }
         }
         d.deserialize_any(V)

@@ -94,7 +94,7 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
         tracing::warn!(zone = %t.name, remote = %peer, "zone {}/IN: refresh: primary {peer}: {e}", t.name);
         RefreshError::Soa(e)
     })?;
-    let soa = client::query_soa(primary.addr, &t.apex, auth, t.soa_timeout).await.map_err(|e| {
+    let soa = client::query_soa(primary.endpoint(), &t.apex, auth, t.soa_timeout).await.map_err(|e| {
         tracing::warn!(zone = %t.name, remote = %peer, op = "refresh", "zone {}/IN: refresh: failure trying primary {peer}: {}", t.name, short(&e));
         RefreshError::Soa(short(&e))
     })?;
@@ -130,7 +130,7 @@ struct Fallback(String);
 async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> Result<Refreshed, Fallback> {
     let ours = to_wire(&diff::soa_rr(cur));
     let auth = auth_for(primary, keys).map_err(Fallback)?;
-    let (transfer, stats) = client::transfer(primary.addr, &t.apex, Some(&ours), auth, t.xfr_timeout)
+    let (transfer, stats) = client::transfer(primary.endpoint(), &t.apex, Some(&ours), auth, t.xfr_timeout)
         .await
         .map_err(|e| Fallback(failure(&e)))?;
     match transfer {
@@ -151,7 +151,7 @@ async fn axfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: Option<&Zone>) 
         RefreshError::Transfer(why)
     };
     let auth = auth_for(primary, keys).map_err(fail)?;
-    let (transfer, stats) = client::transfer(primary.addr, &t.apex, None, auth, t.xfr_timeout).await.map_err(|e| fail(failure(&e)))?;
+    let (transfer, stats) = client::transfer(primary.endpoint(), &t.apex, None, auth, t.xfr_timeout).await.map_err(|e| fail(failure(&e)))?;
     match transfer {
         Transfer::Full(records) => finish_full(t, primary.addr, records, cur, stats, "AXFR").await.map_err(fail),
         Transfer::UpToDate { .. } | Transfer::Incremental(_) => Err(fail("failed while receiving responses: not an AXFR answer".into())),

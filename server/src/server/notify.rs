@@ -126,7 +126,7 @@ impl Sender {
         }
         if policy.notify_ns {
             for addr in ns_addresses(&zone).await {
-                targets.push(Remote { addr, key: default_key.clone() });
+                targets.push(Remote { addr, key: default_key.clone(), source: None });
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -156,7 +156,7 @@ impl Sender {
                             }
                         };
                         let sent = tokio::time::Instant::now();
-                        match client::notify(t.addr, &apex, Some(&soa), auth, 1, wait).await {
+                        match client::notify(t.endpoint(), &apex, Some(&soa), auth, 1, wait).await {
                             Ok(rc) if rc == rcode::NOERROR => {
                                 tracing::debug!(zone = %name, remote = %peer, serial, op = "notify", "zone {name}/IN: notify to {peer} answered");
                                 return;

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        let r = Remote { addr: "192.0.2.1:53".parse().unwrap(), key: Some("nope".into()) };
+        let r = Remote { addr: "192.0.2.1:53".parse().unwrap(), key: Some("nope".into()), source: None };
         assert!(auth_for(&r, &KeyRing::new()).is_err());
         let r = Remote { key: None, ..r };
         assert!(auth_for(&r, &KeyRing::new()).unwrap().is_none());

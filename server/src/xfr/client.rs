@@ -6,11 +6,11 @@
 //! incremental or full. Applying the result is the caller's job.
 //! Must not: touch the zone set.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
 use crate::wire::name::{self, DisplayName};
 use crate::wire::request::{self, Parsed};
@@ -91,6 +91,44 @@ pub struct Stats {
     pub secs: f64,
 }
 
+/// Where to send, and optionally from which local address (BIND's
+/// `transfer-source`; checklist T4: per-primary source address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The remote server.
+    pub addr: SocketAddr,
+    /// The local address to send from; the system picks one when `None`.
+    pub source: Option<IpAddr>,
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(addr: SocketAddr) -> Self {
+        Endpoint { addr, source: None }
+    }
+}
+
+impl Endpoint {
+    fn local(&self) -> SocketAddr {
+        let any = if self.addr.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+        SocketAddr::new(self.source.unwrap_or(any), 0)
+    }
+
+    /// A UDP socket bound to the source address and connected to the remote.
+    async fn udp(&self) -> std::io::Result<UdpSocket> {
+        let sock = UdpSocket::bind(self.local()).await?;
+        sock.connect(self.addr).await?;
+        Ok(sock)
+    }
+
+    /// A TCP connection from the source address to the remote.
+    async fn tcp(&self) -> std::io::Result<TcpStream> {
+        let Some(_) = self.source else { return TcpStream::connect(self.addr).await };
+        let sock = if self.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        sock.bind(self.local())?;
+        sock.connect(self.addr).await
+    }
+}
+
 /// Serial of an SOA record.
 pub fn soa_serial(rr: &WireRr) -> u32 {
     soa_fields(&rr.rdata).map(|(s, _)| s).unwrap_or(0)
@@ -144,14 +182,13 @@ fn check_response(msg: &[u8], id: u16) -> Result<Vec<(u8, WireRr)>, XfrError> {
 }
 
 /// Asks `primary` for the zone's SOA over UDP (TCP when truncated).
-pub async fn query_soa(primary: SocketAddr, zone: &[u8], mut auth: Option<Box<dyn Auth>>, timeout: Duration) -> Result<WireRr, XfrError> {
+pub async fn query_soa(primary: impl Into<Endpoint>, zone: &[u8], mut auth: Option<Box<dyn Auth>>, timeout: Duration) -> Result<WireRr, XfrError> {
+    let primary: Endpoint = primary.into();
     let (id, mut q) = build_query(zone, rtype::SOA, 0, None);
     if let Some(a) = auth.as_mut() {
         a.sign(&mut q);
     }
-    let bind: SocketAddr = if primary.is_ipv4() { "0.0.0.0:0".parse().unwrap_or(primary) } else { "[::]:0".parse().unwrap_or(primary) };
-    let sock = UdpSocket::bind(bind).await?;
-    sock.connect(primary).await?;
+    let sock = primary.udp().await?;
     let mut buf = vec![0u8; 65535];
     let deadline = Instant::now() + timeout;
     let mut attempt = 0;
@@ -190,7 +227,7 @@ pub async fn query_soa(primary: SocketAddr, zone: &[u8], mut auth: Option<Box<dy
 /// Sends `q` over TCP and feeds every answer message's records to `each`
 /// until it returns `Ok(false)`.
 async fn tcp_exchange(
-    primary: SocketAddr,
+    primary: Endpoint,
     q: &[u8],
     id: u16,
     mut auth: Option<&mut (dyn Auth + 'static)>,
@@ -199,7 +236,7 @@ async fn tcp_exchange(
 ) -> Result<Stats, XfrError> {
     let started = Instant::now();
     let io = async {
-        let mut s = TcpStream::connect(primary).await?;
+        let mut s = primary.tcp().await?;
         s.set_nodelay(true)?;
         let mut framed = Vec::with_capacity(q.len() + 2);
         framed.extend_from_slice(&(q.len() as u16).to_be_bytes());
@@ -237,12 +274,13 @@ async fn tcp_exchange(
 /// Transfers `zone` from `primary`: IXFR from `current` (our SOA) when given,
 /// else AXFR (RFC 5936). Out-of-zone and non-IN records are ignored (A8).
 pub async fn transfer(
-    primary: SocketAddr,
+    primary: impl Into<Endpoint>,
     zone: &[u8],
     current: Option<&WireRr>,
     mut auth: Option<Box<dyn Auth>>,
     timeout: Duration,
 ) -> Result<(Transfer, Stats), XfrError> {
+    let primary: Endpoint = primary.into();
     let qtype = if current.is_some() { rtype::IXFR } else { rtype::AXFR };
     let (id, mut q) = build_query(zone, qtype, 0, current);
     if let Some(a) = auth.as_mut() {
@@ -368,7 +406,7 @@ fn classify(zone: &[u8], mut records: Vec<WireRr>, current: Option<&WireRr>) -> 
 /// Sends a NOTIFY for `zone` (with `soa` as the answer hint, RFC 1996 §3.7) to
 /// `target` over UDP, retrying until a matching response arrives. Returns the
 /// response RCODE; NOTIMP ends the exchange too (RFC 1996 §3.12).
-pub async fn notify(target: SocketAddr, zone: &[u8], soa: Option<&WireRr>, mut auth: Option<Box<dyn Auth>>, tries: u32, interval: Duration) -> Result<u16, XfrError> {
+pub async fn notify(target: impl Into<Endpoint>, zone: &[u8], soa: Option<&WireRr>, mut auth: Option<Box<dyn Auth>>, tries: u32, interval: Duration) -> Result<u16, XfrError> {
     let (id, mut q) = build_query(zone, rtype::SOA, crate::wire::opcode::NOTIFY, None);
     q[2] |= (flags::AA >> 8) as u8;
     if let Some(soa) = soa {
@@ -383,9 +421,7 @@ pub async fn notify(target: SocketAddr, zone: &[u8], soa: Option<&WireRr>, mut a
     if let Some(a) = auth.as_mut() {
         a.sign(&mut q);
     }
-    let bind: SocketAddr = if target.is_ipv4() { SocketAddr::from(([0, 0, 0, 0], 0)) } else { SocketAddr::from(([0u16; 8], 0)) };
-    let sock = UdpSocket::bind(bind).await?;
-    sock.connect(target).await?;
+    let sock = target.into().udp().await?;
     let mut buf = vec![0u8; 4096];
     for _ in 0..tries.max(1) {
         sock.send(&q).await?;

@@ -24,6 +24,16 @@ pub struct Remote {
     pub addr: SocketAddr,
     /// TSIG key name to sign with, when set.
     pub key: Option<String>,
+    /// Local address to send from (T4: per-primary transfer source); the
+    /// system picks one when `None`.
+    pub source: Option<IpAddr>,
+}
+
+impl Remote {
+    /// Where the transfer client sends to, and from.
+    pub fn endpoint(&self) -> crate::xfr::client::Endpoint {
+        crate::xfr::client::Endpoint { addr: self.addr, source: self.source }
+    }
 }
 
 /// Whether we are the source of a zone or copy it.
