@@ -31,3 +31,41 @@ need_two_cores() {
         exit 1
     fi
 }
+
+# The server's main pid and all its descendants.
+tree_pids() {
+    local p
+    echo "$1"
+    for p in $(pgrep -P "$1" 2>/dev/null || true); do tree_pids "$p"; done
+}
+
+# utime+stime of the process tree, in clock ticks.
+tree_ticks() {
+    local t=0 p s
+    for p in $(tree_pids "$1"); do
+        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        s=${s##*) }
+        # fields after "comm)": state(3) ... utime(14) stime(15) => offsets 11 and 12 here
+        read -r -a f <<<"$s"
+        t=$((t + f[11] + f[12]))
+    done
+    echo "$t"
+}
+
+# a b -> a/b with two decimals, or "-" when either is not a number.
+ratio() { # a b -> a/b
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'
+}
+
+now_ns() { date +%s%N; }
+
+# The version line of a server, for the report header (uses $ROOT).
+version_of() {
+    case $1 in
+        nsd) nsd -v 2>&1 | head -1 ;;
+        knot) knotd --version 2>&1 | head -1 ;;
+        bind) named -v 2>&1 | head -1 ;;
+        ironbind) echo "ironbind $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (working tree)" ;;
+        echo) echo "udp-echo (benches/src/bin/udp_echo.rs)" ;;
+    esac
+}

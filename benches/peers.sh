@@ -230,25 +230,7 @@ repin() {
     taskset -a -p -c 0 "$SERVER_PID" >/dev/null
 }
 
-# The server's main pid and all its descendants.
-tree_pids() {
-    local p
-    echo "$1"
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do tree_pids "$p"; done
-}
 
-# utime+stime of the process tree, in clock ticks.
-tree_ticks() {
-    local t=0 p s
-    for p in $(tree_pids "$1"); do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) }
-        # fields after "comm)": state(3) ... utime(14) stime(15) => offsets 11 and 12 here
-        read -r -a f <<<"$s"
-        t=$((t + f[11] + f[12]))
-    done
-    echo "$t"
-}
 
 # Core 0's busy ticks: user+nice+system+irq+softirq.
 cpu0_busy() { awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
@@ -273,7 +255,6 @@ pss_kib() {
     echo "$t"
 }
 
-now_ns() { date +%s%N; }
 
 # Waits until the server answers (SOA with our serial; any reply for echo).
 # Prints the seconds since $1 (ns timestamp).
@@ -376,18 +357,6 @@ done
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-ratio() { # a b -> a/b
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'
-}
-version_of() {
-    case $1 in
-        nsd) nsd -v 2>&1 | head -1 ;;
-        knot) knotd --version 2>&1 | head -1 ;;
-        bind) named -v 2>&1 | head -1 ;;
-        ironbind) echo "ironbind $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (working tree)" ;;
-        echo) echo "udp-echo (benches/src/bin/udp_echo.rs)" ;;
-    esac
-}
 hosts=$(grep -c '^host' "$WORK/data/large.zone" || true)
 
 report() {

@@ -416,31 +416,10 @@ EOF
     PIDS+=("$LAST_PID")
 }
 
-# The server's main pid and all its descendants.
-tree_pids() {
-    local p
-    echo "$1"
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do tree_pids "$p"; done
-}
 
-# utime+stime of the process tree, in clock ticks.
-tree_ticks() {
-    local t=0 p s
-    for p in $(tree_pids "$1"); do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) }
-        read -r -a f <<<"$s"
-        t=$((t + f[11] + f[12]))
-    done
-    echo "$t"
-}
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
-ratio() { # a b -> a/b
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'
-}
-now_ns() { date +%s%N; }
 CLK=$(getconf CLK_TCK)
 
 need_free "$PORT"
@@ -589,13 +568,6 @@ done
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-version_of() {
-    case $1 in
-        knot) knotd --version 2>&1 | head -1 ;;
-        bind) named -v 2>&1 | head -1 ;;
-        ironbind) echo "ironbind $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (working tree)" ;;
-    esac
-}
 
 report() {
     echo "## xfr.sh results"
