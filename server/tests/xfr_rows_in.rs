@@ -11,26 +11,7 @@
 mod xfr_common;
 mod xfr_rows_common;
 
-#[allow(unused_imports)]
 use xfr_rows_common::*;
-#[allow(unused_imports)]
-use std::collections::HashMap;
-#[allow(unused_imports)]
-use std::io::{Read, Write};
-#[allow(unused_imports)]
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-#[allow(unused_imports)]
-use std::path::Path;
-#[allow(unused_imports)]
-use std::process::{Command, Stdio};
-#[allow(unused_imports)]
-use std::sync::{Arc, Barrier, Mutex};
-#[allow(unused_imports)]
-use std::time::{Duration, Instant};
-#[allow(unused_imports)]
-use ironbind::tsig::{ClientSession, Key, TsigError};
-#[allow(unused_imports)]
-use xfr_common::*;
 
 /// Receives NOTIFYs on `sock` for up to `wait`, answering each with what
 /// `reply` says (`None`: stay silent). Returns them.

@@ -1,16 +1,19 @@
 //! Helpers shared by the transfer-row tests (`xfr_rows_out.rs`, `xfr_rows_in.rs`):
-//! hand-built DNS messages, a small response parser, TCP/UDP exchanges.
+//! hand-built DNS messages, a small response parser, TCP/UDP exchanges. It
+//! re-exports what the test files use, so they only `use xfr_rows_common::*`.
 #![allow(dead_code, unused_imports)]
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Barrier, Mutex};
-use std::time::{Duration, Instant};
-use ironbind::tsig::{ClientSession, Key, TsigError};
-use super::xfr_common::*;
+pub use std::collections::HashMap;
+pub use std::io::{Read, Write};
+pub use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+pub use std::path::Path;
+pub use std::process::{Command, Stdio};
+pub use std::sync::{Arc, Barrier, Mutex};
+pub use std::time::{Duration, Instant};
+
+pub use super::xfr_common::*;
+pub use ironbind::tsig::{ClientSession, Key, TsigError};
+
 pub const S: Duration = Duration::from_secs(1);
 pub const ZONE: &str = "example.com";
 pub const SLOW: (u32, u32, u32) = (3600, 600, 86_400);
