@@ -32,22 +32,14 @@ fn ironbind_secondary_of_bind(tsig: bool) {
         &format!("{}\nzone \"example.com\" {{ type primary; file \"example.com.zone\"; }};", if tsig { bind_key() } else { String::new() }),
         &[("example.com.zone", &v(1, ""))],
     );
-    let sdir = tempdir("s");
-    let primary = if tsig { format!("127.0.0.1:{np}@{KEY}") } else { format!("127.0.0.1:{np}") };
-    let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[primary]));
-    let key_arg = format!("{KEY}=hmac-sha256:{SECRET}");
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
-    let line = s.proc.expect(0, &[&format!("transfer of 'example.com/IN' from 127.0.0.1#{np}: Transfer completed:"), "(serial 1)"], 30 * S);
-    assert!(line.contains("op=\"axfr\""), "{line}");
+    let s = secondary_of(ZONE, np, sp, tsig);
     assert_eq!(axfr(s.addr, ZONE, false), axfr(named.addr, ZONE, tsig));
 
     // Change the zone on BIND: BIND NOTIFYs us, we take an IXFR of the change.
     let sl = s.proc.log_len();
     named.write("example.com.zone", &v(2, "new TXT \"from bind\"\n").replace("h5 A 10.0.0.5\n", ""));
     named.reload();
-    s.proc.expect(sl, &["notify received; refreshing now"], 30 * S);
-    let line = s.proc.expect(sl, &["Transfer completed:", "(serial 2)"], 30 * S);
-    assert!(line.contains("op=\"ixfr\""), "{line}");
+    let line = expect_notified_ixfr(&s, sl);
     assert!(completed_counts(&line).1 < 10, "an incremental transfer, not the whole zone: {line}");
     named.proc.expect(0, &["IXFR", "serial 2"], 5 * S);
     assert_eq!(axfr(s.addr, ZONE, false), axfr(named.addr, ZONE, tsig));

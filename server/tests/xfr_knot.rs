@@ -48,22 +48,14 @@ fn ironbind_secondary_of_knot(tsig: bool) {
         ),
         &[("example.com.zone", &v(1, ""))],
     );
-    let sdir = tempdir("s");
-    let primary = if tsig { format!("127.0.0.1:{kp}@{KEY}") } else { format!("127.0.0.1:{kp}") };
-    let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[primary]));
-    let key_arg = format!("{KEY}=hmac-sha256:{SECRET}");
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
-    let line = s.proc.expect(0, &[&format!("transfer of 'example.com/IN' from 127.0.0.1#{kp}: Transfer completed:"), "(serial 1)"], 30 * S);
-    assert!(line.contains("op=\"axfr\""), "{line}");
+    let s = secondary_of(ZONE, kp, sp, tsig);
     assert_eq!(axfr(s.addr, ZONE, false), axfr(knot.addr, ZONE, tsig));
 
     // Change the zone file and reload it in Knot: Knot NOTIFYs us, we take an IXFR.
     let sl = s.proc.log_len();
     knot.write("example.com.zone", &v(2, "new TXT \"from knot\"\n").replace("h6 A 10.0.0.6\n", ""));
     knot.zone_reload(ZONE);
-    s.proc.expect(sl, &["notify received; refreshing now"], 30 * S);
-    let line = s.proc.expect(sl, &["Transfer completed:", "(serial 2)"], 30 * S);
-    assert!(line.contains("op=\"ixfr\""), "{line}");
+    let line = expect_notified_ixfr(&s, sl);
     assert_eq!(completed_counts(&line), (1, 6), "an IXFR of exactly the change: {line}");
     assert_eq!(axfr(s.addr, ZONE, false), axfr(knot.addr, ZONE, tsig));
     assert_eq!(status(s.addr, "h6.example.com", "A"), "NXDOMAIN");

@@ -387,6 +387,30 @@ pub fn secondary_zone(zone: &str, primaries: &[String]) -> String {
     format!("[[zone]]\nname = \"{zone}\"\ntype = \"secondary\"\nprimaries = [{list}]\nallow_transfer = [\"127.0.0.0/8\"]\n")
 }
 
+/// Starts an ironbind secondary of `zone` on `port`, following the primary
+/// (BIND or Knot) on 127.0.0.1:`primary_port`, signing with the test key when
+/// `tsig`; waits for its first transfer, which must be an AXFR of serial 1.
+pub fn secondary_of(zone: &str, primary_port: u16, port: u16, tsig: bool) -> Ironbind {
+    let sdir = tempdir("s");
+    let primary = if tsig { format!("127.0.0.1:{primary_port}@{KEY}") } else { format!("127.0.0.1:{primary_port}") };
+    let cfg = ironbind_config(&sdir, &secondary_zone(zone, &[primary]));
+    let key_arg = format!("{KEY}=hmac-sha256:{SECRET}");
+    let s = Ironbind::start("secondary", port, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
+    let from = format!("transfer of '{zone}/IN' from 127.0.0.1#{primary_port}: Transfer completed:");
+    let line = s.proc.expect(0, &[&from, "(serial 1)"], Duration::from_secs(30));
+    assert!(line.contains("op=\"axfr\""), "{line}");
+    s
+}
+
+/// After a change on the primary from log position `from`: its NOTIFY arrives
+/// and an IXFR brings serial 2. Returns the `Transfer completed` line.
+pub fn expect_notified_ixfr(s: &Ironbind, from: usize) -> String {
+    s.proc.expect(from, &["notify received; refreshing now"], Duration::from_secs(30));
+    let line = s.proc.expect(from, &["Transfer completed:", "(serial 2)"], Duration::from_secs(30));
+    assert!(line.contains("op=\"ixfr\""), "{line}");
+    line
+}
+
 /// `(messages, records)` from a `Transfer completed` line.
 pub fn completed_counts(line: &str) -> (usize, usize) {
     let tail = line.split("Transfer completed: ").nth(1).expect("a Transfer completed line");
