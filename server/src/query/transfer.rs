@@ -21,7 +21,7 @@ use crate::wire::writer::MsgWriter;
 use crate::wire::{rcode, MessageStream};
 use crate::xfr::axfr::AxfrStream;
 use crate::xfr::ixfr::{self, IxfrStream};
-use crate::xfr::registry::Registry;
+use crate::xfr::registry::{Registry, ZonePolicy};
 use crate::zone::set::ZoneSet;
 
 /// `ip#port` as BIND writes it in logs.
@@ -31,6 +31,14 @@ impl std::fmt::Display for Peer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}#{}", self.0.ip(), self.0.port())
     }
+}
+
+/// `allowTransfer`: the client's address is listed, or the request was signed
+/// with one of the listed TSIG keys (names compared ignoring case and a
+/// trailing dot). An empty list allows nobody.
+fn may_transfer(policy: &ZonePolicy, ctx: &RequestCtx, tsig_key: Option<&str>) -> bool {
+    let same = |a: &str, k: &str| a.trim_end_matches('.').eq_ignore_ascii_case(k.trim_end_matches('.'));
+    tsig_key.is_some_and(|k| policy.allow_transfer_keys.iter().any(|a| same(a, k))) || policy.allow_transfer.matches(ctx.peer.ip())
 }
 
 /// Decision for a transfer request.
@@ -53,8 +61,7 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
         return Decision::Refuse(rcode::NOTAUTH);
     };
     let policy = ctl.policy();
-    let by_key = tsig_key.is_some_and(|k| policy.allow_transfer_keys.iter().any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(k.trim_end_matches('.'))));
-    if !(by_key || policy.allow_transfer.matches(ctx.peer.ip())) {
+    if !may_transfer(&policy, ctx, tsig_key) {
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "client {}: zone transfer '{}/{kind}/IN' denied", Peer(ctx.peer), DisplayName(apex));
         return Decision::Refuse(rcode::REFUSED);
     }
@@ -84,8 +91,7 @@ pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
         return Outcome { rcode: rcode::NOTAUTH, aa: false };
     };
     let policy = ctl.policy();
-    let by_key = tsig_key.is_some_and(|k| policy.allow_transfer_keys.iter().any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(k.trim_end_matches('.'))));
-    if !(by_key || policy.allow_transfer.matches(ctx.peer.ip())) {
+    if !may_transfer(&policy, ctx, tsig_key) {
         return Outcome { rcode: rcode::REFUSED, aa: false };
     }
     // As over TCP: an expired zone's SOA is no longer an answer (checklist T1).

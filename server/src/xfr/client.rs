@@ -355,8 +355,6 @@ fn classify(zone: &[u8], mut records: Vec<WireRr>, current: Option<&WireRr>) -> 
     }
     let mut deltas = Vec::new();
     let mut it = records.into_iter().skip(1).peekable();
-    let last = it.len();
-    let _ = last;
     let mut cur: Option<Delta> = None;
     let mut in_added = false;
     while let Some(rr) = it.next() {
