@@ -5,7 +5,8 @@
 //! IXFR → AXFR fallback, converting the client's [`Delta`]s into journal
 //! [`Diff`]s and checking that they chain from our serial, building the new
 //! [`Zone`] off the runtime threads, and the BIND-style log lines
-//! (`transfer of 'zone/IN' from ip#port: Transfer completed: …`).
+//! (`transfer of 'zone/IN' from ip#port: Transfer completed: …`, which
+//! the caller emits through [`Completed::log`] once the version is served).
 //! Must not: publish, persist or schedule; [`super::secondary`] does that
 //! with the [`Refreshed`] result, so a failed attempt never touches what is
 //! served.
@@ -73,6 +74,11 @@ pub struct NewVersion {
     pub diffs: Vec<Diff>,
     /// `IXFR` or `AXFR`.
     pub kind: &'static str,
+    /// The primary it came from.
+    pub from: SocketAddr,
+    /// Counters for the "Transfer completed" line, logged by the caller
+    /// once the version is served.
+    pub stats: Stats,
 }
 
 /// Why a refresh from one primary failed (already logged).
@@ -138,8 +144,7 @@ async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> 
         Transfer::Full(records) => finish_full(t, primary.addr, records, Some(cur), stats, "IXFR").await.map_err(Fallback),
         Transfer::Incremental(deltas) => {
             let (zone, diffs) = apply_deltas(t, cur.clone(), deltas).await.map_err(Fallback)?;
-            completed(t, primary.addr, &stats, zone.serial, "IXFR");
-            Ok(Refreshed::New(NewVersion { zone, diffs, kind: "IXFR" }))
+            Ok(Refreshed::New(NewVersion { zone, diffs, kind: "IXFR", from: primary.addr, stats }))
         }
     }
 }
@@ -174,8 +179,7 @@ async fn finish_full(t: &Target, from: SocketAddr, records: Vec<WireRr>, cur: Op
         }
         diffs.push(diff_zones(cur, &zone));
     }
-    completed(t, from, &stats, zone.serial, kind);
-    Ok(Refreshed::New(NewVersion { zone, diffs, kind }))
+    Ok(Refreshed::New(NewVersion { zone, diffs, kind, from, stats }))
 }
 
 /// Checks that the diffs chain from our serial (RFC 1995 §4), applies them
@@ -204,11 +208,31 @@ async fn apply_deltas(t: &Target, cur: Arc<Zone>, deltas: Vec<Delta>) -> Result<
     Ok(built)
 }
 
-fn completed(t: &Target, from: SocketAddr, s: &Stats, serial: u32, kind: &'static str) {
-    let peer = Peer(from);
-    tracing::info!(zone = %t.name, remote = %peer, serial, op = kind.to_ascii_lowercase(),
-        "transfer of '{}/IN' from {peer}: Transfer completed: {} messages, {} records, {} bytes, {:.3} secs (serial {serial})",
-        t.name, s.messages, s.records, s.bytes, s.secs);
+/// What BIND's "Transfer completed" line reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Completed {
+    kind: &'static str,
+    from: SocketAddr,
+    stats: Stats,
+    serial: u32,
+}
+
+impl NewVersion {
+    /// The transfer's summary, to log once the version is served.
+    pub fn completed(&self) -> Completed {
+        Completed { kind: self.kind, from: self.from, stats: self.stats, serial: self.zone.serial }
+    }
+}
+
+impl Completed {
+    /// Logs BIND's "Transfer completed" line for zone `name`; called once
+    /// the version is saved and served, so the line means "answering it".
+    pub fn log(&self, name: &str) {
+        let (peer, s, serial) = (Peer(self.from), &self.stats, self.serial);
+        tracing::info!(zone = %name, remote = %peer, serial, op = self.kind.to_ascii_lowercase(),
+            "transfer of '{name}/IN' from {peer}: Transfer completed: {} messages, {} records, {} bytes, {:.3} secs (serial {serial})",
+            s.messages, s.records, s.bytes, s.secs);
+    }
 }
 
 /// A client difference as a journal diff. SOAs at the apex are only the

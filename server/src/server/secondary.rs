@@ -320,9 +320,11 @@ impl SecondaryZone {
             match inbound::refresh_from(&target, p, &keys, current).await {
                 Ok(Refreshed::UpToDate { .. }) => return self.on_success(st).await,
                 Ok(Refreshed::New(v)) => {
+                    let done = v.completed();
                     let diffs = (!v.diffs.is_empty()).then_some(v.diffs);
                     let timers = self.success_timers(&v.zone);
                     let status = self.rt.store.commit(&self.rt.zones, &self.ctl, v.zone, diffs, Some(timers)).await;
+                    done.log(&self.name);
                     if status.is_expired() {
                         tracing::info!(zone = %self.name, serial = timers.last_serial, op = "refresh", "zone {}/IN: transferred after expiry; answering again", self.name);
                     }
