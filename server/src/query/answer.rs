@@ -45,8 +45,8 @@ pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Ou
         };
         let next = match lookup::find(zone, cur, q.qtype) {
             Found::Exact(node) | Found::Wildcard(node) => {
-                if q.qtype == rtype::ANY && !node.rrsets.is_empty() {
-                    for set in node.rrsets.iter() {
+                if q.qtype == rtype::ANY && !node.is_empty_non_terminal() {
+                    for set in node.rrsets() {
                         if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_err() {
                             break;
                         }
@@ -55,7 +55,7 @@ pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Ou
                 }
                 if let Some(set) = node.get(q.qtype) {
                     if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_ok() {
-                        additional(zone, set, w);
+                        additional(zone, &set, w);
                     }
                     return ok;
                 }

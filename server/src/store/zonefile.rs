@@ -53,15 +53,13 @@ pub fn write_zone(zone: &Zone, out: &mut impl Write) -> io::Result<()> {
     let soa = zone.soa();
     let soa_item = (&*zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default());
     let body = owners.iter().flat_map(|&(_, o, n)| {
-        n.rrsets.iter().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (&**o, r.rtype, r.ttl, d)))
+        n.rrsets().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (o, r.rtype, r.ttl, d)))
     });
     write_records_to(std::iter::once(soa_item).chain(body), out)
 }
 
-/// An owner to write: its [`key_prefix`], name and node. The name is a
-/// `&Box` (8 octets, not 16): a million of these exist while a zone is saved.
-#[allow(clippy::borrowed_box)]
-type Owner<'a> = (u128, &'a Box<[u8]>, &'a Node);
+/// An owner to write: its [`key_prefix`], name and node.
+type Owner<'a> = (u128, &'a [u8], &'a Node);
 
 /// The owners holding data, in canonical order. Each carries a 16-octet
 /// prefix of its sort key, so most comparisons are one integer compare
@@ -69,8 +67,9 @@ type Owner<'a> = (u128, &'a Box<[u8]>, &'a Node);
 fn canonical_order(zone: &Zone) -> Vec<Owner<'_>> {
     let suffix = zone.origin.len();
     let mut owners: Vec<Owner<'_>> = Vec::with_capacity(zone.nodes.len());
-    for (o, n) in &zone.nodes {
-        if !n.rrsets.is_empty() {
+    for n in zone.nodes.iter() {
+        let o = n.name();
+        if !n.is_empty_non_terminal() {
             let below = o.get(..o.len().saturating_sub(suffix)).unwrap_or_default();
             owners.push((key_prefix(below), o, n));
         }

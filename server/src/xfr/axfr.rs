@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::wire::name::DisplayName;
 use crate::wire::writer::{push_image, MsgWriter, Owner, Section};
 use crate::wire::{flags, rtype, MessageStream};
-use crate::zone::{Rrset, Zone};
+use crate::zone::Zone;
 
 /// Target size of one transfer message; large messages mean fewer of them
 /// (RFC 5936 §2.2 allows up to 65535 octets).
@@ -18,13 +18,7 @@ const MESSAGE_TARGET: usize = 32 * 1024;
 pub fn transfer_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &[u8])> {
     let soa = zone.soa();
     let soa_rr = (&*zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default());
-    let body = zone.nodes.iter().flat_map(|(owner, node)| {
-        node.rrsets
-            .iter()
-            .filter(|r| r.rtype != rtype::SOA)
-            .flat_map(move |r: &Rrset| r.rdatas().map(move |d| (&**owner, r.rtype, r.ttl, d)))
-    });
-    std::iter::once(soa_rr).chain(body).chain(std::iter::once(soa_rr))
+    std::iter::once(soa_rr).chain(crate::xfr::diff::body_records(zone)).chain(std::iter::once(soa_rr))
 }
 
 /// The messages of one AXFR, rendered by a thread of their own while earlier

@@ -124,11 +124,9 @@ pub fn soa_rr(zone: &Zone) -> Rr {
 
 /// Every record of `zone` except the SOA, in no particular order.
 pub fn body_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &[u8])> {
-    zone.nodes.iter().flat_map(|(owner, node)| {
-        node.rrsets
-            .iter()
-            .filter(|r| r.rtype != rtype::SOA)
-            .flat_map(move |r: &Rrset| r.rdatas().map(move |d| (&**owner, r.rtype, r.ttl, d)))
+    zone.nodes.iter().flat_map(|node| {
+        let owner = node.name();
+        node.rrsets().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (owner, r.rtype, r.ttl, d)))
     })
 }
 
@@ -154,28 +152,36 @@ fn record(owner: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) -> Record {
 pub fn diff_zones(old: &Zone, new: &Zone) -> Diff {
     let mut removed = Vec::new();
     let mut added = Vec::new();
-    for (owner, node) in &old.nodes {
+    for node in old.nodes.iter() {
+        let owner = node.name();
         let new_node = new.node(owner);
-        for set in node.rrsets.iter().filter(|r| r.rtype != rtype::SOA) {
+        if new_node.is_some_and(|n| n.same(node)) {
+            continue; // shared between the versions: unchanged
+        }
+        for set in node.rrsets().filter(|r| r.rtype != rtype::SOA) {
             match new_node.and_then(|n| n.get(set.rtype)) {
-                None => push_all(&mut removed, owner, set),
+                None => push_all(&mut removed, owner, &set),
                 Some(ns) if ns.ttl != set.ttl => {
-                    push_all(&mut removed, owner, set);
-                    push_all(&mut added, owner, ns);
+                    push_all(&mut removed, owner, &set);
+                    push_all(&mut added, owner, &ns);
                 }
                 Some(ns) if ns.data == set.data => {}
                 Some(ns) => {
-                    push_missing(&mut removed, owner, set, ns);
-                    push_missing(&mut added, owner, ns, set);
+                    push_missing(&mut removed, owner, &set, &ns);
+                    push_missing(&mut added, owner, &ns, &set);
                 }
             }
         }
     }
-    for (owner, node) in &new.nodes {
+    for node in new.nodes.iter() {
+        let owner = node.name();
         let old_node = old.node(owner);
-        for set in node.rrsets.iter().filter(|r| r.rtype != rtype::SOA) {
+        if old_node.is_some_and(|n| n.same(node)) {
+            continue;
+        }
+        for set in node.rrsets().filter(|r| r.rtype != rtype::SOA) {
             if old_node.and_then(|n| n.get(set.rtype)).is_none() {
-                push_all(&mut added, owner, set);
+                push_all(&mut added, owner, &set);
             }
         }
     }
@@ -184,12 +190,12 @@ pub fn diff_zones(old: &Zone, new: &Zone) -> Diff {
     Diff { from_soa: soa_rr(old), to_soa: soa_rr(new), removed, added }
 }
 
-fn push_all(out: &mut Vec<Rr>, owner: &[u8], set: &Rrset) {
+fn push_all(out: &mut Vec<Rr>, owner: &[u8], set: &Rrset<'_>) {
     out.extend(set.rdatas().map(|d| Rr::new(owner, set.rtype, set.ttl, d)));
 }
 
 /// Pushes the records of `set` that `other` lacks.
-fn push_missing(out: &mut Vec<Rr>, owner: &[u8], set: &Rrset, other: &Rrset) {
+fn push_missing(out: &mut Vec<Rr>, owner: &[u8], set: &Rrset<'_>, other: &Rrset<'_>) {
     if other.count <= 8 {
         for d in set.rdatas().filter(|d| !other.rdatas().any(|o| o == *d)) {
             out.push(Rr::new(owner, set.rtype, set.ttl, d));

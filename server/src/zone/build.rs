@@ -7,9 +7,9 @@
 //! non-terminals (RFC 8020) and computing node flags.
 //! Must not: do I/O. Errors name `file:line`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use super::{node_flags, Node, NodeHasher, Record, RecordSource, Rrset, SourcePos, Zone};
+use super::{node_flags, Node, NodeHasher, NodeTable, Record, RecordSource, SetSpec, SourcePos, Zone};
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype::{self, TypeName};
 
@@ -72,8 +72,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         a.owner.cmp(&b.owner).then(a.rtype.cmp(&b.rtype))
     });
 
-    let mut nodes: HashMap<Box<[u8]>, Node, NodeHasher> =
-        HashMap::with_capacity_and_hasher(records.len() + records.len() / 8, NodeHasher::default());
+    let mut nodes = NodeTable::with_capacity(records.len() + records.len() / 8);
     // What the passes after grouping need, gathered on the way (few entries each).
     let mut cuts: HashSet<Box<[u8]>, NodeHasher> = HashSet::default();
     let mut wildcards: Vec<Box<[u8]>> = Vec::new();
@@ -81,7 +80,8 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     // non-terminals above them or lie below a cut.
     let mut deep: Vec<Box<[u8]>> = Vec::new();
     let mut has_dnames = false;
-    let mut owner_rrsets: Vec<Rrset> = Vec::new();
+    // The owner's sets: (type, count, TTL, end of its image in `data`).
+    let mut owner_rrsets: Vec<(u16, u16, u32, usize)> = Vec::new();
     let mut owner_pos: Vec<SourcePos> = Vec::new();
     let mut data: Vec<u8> = Vec::new();
     let mut kept: Vec<usize> = Vec::new();
@@ -91,11 +91,12 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         let owner_start = k;
         owner_rrsets.clear();
         owner_pos.clear();
+        data.clear();
         while k < order.len() && records[order[k] as usize].owner == records[first].owner {
             let r0 = &records[order[k] as usize];
             let (t, ttl) = (r0.rtype, r0.ttl);
             owner_pos.push(r0.src);
-            data.clear();
+            let set_start = data.len();
             kept.clear();
             let mut count: u16 = 0;
             while k < order.len() {
@@ -119,7 +120,8 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                 count = count.checked_add(1).ok_or_else(|| at(&src, r.src, "more than 65535 records in one RRset".into()))?;
                 crate::wire::writer::push_image(&mut data, t, ttl, &r.rdata);
             }
-            owner_rrsets.push(Rrset { rtype: t, count, ttl, data: data.as_slice().into() });
+            debug_assert!(data.len() > set_start);
+            owner_rrsets.push((t, count, ttl, data.len()));
         }
         // The owner's records are in its node now: free them (the first one's
         // name becomes the node's key), so the next nodes reuse the memory.
@@ -132,8 +134,8 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         check_owner(&src, &owner, origin, &owner_rrsets, &owner_pos)?;
         let mut flags = 0;
         let is_apex = *owner == *origin;
-        for r in &owner_rrsets {
-            match r.rtype {
+        for &(t, ..) in &owner_rrsets {
+            match t {
                 rtype::NS if !is_apex => flags |= node_flags::CUT,
                 rtype::DNAME => flags |= node_flags::DNAME,
                 rtype::CNAME => flags |= node_flags::CNAME,
@@ -150,22 +152,17 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         if name::parent(&owner).len() > origin.len() {
             deep.push(owner.clone());
         }
-        nodes.insert(owner, Node { rrsets: owner_rrsets.as_slice().into(), flags });
+        let sets = owner_rrsets.iter().scan(0, |start, &(rtype, count, ttl, end)| {
+            let image = &data[*start..end];
+            *start = end;
+            Some(SetSpec { rtype, count, ttl, image })
+        });
+        nodes.insert(Node::pack(&owner, flags, sets));
     }
     drop(order);
     drop(records);
 
-    let apex = nodes.get(origin).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
-    let soa = apex.get(rtype::SOA).ok_or_else(|| zone_err(&src, format!("zone {zname} has no SOA record at its apex")))?;
-    if soa.count != 1 {
-        return Err(zone_err(&src, format!("zone {zname} has {} SOA records at its apex; exactly one is allowed", soa.count)));
-    }
-    if apex.get(rtype::NS).is_none() {
-        return Err(zone_err(&src, format!("zone {zname} has no NS records at its apex")));
-    }
-    let (serial, minimum) = soa_fields(soa.rdatas().next().unwrap_or_default())
-        .ok_or_else(|| zone_err(&src, "malformed SOA RDATA".into()))?;
-    let negative_ttl = soa.ttl.min(minimum);
+    let (serial, negative_ttl) = check_apex(&nodes, origin, &zname).map_err(|reason| zone_err(&src, reason))?;
     if let Some(b) = below_dname {
         return Err(at(&src, b.pos, format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
             DisplayName(&b.owner), DisplayName(&b.dname))));
@@ -179,7 +176,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         let mut n: &[u8] = o;
         loop {
             let p = name::parent(n);
-            if p.len() <= origin.len() || nodes.contains_key(p) || !ents.insert(p) {
+            if p.len() <= origin.len() || nodes.contains(p) || !ents.insert(p) {
                 break;
             }
             n = p;
@@ -190,12 +187,12 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         if is_wildcard(&e) {
             wildcards.push(e.clone());
         }
-        nodes.insert(e, Node::default());
+        nodes.insert(Node::empty(&e, 0));
     }
     // Wildcards (RFC 4592): flag the parent of every `*` owner.
     for w in &wildcards {
         if let Some(p) = nodes.get_mut(name::parent(w)) {
-            p.flags |= node_flags::WILDCARD_CHILD;
+            p.set_flags(node_flags::WILDCARD_CHILD);
         }
     }
     // Occlusion: data below a cut is kept (glue) but flagged. (Data below a
@@ -206,7 +203,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
             while n.len() > origin.len() {
                 if cuts.contains(n) {
                     if let Some(node) = nodes.get_mut(&o[..]) {
-                        node.flags |= node_flags::OCCLUDED;
+                        node.set_flags(node_flags::OCCLUDED);
                     }
                     break;
                 }
@@ -216,7 +213,9 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     }
     let has_wildcards = !wildcards.is_empty();
     nodes.shrink_to_fit();
+    let apex = nodes.get(origin).cloned().ok_or_else(|| zone_err(&src, format!("zone {zname} has no apex")))?;
     Ok(Zone {
+        apex,
         origin: origin.into(),
         origin_labels: name::label_count(origin),
         serial,
@@ -225,6 +224,22 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         has_wildcards,
         has_dnames,
     })
+}
+
+/// The apex must hold exactly one SOA and some NS: the serial and the
+/// negative-answer TTL, min(SOA TTL, MINIMUM) (RFC 2308 §3).
+fn check_apex(nodes: &NodeTable, origin: &[u8], zname: &str) -> Result<(u32, u32), String> {
+    let no_soa = || format!("zone {zname} has no SOA record at its apex");
+    let apex = nodes.get(origin).ok_or_else(no_soa)?;
+    let soa = apex.get(rtype::SOA).ok_or_else(no_soa)?;
+    if soa.count != 1 {
+        return Err(format!("zone {zname} has {} SOA records at its apex; exactly one is allowed", soa.count));
+    }
+    if apex.get(rtype::NS).is_none() {
+        return Err(format!("zone {zname} has no NS records at its apex"));
+    }
+    let (serial, minimum) = soa_fields(soa.rdatas().next().unwrap_or_default()).ok_or_else(|| "malformed SOA RDATA".to_string())?;
+    Ok((serial, soa.ttl.min(minimum)))
 }
 
 /// True when the first label of wire name `n` is `*`.
@@ -255,20 +270,21 @@ fn first_below_dname(records: &[Record], origin: &[u8]) -> Option<BelowDname> {
     })
 }
 
-fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[Rrset], pos: &[SourcePos]) -> Result<(), BuildError> {
+/// The per-owner checks; `sets` are (type, count, TTL, image end) as grouped.
+fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[(u16, u16, u32, usize)], pos: &[SourcePos]) -> Result<(), BuildError> {
     let at = |i: usize, reason: String| BuildError::At { at: src.locate(pos[i]), reason };
     let n = DisplayName(owner);
-    for (i, r) in sets.iter().enumerate() {
-        match r.rtype {
-            rtype::CNAME if r.count > 1 => return Err(at(i, format!("{n} has more than one CNAME record"))),
+    for (i, &(t, count, ..)) in sets.iter().enumerate() {
+        match t {
+            rtype::CNAME if count > 1 => return Err(at(i, format!("{n} has more than one CNAME record"))),
             rtype::CNAME => {
-                if let Some(o) = sets.iter().find(|o| !allowed_beside_cname(o.rtype)) {
-                    return Err(at(i, format!("{n} has a CNAME and other data ({}) (RFC 1034 §3.6.2)", TypeName(o.rtype))));
+                if let Some(&(o, ..)) = sets.iter().find(|o| !allowed_beside_cname(o.0)) {
+                    return Err(at(i, format!("{n} has a CNAME and other data ({}) (RFC 1034 §3.6.2)", TypeName(o))));
                 }
             }
-            rtype::DNAME if r.count > 1 => return Err(at(i, format!("{n} has more than one DNAME record"))),
+            rtype::DNAME if count > 1 => return Err(at(i, format!("{n} has more than one DNAME record"))),
             rtype::SOA if owner != origin => return Err(at(i, format!("SOA record for {n} is not at the zone apex"))),
-            rtype::SOA if r.count > 1 => return Err(at(i, format!("zone {n} has {} SOA records; exactly one is allowed", r.count))),
+            rtype::SOA if count > 1 => return Err(at(i, format!("zone {n} has {} SOA records; exactly one is allowed", count))),
             t if rtype::is_meta(t) => return Err(at(i, format!("{} is a meta type and cannot be zone data", TypeName(t)))),
             _ => {}
         }

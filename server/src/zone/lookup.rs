@@ -28,7 +28,7 @@ pub enum Found<'z> {
         /// Owner of the DNAME (lowercase wire).
         owner: &'z [u8],
         /// The DNAME RRset.
-        rrset: &'z Rrset,
+        rrset: Rrset<'z>,
     },
     /// The name does not exist but a wildcard at its closest encloser covers it.
     Wildcard(&'z Node),
@@ -55,16 +55,16 @@ pub fn find<'z>(zone: &'z Zone, qname: &[u8], qtype: u16) -> Found<'z> {
     // Walk down from the label below the apex to the name itself.
     for k in (0..extra).rev() {
         let cand = name::strip_labels(qname, k);
-        let Some((key, node)) = zone.nodes.get_key_value(cand) else {
+        let Some(node) = zone.nodes.get(cand) else {
             // `cand` does not exist: its parent is the closest encloser.
             return wildcard(zone, name::parent(cand));
         };
         if node.has(node_flags::CUT) && !(k == 0 && qtype == rtype::DS) {
-            return Found::Referral { cut: key, node };
+            return Found::Referral { cut: node.name(), node };
         }
         if k > 0 && node.has(node_flags::DNAME) {
             if let Some(rrset) = node.get(rtype::DNAME) {
-                return Found::Dname { owner: key, rrset };
+                return Found::Dname { owner: node.name(), rrset };
             }
         }
         if k == 0 {

@@ -11,10 +11,14 @@
 pub mod build;
 pub mod file;
 pub mod lookup;
+mod node;
 pub mod set;
+mod table;
+
+pub use node::{node_flags, Node, RdataIter, Rrset, RrsetIter, SetSpec};
+pub use table::NodeTable;
 
 use foldhash::fast::FixedState;
-use std::collections::HashMap;
 
 use crate::wire::rtype;
 
@@ -64,94 +68,6 @@ impl RecordSource {
     }
 }
 
-/// An RRset: all records of one owner and type, sharing one TTL (RFC 2181 §5.2).
-///
-/// The records are kept as a wire *image* ready to copy into an answer (see
-/// [`crate::wire::writer::push_image`]): per record `C0 0C ‖ TYPE ‖ CLASS ‖ TTL ‖
-/// RDLENGTH ‖ RDATA`, owners pointing at the question name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rrset {
-    /// Type number.
-    pub rtype: u16,
-    /// Number of records.
-    pub count: u16,
-    /// TTL shared by every record of the set.
-    pub ttl: u32,
-    /// The wire image of the records.
-    pub data: Box<[u8]>,
-}
-
-impl Rrset {
-    /// Iterates over the RDATA of each record.
-    pub fn rdatas(&self) -> RdataIter<'_> {
-        RdataIter { data: &self.data, pos: 0 }
-    }
-}
-
-/// Iterator over the RDATA entries of an [`Rrset`].
-pub struct RdataIter<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Iterator for RdataIter<'a> {
-    type Item = &'a [u8];
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        const H: usize = crate::wire::writer::IMAGE_HEADER;
-        if self.pos + H > self.data.len() {
-            return None;
-        }
-        let len = u16::from_be_bytes([self.data[self.pos + H - 2], self.data[self.pos + H - 1]]) as usize;
-        let start = self.pos + H;
-        self.pos = start + len;
-        Some(&self.data[start..start + len])
-    }
-}
-
-/// Flags summarising a node, so lookups test one byte instead of scanning RRsets.
-pub mod node_flags {
-    /// The node owns an NS RRset and is not the apex: a zone cut.
-    pub const CUT: u8 = 1;
-    /// The node owns a DNAME.
-    pub const DNAME: u8 = 2;
-    /// The node owns a CNAME.
-    pub const CNAME: u8 = 4;
-    /// The node has a `*` child (a wildcard directly below it).
-    pub const WILDCARD_CHILD: u8 = 8;
-    /// The node lies below a zone cut or a DNAME: occluded, never answered (RFC 2181 §6).
-    pub const OCCLUDED: u8 = 16;
-}
-
-/// All RRsets of one owner name. A node with no RRsets is an empty non-terminal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Node {
-    /// The RRsets, sorted by type.
-    pub rrsets: Box<[Rrset]>,
-    /// [`node_flags`] bits.
-    pub flags: u8,
-}
-
-impl Node {
-    /// The RRset of type `t`, if any.
-    #[inline]
-    pub fn get(&self, t: u16) -> Option<&Rrset> {
-        self.rrsets.iter().find(|r| r.rtype == t)
-    }
-
-    /// True when the node holds no data (an empty non-terminal).
-    #[inline]
-    pub fn is_empty_non_terminal(&self) -> bool {
-        self.rrsets.is_empty()
-    }
-
-    /// True when any of `flags` is set.
-    #[inline]
-    pub fn has(&self, flags: u8) -> bool {
-        self.flags & flags != 0
-    }
-}
-
 /// The hasher for node tables: fast, and fixed so lookups need no per-table state.
 pub type NodeHasher = FixedState;
 
@@ -167,7 +83,9 @@ pub struct Zone {
     /// TTL to use on the SOA in negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
     pub negative_ttl: u32,
     /// Every owner name and every empty non-terminal, keyed by lowercase wire name.
-    pub nodes: HashMap<Box<[u8]>, Node, NodeHasher>,
+    pub nodes: NodeTable,
+    /// The apex node (also in `nodes`), kept at hand: every negative answer needs its SOA.
+    pub apex: Node,
     /// True when the zone holds any wildcard owner (skips the wildcard probe otherwise).
     pub has_wildcards: bool,
     /// True when the zone holds any DNAME.
@@ -184,18 +102,17 @@ impl Zone {
     /// The apex node.
     #[inline]
     pub fn apex(&self) -> &Node {
-        // The builder guarantees the apex exists with an SOA.
-        &self.nodes[&self.origin]
+        &self.apex
     }
 
     /// The apex SOA RRset.
     #[inline]
-    pub fn soa(&self) -> &Rrset {
+    pub fn soa(&self) -> Rrset<'_> {
         self.apex().get(rtype::SOA).expect("zone built without SOA")
     }
 
     /// Number of records in the zone.
     pub fn record_count(&self) -> usize {
-        self.nodes.values().flat_map(|n| n.rrsets.iter()).map(|r| r.count as usize).sum()
+        self.nodes.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum()
     }
 }
