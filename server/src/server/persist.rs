@@ -14,7 +14,10 @@
 //!      ─► queued, in the background: zones/<z>.journal ─► zones/<z>.zone (atomic,
 //!         skipped when the saved copy is this version) ─► malloc_trim
 //!  commit(zone, diffs, timers)     (a secondary: what it answered with is on disk)
-//!    journal.record(diff…) ─► queued: journal ─► zone ─► timers ─► wait ─► ZoneSet::insert
+//!    by diffs (IXFR):  journal.record(diff…) ─► queued: journal ─► timers ─► wait
+//!                      ─► ZoneSet::insert ─► save_served_later (zone file, coalesced)
+//!    otherwise (AXFR): journal reset ─► queued: journal ─► zone ─► timers ─► wait ─► insert
+//!  roll_forward(saved)             (start: the copy plus the journal past it)
 //!  free_later(old)                 (the saved copy a restart compared with)
 //!    queued: drop ─► malloc_trim
 //!  a failed write is logged and the version is served anyway: serving the
@@ -26,8 +29,9 @@
 
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::flush::{Flusher, Queued};
@@ -38,6 +42,7 @@ use crate::xfr::diff::Diff;
 use crate::xfr::journal::{Journal, JournalLimits, Pushed};
 use crate::xfr::registry::ZoneCtl;
 use crate::zone::set::{ZoneSet, ZoneStatus};
+use crate::xfr::next::next_version;
 use crate::zone::Zone;
 
 /// The data directory, or nothing when it cannot be used (then zones are
@@ -46,6 +51,8 @@ use crate::zone::Zone;
 pub struct Store {
     dir: Option<DataDir>,
     flush: Arc<Flusher>,
+    /// The serial of each zone's saved copy, as far as this process knows.
+    saved: Arc<Mutex<HashMap<Box<[u8]>, u32>>>,
 }
 
 /// Whether the data directory already holds the zone file of a version
@@ -67,6 +74,41 @@ pub struct Saved {
     pub journal: Option<Journal>,
     /// The refresh timers.
     pub timers: Option<Timers>,
+    /// True when `zone` is newer than the saved copy: the journal's history
+    /// past it was applied ([`roll_forward`]).
+    pub rolled_forward: bool,
+}
+
+/// Applies the journal's history past the saved zone copy, so a secondary
+/// comes back with the last version it answered with: since an IXFR is
+/// served once its diff is in the journal, the copy may lag behind.
+/// Anything that does not apply is logged and the copy served as it is.
+pub async fn roll_forward(name: &str, mut saved: Saved) -> Saved {
+    let (Some(zone), Some(journal)) = (&saved.zone, &saved.journal) else { return saved };
+    if journal.leads_to(zone) {
+        return saved;
+    }
+    let Some(diff) = journal.condensed(zone.serial) else { return saved };
+    let zone = saved.zone.take().unwrap_or_else(|| unreachable!());
+    let (from, to) = (diff.from_serial(), diff.to_serial());
+    let result = tokio::task::spawn_blocking(move || {
+        let next = next_version(&zone, &diff);
+        (zone, next)
+    })
+    .await;
+    match result {
+        Ok((_, Ok(next))) => {
+            tracing::info!(zone = %name, serial = to, op = "load", "zone {name}/IN: saved copy at serial {from}; journal applied up to serial {to}");
+            saved.zone = Some(next);
+            saved.rolled_forward = true;
+        }
+        Ok((zone, Err(e))) => {
+            tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); serving the copy");
+            saved.zone = Some(zone);
+        }
+        Err(e) => tracing::error!(zone = %name, op = "load", error = %e, "applying the journal panicked"),
+    }
+    saved
 }
 
 /// What to write to the journal file after [`Journal::record`].
@@ -84,18 +126,18 @@ impl Store {
         match DataDir::open(path) {
             Ok(dir) => {
                 tracing::info!(path = %path.display(), "data directory");
-                Store { dir: Some(dir), flush }
+                Store { dir: Some(dir), flush, saved: Arc::default() }
             }
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "cannot use the data directory; zones are kept in memory only and a restart will transfer them again");
-                Store { dir: None, flush }
+                Store { dir: None, flush, saved: Arc::default() }
             }
         }
     }
 
     /// A store that keeps nothing (tests, the built-in example zone).
     pub fn none() -> Store {
-        Store { dir: None, flush: Arc::new(Flusher::released()) }
+        Store { dir: None, flush: Arc::new(Flusher::released()), saved: Arc::default() }
     }
 
     /// Lets queued writes run: called once the server answers, so that no
@@ -137,7 +179,32 @@ impl Store {
             tracing::warn!(zone = %name, op = "load", error = %e, "refresh timers are unusable; refreshing now");
             None
         });
-        Saved { zone, journal, timers }
+        if let Some(z) = &zone {
+            self.mark_saved(apex, z.serial);
+        }
+        Saved { zone, journal, timers, rolled_forward: false }
+    }
+
+    fn mark_saved(&self, apex: &[u8], serial: u32) {
+        self.saved.lock().unwrap_or_else(|p| p.into_inner()).insert(apex.into(), serial);
+    }
+
+    /// Saves, behind the zone's queued writes, whatever version of `apex` is
+    /// served by then, unless the data directory already holds it: a burst
+    /// of small changes costs one zone file write, not one each.
+    pub fn save_served_later(&self, zones: &Arc<ZoneSet>, apex: &[u8]) {
+        if self.dir.is_none() {
+            return;
+        }
+        let (store, zones, owned): (Store, Arc<ZoneSet>, Box<[u8]>) = (self.clone(), zones.clone(), apex.into());
+        let _ = self.flush.queue(apex, move || {
+            let Some(zone) = zones.load().get(&owned).map(|s| s.zone.clone()) else { return };
+            let saved = store.saved.lock().unwrap_or_else(|p| p.into_inner()).get(&owned).copied();
+            if saved != Some(zone.serial) {
+                store.write(&owned, Some(&zone), JournalWrite::Append(Vec::new()), None);
+                memory::release_free_memory();
+            }
+        });
     }
 
     /// Saves the timers of `apex` (blocking); failures are logged.
@@ -200,17 +267,25 @@ impl Store {
     }
 
     /// Commits `zone` as the new version of `ctl`'s zone: records `diffs` as
-    /// [`publish`](Self::publish) does, writes journal, zone and `timers`,
-    /// and publishes once they are on disk.
-    pub async fn commit(&self, zones: &ZoneSet, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Arc<ZoneStatus> {
+    /// [`publish`](Self::publish) does and publishes once they are on disk.
+    /// A version reached by diffs is served as soon as the journal holds
+    /// them (the zone file follows, [`save_served_later`](Self::save_served_later);
+    /// a restart rolls the copy forward); any other waits for the zone file.
+    pub async fn commit(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Arc<ZoneStatus> {
         let zone = Arc::new(zone);
+        let incremental = diffs.as_ref().is_some_and(|d| !d.is_empty());
         let write = record(ctl, &zone, diffs);
-        if let Some(queued) = self.queue_write(&ctl.apex, Some(zone.clone()), write, timers) {
+        let file = (!incremental).then(|| zone.clone());
+        if let Some(queued) = self.queue_write(&ctl.apex, file, write, timers) {
             if !queued.done().await {
                 tracing::error!(zone = %DisplayName(&zone.origin), op = "flush", "saving the zone failed or was cut short");
             }
         }
-        zones.insert(zone)
+        let status = zones.insert(zone);
+        if incremental {
+            self.save_served_later(zones, &ctl.apex);
+        }
+        status
     }
 
     /// Queues the write of a new version: journal, then the zone file (when
@@ -238,8 +313,12 @@ impl Store {
             tracing::error!(zone = %name, op = "flush", error = %e, "cannot write the journal");
         }
         if let Some(zone) = zone {
-            if let Err(e) = dir.save_zone(zone) {
-                tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone; a restart will serve an older version");
+            match dir.save_zone(zone) {
+                Ok(()) => self.mark_saved(apex, zone.serial),
+                Err(e) => {
+                    self.saved.lock().unwrap_or_else(|p| p.into_inner()).remove(apex);
+                    tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone; a restart will serve an older version");
+                }
             }
         }
         if let Some(t) = timers {
@@ -268,3 +347,7 @@ fn record(ctl: &ZoneCtl, zone: &Zone, diffs: Option<Vec<Diff>>) -> JournalWrite 
         JournalWrite::Rewrite(j.clone())
     }
 }
+
+#[cfg(test)]
+#[path = "persist_tests.rs"]
+mod tests;

@@ -269,6 +269,7 @@ impl SecondaryZone {
         let (store, apex) = (self.rt.store.clone(), self.ctl.apex.clone());
         let saved = tokio::task::spawn_blocking(move || store.load(&apex)).await.unwrap_or_default();
         let now = now_unix();
+        let saved = super::persist::roll_forward(&self.name, saved).await;
         let journal = match (saved.journal, &saved.zone) {
             (Some(saved), Some(zone)) if saved.leads_to(zone) => saved,
             (j, _) => {
@@ -288,7 +289,11 @@ impl SecondaryZone {
         };
         let serial = zone.serial;
         let timers = saved.timers.unwrap_or(Timers { last_refresh_unix: 0, next_refresh_unix: now, expire_at_unix: None, last_serial: serial });
+        let stale_copy = saved.rolled_forward;
         let status = self.rt.zones.insert(Arc::new(zone));
+        if stale_copy {
+            self.rt.store.save_served_later(&self.rt.zones, &self.ctl.apex);
+        }
         let expired = timers.is_expired(now);
         status.set_expired(expired);
         let phase = if expired {

@@ -11,6 +11,7 @@ pub mod client;
 pub mod diff;
 pub mod ixfr;
 pub mod journal;
+pub mod next;
 pub mod registry;
 pub mod serial;
 

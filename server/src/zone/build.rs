@@ -271,7 +271,7 @@ fn first_below_dname(records: &[Record], origin: &[u8]) -> Option<BelowDname> {
 }
 
 /// The per-owner checks; `sets` are (type, count, TTL, image end) as grouped.
-fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[(u16, u16, u32, usize)], pos: &[SourcePos]) -> Result<(), BuildError> {
+pub(super) fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[(u16, u16, u32, usize)], pos: &[SourcePos]) -> Result<(), BuildError> {
     let at = |i: usize, reason: String| BuildError::At { at: src.locate(pos[i]), reason };
     let n = DisplayName(owner);
     for (i, &(t, count, ..)) in sets.iter().enumerate() {

@@ -12,6 +12,7 @@ pub mod build;
 pub mod file;
 pub mod lookup;
 mod node;
+pub mod patch;
 pub mod set;
 mod table;
 
