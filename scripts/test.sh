@@ -17,6 +17,7 @@ APT_PACKAGES=(
   bind9-dnsutils
   bind9
   knot
+  knot-dnsutils
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

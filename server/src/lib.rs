@@ -23,6 +23,9 @@
 //!        server::secondary ─► xfr::client (SOA, AXFR/IXFR in) ─► server::inbound (apply, build)
 //!                         ─► store (zone file, journal, timers; atomic) ─► zone::set::insert
 //!  reload / new version ─► xfr::diff ─► xfr::journal + store ─► server::notify (NOTIFY out)
+//!  UPDATE ─► net (UDP: net::handoff task; TCP: awaited) ─► query::update (TSIG, allowUpdate)
+//!        ─► server::update ─► server::edit (per-zone lock, prerequisites + operations, serial,
+//!           journal, swap, NOTIFY)
 //! ```
 //!
 //! Modules depend one way: `net → query → (xfr, tsig) → zone → wire`; the
@@ -32,6 +35,8 @@
 
 pub mod acl;
 pub mod config;
+pub mod control;
+pub mod metrics;
 pub mod net;
 pub mod query;
 pub mod server;

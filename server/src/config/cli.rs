@@ -56,6 +56,10 @@ pub struct Cli {
     /// command line, from any address; repeatable.
     #[arg(long, value_name = "KEY")]
     pub allow_transfer_key: Vec<String>,
+    /// TSIG key whose holders may send dynamic updates (RFC 2136) to every
+    /// primary zone given on the command line; repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub allow_update_key: Vec<String>,
     /// NOTIFY this server (`ADDR[:PORT][@KEY]`) when a primary zone given on
     /// the command line changes; repeatable.
     #[arg(long, value_name = "ADDR:PORT")]
@@ -87,8 +91,9 @@ pub struct Cli {
     /// Log level or filter directives (e.g. `info`, `debug`, `info,ironbind::net=debug`).
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
-    /// Log every query (at debug level).
-    #[arg(long)]
+    /// Log every query (client, name, type, RCODE; debug level, target
+    /// `ironbind::query_log`). Also `--log-queries`.
+    #[arg(long, alias = "log-queries")]
     pub query_log: bool,
     /// Answer `version.bind` CH TXT with this string (default: refuse).
     #[arg(long, value_name = "STR")]
@@ -96,6 +101,18 @@ pub struct Cli {
     /// Answer `id.server`/`hostname.bind` CH TXT with this string (default: refuse).
     #[arg(long, value_name = "STR")]
     pub chaos_id: Option<String>,
+    /// Serve the HTTP control API here (port 8053 unless given); off by default.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = super::control::parse_listen)]
+    pub control_listen: Option<SocketAddr>,
+    /// Bearer token file for the control API (required off loopback).
+    #[arg(long, value_name = "FILE")]
+    pub control_token_file: Option<PathBuf>,
+    /// PEM certificate chain: serve the control API over HTTPS.
+    #[arg(long, value_name = "FILE", requires = "control_tls_key")]
+    pub control_tls_cert: Option<PathBuf>,
+    /// PEM private key for --control-tls-cert.
+    #[arg(long, value_name = "FILE", requires = "control_tls_cert")]
+    pub control_tls_key: Option<PathBuf>,
 }
 
 fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
@@ -132,7 +149,7 @@ impl Cli {
         };
         self.apply(&mut cfg)?;
         cfg.validate(&origin)?;
-        if !cfg.has_zones() {
+        if !cfg.has_zones() && cfg.control.listen.is_none() {
             return Err(ConfigError::NoZones);
         }
         Ok(cfg)
@@ -147,6 +164,7 @@ impl Cli {
             let mut z = ZoneConfig::primary(name, file.clone());
             z.allow_transfer = self.allow_transfer.clone();
             z.allow_transfer_keys = self.allow_transfer_key.clone();
+            z.allow_update = self.allow_update_key.clone();
             z.also_notify = self.also_notify.clone();
             cfg.zones.push(z);
         }
@@ -187,6 +205,11 @@ impl Cli {
         if let Some(v) = &self.chaos_id {
             cfg.chaos.id = Some(v.clone());
         }
+        let c = &mut cfg.control;
+        c.listen = self.control_listen.or(c.listen);
+        c.token_file = self.control_token_file.clone().or(c.token_file.take());
+        c.tls_cert_file = self.control_tls_cert.clone().or(c.tls_cert_file.take());
+        c.tls_key_file = self.control_tls_key.clone().or(c.tls_key_file.take());
         Ok(())
     }
 }

@@ -14,11 +14,13 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod control;
 pub mod limits;
 pub mod transfer;
 mod zone;
 
 pub use cli::Cli;
+pub use control::ControlConfig;
 pub use transfer::{RemoteSpec, TransferConfig, TsigKeyConfig, ZoneKind};
 pub use zone::ZoneConfig;
 
@@ -92,7 +94,7 @@ pub enum ConfigError {
         reason: String,
     },
     /// Nothing to serve.
-    #[error("no zones to serve: give --zone NAME=FILE, --secondary NAME=PRIMARY, a config file with [[zone]] sections (--config FILE), or --example to serve the built-in example.com zone")]
+    #[error("no zones to serve: give --zone NAME=FILE, --secondary NAME=PRIMARY, a config file with [[zone]] sections (--config FILE), --example to serve the built-in example.com zone, or --control-listen ADDR:PORT to add zones through the control API")]
     NoZones,
 }
 
@@ -139,6 +141,9 @@ pub struct Config {
     /// Zones served: primaries from files, secondaries by transfer.
     #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
+    /// The HTTP control API (off unless `listen` is set).
+    #[serde(default)]
+    pub control: ControlConfig,
     /// Serve the built-in `example.com` zone (command line `--example` only).
     #[serde(skip)]
     pub example_zone: bool,
@@ -188,7 +193,10 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A level (`info`) or `tracing` filter directives (`info,ironbind::net=debug`).
     pub level: String,
-    /// Log every query at debug level (needs `level` to include debug).
+    /// Log every query (client, name, type, RCODE) at debug level under the
+    /// `ironbind::query_log` target, which this switches on whatever `level`
+    /// says. Off by default; also spelled `log_queries`.
+    #[serde(alias = "log_queries")]
     pub query_log: bool,
 }
 
@@ -232,6 +240,7 @@ impl Default for Config {
             tsig_keys: Vec::new(),
             transfer: TransferConfig::default(),
             zones: Vec::new(),
+            control: ControlConfig::default(),
             example_zone: false,
         }
     }
@@ -277,6 +286,7 @@ impl Config {
             cfg.zones.iter_mut().filter_map(|z| z.file.as_mut()).for_each(rebase);
             cfg.tsig_keys.iter_mut().filter_map(|k| k.secret_file.as_mut()).for_each(rebase);
             rebase(&mut cfg.data_dir);
+            cfg.control.rebase(dir);
         }
         Ok(cfg)
     }
@@ -318,6 +328,7 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid(origin, "data_dir", "empty path".into()));
         }
+        self.control.validate(origin)?;
         let ring = self.key_ring_checked(origin)?;
         let mut seen = std::collections::HashSet::new();
         for (i, z) in self.zones.iter().enumerate() {

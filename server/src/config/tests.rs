@@ -195,6 +195,8 @@ fn transfer_flags() {
         "127.0.0.0/8",
         "--allow-transfer-key",
         "k",
+        "--allow-update-key",
+        "k",
         "--also-notify",
         "127.0.0.1:5301",
         "--data-dir",
@@ -207,6 +209,7 @@ fn transfer_flags() {
     let p = cfg.zones[0].policy();
     assert!(p.allow_transfer.matches("127.0.0.1".parse().unwrap()));
     assert_eq!(p.allow_transfer_keys, ["k"]);
+    assert_eq!(p.allow_update, ["k"]);
     assert_eq!(p.also_notify[0].addr, "127.0.0.1:5301".parse().unwrap());
     let s = &cfg.zones[1];
     assert_eq!((s.kind, s.primaries.len(), s.primaries[1].addr.port()), (ZoneKind::Secondary, 2, 53));
@@ -221,4 +224,31 @@ fn transfer_flags() {
     assert!(Cli::try_parse_from(["ironbind", "--also-notify", "x"]).is_err());
     // The default data directory.
     assert_eq!(Cli::parse_from(["ironbind", "--example"]).load().unwrap().data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+}
+
+#[test]
+fn allow_update_names_defined_keys_on_primaries_only() {
+    let key = "[[tsig_key]]\nname = \"upd\"\nsecret = \"c2VjcmV0\"\n";
+    let doc = |zone: &str| format!("version = 1\n{key}[[zone]]\nname = \"example.com\"\n{zone}");
+    let cfg = Config::from_toml(&doc("file = \"x\"\nallow_update = [\"upd\"]"), "u.toml", None).unwrap();
+    assert_eq!(cfg.zones[0].policy().allow_update, ["upd"]);
+    assert!(Config::from_toml(&doc("file = \"x\""), "u.toml", None).unwrap().zones[0].policy().allow_update.is_empty());
+    let e = Config::from_toml(&doc("file = \"x\"\nallow_update = [\"nope\"]"), "u.toml", None).unwrap_err().to_string();
+    assert!(e.contains("zone[0].allow_update[0]") && e.contains("\"nope\" is not defined"), "{e}");
+    let e = Config::from_toml(&doc("type = \"secondary\"\nprimaries = [\"192.0.2.1\"]\nallow_update = [\"upd\"]"), "u.toml", None).unwrap_err().to_string();
+    assert!(e.contains("zone[0].allow_update") && e.contains("secondary"), "{e}");
+}
+
+#[test]
+fn query_log_is_off_by_default_and_has_a_second_spelling() {
+    assert!(!Config::from_toml("version = 1", "l.toml", None).unwrap().log.query_log);
+    for key in ["query_log", "log_queries"] {
+        let cfg = Config::from_toml(&format!("version = 1\n[log]\nformat = \"json\"\n{key} = true"), "l.toml", None).unwrap();
+        assert!(cfg.log.query_log, "{key}");
+        assert_eq!(cfg.log.format, LogFormat::Json);
+    }
+    for flag in ["--query-log", "--log-queries"] {
+        assert!(Cli::parse_from(["ironbind", "--example", flag]).load().unwrap().log.query_log, "{flag}");
+    }
+    assert!(!Cli::parse_from(["ironbind", "--example"]).load().unwrap().log.query_log);
 }

@@ -53,6 +53,10 @@ pub struct ZoneConfig {
     /// addresses the zone itself holds for them, except our own.
     #[serde(default = "yes")]
     pub notify_ns: bool,
+    /// TSIG keys whose holders may send dynamic updates (RFC 2136); primary
+    /// zones only. Empty (the default): every UPDATE is refused.
+    #[serde(default)]
+    pub allow_update: Vec<String>,
 }
 
 fn de_allow_transfer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Prefix>, D::Error> {
@@ -82,6 +86,7 @@ impl ZoneConfig {
             also_notify: Vec::new(),
             notify_key: None,
             notify_ns: true,
+            allow_update: Vec::new(),
         }
     }
 
@@ -115,6 +120,10 @@ impl ZoneConfig {
                 if self.file.is_some() {
                     return Err(invalid(origin, &at("file"), "a secondary zone is kept in data_dir/zones/; remove `file`".into()));
                 }
+                if !self.allow_update.is_empty() {
+                    // As BIND: updates go to the primary (no update forwarding).
+                    return Err(invalid(origin, &at("allow_update"), "a secondary zone takes no dynamic updates; send them to its primary".into()));
+                }
             }
         }
         let known = |f: String, k: &str| {
@@ -136,6 +145,9 @@ impl ZoneConfig {
         }
         for (j, k) in self.allow_transfer_keys.iter().enumerate() {
             known(at(&format!("allow_transfer_keys[{j}]")), k)?;
+        }
+        for (j, k) in self.allow_update.iter().enumerate() {
+            known(at(&format!("allow_update[{j}]")), k)?;
         }
         if let Some(k) = &self.notify_key {
             known(at("notify_key"), k)?;
@@ -166,6 +178,7 @@ impl ZoneConfig {
             allow_notify: Acl(self.allow_notify.clone()),
             also_notify,
             notify_ns: self.notify_ns,
+            allow_update: self.allow_update.clone(),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! connection under a connection cap, length framing, pipelining and idle
 //! timeouts ([`tcp`]). Both stop on one `CancellationToken`.
 //! Must not: interpret DNS beyond framing. The only DNS it reads is the
-//! question and RCODE for the optional query log ([`log_query`]).
+//! question and RCODE for the optional query log ([`log_query`]) and the
+//! response header and question for the counters ([`crate::metrics`]).
 //!
 //! ```text
 //!   bind() ──► Listeners { udp: N sockets per address, tcp: 1 listener per address }
@@ -17,6 +18,7 @@
 //!       sendmmsg (source = query's dst)        read len+msg ─► Handler::handle_tcp ─► write
 //! ```
 
+pub mod handoff;
 pub mod pktinfo;
 pub mod tcp;
 pub mod udp;

@@ -5,7 +5,8 @@
 //! timeouts, the total and per-client connection caps, and draining
 //! connections on shutdown. Must not: interpret DNS; it hands each message to
 //! [`crate::query::Handler::handle_tcp`] and writes back what that produces,
-//! one message or a stream of them (zone transfers).
+//! one message or a stream of them (zone transfers); an UPDATE goes to
+//! [`crate::query::Handler::update`] and its commit is awaited in the task.
 //!
 //! Lifecycle of a connection:
 //!
@@ -39,6 +40,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::SharedHandler;
+use crate::metrics::{counters, events};
 use crate::query::{RequestCtx, TcpResponse, Transport, MAX_MESSAGE};
 
 /// How long in-flight connections may take to finish their current request
@@ -221,18 +223,36 @@ impl TcpServer {
         wr: &mut tokio::net::tcp::OwnedWriteHalf,
         out: &mut [u8],
     ) -> Result<(), ()> {
+        let update = {
+            let h = self.handler.load();
+            h.is_update(req).then(|| Arc::clone(&h))
+        };
+        if let Some(h) = update {
+            // UPDATE (RFC 2136) waits for its commit; later requests on this
+            // connection wait behind it, in order.
+            let resp = h.update(req, *ctx).await.filter(|m| m.len() <= MAX_MESSAGE);
+            counters::record_tcp(resp.as_deref());
+            if self.opts.query_log {
+                super::log_query(Transport::Tcp, ctx.peer, req, resp.as_deref());
+            }
+            let Some(m) = resp else { return Ok(()) };
+            out[2..2 + m.len()].copy_from_slice(&m);
+            return self.write_frame(wr, out, m.len()).await;
+        }
         let resp = {
             let h = self.handler.load();
             h.handle_tcp(req, ctx, &mut out[2..])
         };
         match resp {
             TcpResponse::Drop => {
+                counters::record_tcp(None);
                 if self.opts.query_log {
                     super::log_query(Transport::Tcp, ctx.peer, req, None);
                 }
                 Ok(())
             }
             TcpResponse::Single(n) => {
+                events::tcp_single(&out[2..2 + n.min(MAX_MESSAGE)]);
                 if self.opts.query_log {
                     super::log_query(Transport::Tcp, ctx.peer, req, Some(&out[2..2 + n]));
                 }
@@ -245,6 +265,8 @@ impl TcpServer {
                 // A stream may block while it produces a message (a transfer
                 // renders ahead on its own thread): wait off the async workers.
                 let mut buf = vec![0u8; 2 + MAX_MESSAGE];
+                // Counts the request and the transfer (a failure if dropped early).
+                let mut count = events::TcpStreamCount::default();
                 loop {
                     let (s2, b2, n) = tokio::task::spawn_blocking(move || {
                         let n = s.next_message(&mut buf[2..]);
@@ -253,7 +275,11 @@ impl TcpServer {
                     .await
                     .map_err(|_| ())?;
                     (s, buf) = (s2, b2);
-                    let Some(n) = n else { return Ok(()) };
+                    let Some(n) = n else {
+                        count.complete();
+                        return Ok(());
+                    };
+                    count.message(&buf[2..2 + n.min(MAX_MESSAGE)]);
                     self.write_frame(wr, &mut buf, n).await?;
                 }
             }

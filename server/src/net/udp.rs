@@ -2,9 +2,9 @@
 //!
 //! Owns: binding the worker sockets and the receive → handle → send loop with
 //! batched `recvmmsg(2)`/`sendmmsg(2)`. Every buffer a worker uses (receive
-//! slots, response slots, addresses, control messages, `mmsghdr` arrays) is
-//! allocated once when the worker starts, so a query costs no heap allocation
-//! here (`tests/alloc_udp.rs` checks the whole path).
+//! slots, response slots, addresses, control messages, `mmsghdr` arrays, its
+//! [`UdpCounters`]) is allocated once when the worker starts, so a query costs
+//! no heap allocation here (`tests/alloc_udp.rs` checks the whole path).
 //! Must not: spawn per packet, block on anything but its own socket, or log per
 //! query above debug.
 //!
@@ -13,21 +13,25 @@
 //! [`BATCH`]), answers them all and sends the answers with one `sendmmsg`. The
 //! socket's receive timeout ([`POLL`]) wakes it to check the shutdown token.
 //! Replies leave from the address the query was sent to (RFC 2181 §4, see
-//! [`super::pktinfo`]).
+//! [`super::pktinfo`]). An UPDATE is the one request not answered in the
+//! batch: it waits for a zone commit, so it goes to a task ([`super::handoff`]).
 
 use std::io;
 use std::mem;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio_util::sync::CancellationToken;
 
+use super::handoff::Handoff;
 use super::pktinfo::{self, CmsgBuf};
 use super::SharedHandler;
-use crate::query::{RequestCtx, Transport, MAX_MESSAGE};
+use crate::metrics::counters::UdpCounters;
+use crate::query::{Handler, RequestCtx, Transport, MAX_MESSAGE};
 
 /// Datagrams taken per `recvmmsg` call.
 pub const BATCH: usize = 32;
@@ -90,17 +94,21 @@ pub fn spawn_workers(
     shutdown: CancellationToken,
 ) -> io::Result<Vec<JoinHandle<()>>> {
     let mut threads = Vec::with_capacity(sockets.len());
+    // UPDATEs are answered on this runtime, off the workers (see `handoff`).
+    let rt = tokio::runtime::Handle::try_current().ok();
+    let slots = Arc::new(tokio::sync::Semaphore::new(super::handoff::MAX_IN_FLIGHT));
     for (i, sock) in sockets.into_iter().enumerate() {
         let (handler, shutdown) = (handler.clone(), shutdown.clone());
+        let handoff = Handoff::new(&sock, rt.clone(), slots.clone(), opts.query_log);
         let t = std::thread::Builder::new()
             .name(format!("ironbind-udp-{i}"))
-            .spawn(move || worker(sock, handler, opts, shutdown))?;
+            .spawn(move || worker(sock, handler, opts, shutdown, handoff))?;
         threads.push(t);
     }
     Ok(threads)
 }
 
-fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: CancellationToken) {
+fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: CancellationToken, handoff: Option<Handoff>) {
     let listen = sock.local_addr().ok().and_then(|a| a.as_socket());
     let span = tracing::info_span!("udp", proto = "udp", listen = ?listen);
     let _enter = span.enter();
@@ -119,7 +127,7 @@ fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: Canc
         };
         let answers = {
             let h = handler.load();
-            batch.answer(n, &h, opts)
+            batch.answer(n, &h, opts, handoff.as_ref())
         };
         if let Err(e) = batch.send(fd, answers) {
             warn_rate_limited(&mut last_warn, "sendmmsg", &e);
@@ -149,6 +157,8 @@ struct Batch {
     tx_hdr: Box<[libc::mmsghdr]>,
     /// For answer `j`: which received datagram it answers.
     tx_for: [usize; BATCH],
+    /// This worker's request counters (`/metrics`).
+    counters: UdpCounters,
 }
 
 fn zeroed_slice<T: Copy>(n: usize) -> Box<[T]> {
@@ -170,6 +180,7 @@ impl Batch {
             rx_hdr: zeroed_slice(BATCH),
             tx_hdr: zeroed_slice(BATCH),
             tx_for: [0; BATCH],
+            counters: UdpCounters::register(),
         }
     }
 
@@ -210,7 +221,7 @@ impl Batch {
 
     /// Answers the `n` received datagrams into the response slots; returns how
     /// many answers there are to send.
-    fn answer(&mut self, n: usize, handler: &crate::query::Handler, opts: UdpOptions) -> usize {
+    fn answer(&mut self, n: usize, handler: &Arc<Handler>, opts: UdpOptions, handoff: Option<&Handoff>) -> usize {
         let mut out = 0;
         for i in 0..n {
             let hdr = &self.rx_hdr[i];
@@ -220,9 +231,17 @@ impl Batch {
             let Some(peer) = pktinfo::to_std(&self.names[i], hdr.msg_hdr.msg_namelen) else { continue };
             let len = (hdr.msg_len as usize).min(RX_SLOT);
             let req = &self.rx[i * RX_SLOT..i * RX_SLOT + len];
+            if let (Some(handoff), true) = (handoff, handler.is_update(req)) {
+                // Answered on a task: the commit must not hold up this batch.
+                #[allow(clippy::unnecessary_cast)]
+                let local = pktinfo::read(&self.rx_ctrl[i], hdr.msg_hdr.msg_controllen as usize);
+                handoff.update(Arc::clone(handler), req, peer, local);
+                continue;
+            }
             let resp = &mut self.tx[out * MAX_MESSAGE..(out + 1) * MAX_MESSAGE];
             let ctx = RequestCtx { peer, transport: Transport::Udp };
             let answered = handler.handle(req, &ctx, resp).filter(|&r| r <= MAX_MESSAGE);
+            self.counters.record(answered.map(|r| &resp[..r]));
             if opts.query_log {
                 super::log_query(Transport::Udp, peer, req, answered.map(|r| &resp[..r]));
             }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::answer::{self, Outcome};
 use super::transfer::{self, Decision};
+use super::update::ZoneEditor;
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
 use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::MessageStream;
@@ -29,6 +30,8 @@ pub struct Handler {
     /// Transfer policies and journals; without it, transfers are refused and
     /// NOTIFY is NOTIMP.
     transfers: Option<Arc<Registry>>,
+    /// Commits dynamic updates; without it, UPDATE is NOTIMP.
+    updates: Option<Arc<dyn ZoneEditor>>,
 }
 
 fn txt_rdata(s: &str) -> Vec<u8> {
@@ -49,13 +52,34 @@ impl Handler {
         cfg.udp_max_payload = cfg.udp_max_payload.max(512);
         let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
         let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
-        Self { zones, cfg, chaos_version, chaos_id, transfers: None }
+        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None }
     }
 
     /// Answers AXFR/IXFR and NOTIFY from `registry`.
     pub fn with_transfers(mut self, registry: Arc<Registry>) -> Self {
         self.transfers = Some(registry);
         self
+    }
+
+    /// Answers UPDATE (RFC 2136) through `editor`; callers send requests for
+    /// which [`Self::is_update`] holds to [`Self::update`].
+    pub fn with_updates(mut self, editor: Arc<dyn ZoneEditor>) -> Self {
+        self.updates = Some(editor);
+        self
+    }
+
+    /// True when `req` is an UPDATE to answer with [`Self::update`], off the
+    /// worker: the commit waits for the zone's editor. Every other request
+    /// (and UPDATE when updates are not enabled: NOTIMP) goes to [`Self::handle`].
+    #[inline]
+    pub fn is_update(&self, req: &[u8]) -> bool {
+        self.updates.is_some() && super::update::is_update_request(req)
+    }
+
+    /// Answers an UPDATE request: the response, or `None` to send nothing.
+    pub async fn update(self: Arc<Self>, req: &[u8], ctx: RequestCtx) -> Option<Vec<u8>> {
+        let editor = self.updates.clone()?;
+        super::update::answer(&self, &*editor, req, &ctx).await
     }
 
     /// The transfer registry, when attached.
@@ -123,7 +147,7 @@ impl Handler {
     }
 
     /// Verifies the request's TSIG against the registry's keys.
-    fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>> {
+    pub(super) fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>> {
         let keys = self.transfers.as_ref().map(|t| t.keys()).unwrap_or_default();
         let now = unix_now();
         match tsig::verify_request(r.msg, at, &keys, now) {
@@ -136,7 +160,7 @@ impl Handler {
     }
 
     /// The NOTAUTH answer to a request whose TSIG failed (RFC 8945 §5.2).
-    fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize> {
+    pub(super) fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize> {
         tracing::debug!(op = "tsig", rcode = f.rcode, "{f}");
         tsig::write_error_response(r, &f, self.cfg.udp_max_payload, out).ok()
     }
@@ -144,7 +168,7 @@ impl Handler {
     /// Writes the response to `r`: header, question, the sections `body`
     /// fills in, flags, and OPT when the request had one.
     /// `reserve` octets are kept free at the end (for a TSIG record).
-    fn respond(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, body: impl FnOnce(&Self, &mut MsgWriter<'_>) -> Outcome) -> usize {
+    pub(super) fn respond(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, body: impl FnOnce(&Self, &mut MsgWriter<'_>) -> Outcome) -> usize {
         let limit = match (ctx.transport, r.edns) {
             (Transport::Tcp, _) => super::MAX_MESSAGE,
             (Transport::Udp, Some(e)) => e.udp_size.clamp(512, self.cfg.udp_max_payload) as usize,
@@ -275,7 +299,7 @@ fn key_name(signer: &Option<(Verified, ResponseSigner)>) -> Option<String> {
     signer.as_ref().map(|(v, _)| v.key.display_name().to_string())
 }
 
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 

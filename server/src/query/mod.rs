@@ -2,6 +2,8 @@
 //!
 //! Owns: opcode dispatch, access control (`allowQuery`), EDNS(0) negotiation,
 //! CHAOS identity answers, and running the zone lookup into the response writer.
+//! UPDATE (RFC 2136, [`update`]) is the one request answered asynchronously:
+//! transports check [`Handler::is_update`] and await [`Handler::update`].
 //! Must not: touch sockets. `net` frames bytes and calls [`Handler::handle`]
 //! (one message) or [`Handler::handle_tcp`] (which may produce a stream of
 //! messages, as zone transfers do).
@@ -9,6 +11,7 @@
 mod answer;
 mod handler;
 mod transfer;
+pub mod update;
 
 pub use crate::acl::{Acl, Prefix};
 pub use crate::wire::MessageStream;

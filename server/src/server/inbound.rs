@@ -27,11 +27,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::metrics::events::{self, XfrKind, XfrResult};
 use crate::tsig::KeyRing;
 use crate::wire::rr::WireRr;
 use crate::wire::{class, rtype};
 use crate::xfr::client::{self, Delta, Stats, Transfer};
 use crate::xfr::diff::{self, diff_zones, Diff, Rr};
+use crate::xfr::next::next_version;
 use crate::xfr::registry::Remote;
 use crate::xfr::serial_gt;
 use crate::zone::build::build_zone;
@@ -121,13 +123,19 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
         current.as_ref().map_or("none".to_string(), |z| z.serial.to_string()));
     if let Some(cur) = &current {
         match ixfr(t, primary, keys, cur).await {
-            Ok(r) => return Ok(r),
+            Ok(r) => {
+                events::transfer_in(XfrKind::Ixfr, XfrResult::Success);
+                return Ok(r);
+            }
             Err(Fallback(why)) => {
+                events::transfer_in(XfrKind::Ixfr, XfrResult::Failure);
                 tracing::info!(zone = %t.name, remote = %peer, op = "ixfr", "transfer of '{}/IN' from {peer}: IXFR failed ({why}); falling back to AXFR", t.name);
             }
         }
     }
-    axfr(t, primary, keys, current.as_deref()).await
+    let r = axfr(t, primary, keys, current.as_deref()).await;
+    events::transfer_in(XfrKind::Axfr, if r.is_ok() { XfrResult::Success } else { XfrResult::Failure });
+    r
 }
 
 /// An IXFR that did not work out; try AXFR.
@@ -196,11 +204,9 @@ async fn apply_deltas(t: &Target, cur: Arc<Zone>, deltas: Vec<Delta>) -> Result<
         }
         at = d.to_serial();
     }
-    let apex = t.apex.clone();
     let built = tokio::task::spawn_blocking(move || {
         let Some(all) = diff::condense(&diffs) else { return Err("empty difference sequence".to_string()) };
-        let src = diff::apply(&cur, &all).map_err(|e| format!("inconsistent history: {e}"))?;
-        let zone = build_zone(&apex, src).map_err(|e| format!("the resulting zone is not valid: {e}"))?;
+        let zone = next_version(&cur, &all).map_err(|e| e.to_string())?;
         Ok((zone, diffs))
     })
     .await

@@ -12,7 +12,8 @@
 //!  start:   data dir, TSIG keys, registry ─► bind UDP+TCP ─► NOTIFY sender
 //!           ─► primaries: load file, diff against the data-dir copy, journal, serve, NOTIFY
 //!           ─► secondaries: one refresh task each (serves the data-dir copy at once)
-//!           ─► UDP worker threads ─► TCP accept tasks
+//!           ─► control API zones (data-dir copies, refresh tasks; config zones they own skipped)
+//!           ─► UDP worker threads ─► TCP accept tasks ─► control API (HTTP), if configured
 //!           ─► release the flush queues: data-dir writes start only now
 //!  SIGHUP:  re-read config (if any; broken config → change nothing)
 //!           ─► zones gone or changed type: stop serving, forget
@@ -27,7 +28,9 @@
 // Unsafe code only in `memory` (one libc call); every other module forbids it.
 #![deny(unsafe_code)]
 
+pub mod edit;
 pub mod flush;
+pub mod health;
 pub mod inbound;
 mod logging;
 #[allow(unsafe_code)]
@@ -36,6 +39,7 @@ pub mod notify;
 pub mod persist;
 pub mod remote;
 pub mod secondary;
+pub mod update;
 pub mod zones;
 
 pub use logging::init_tracing;
@@ -49,6 +53,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError, TransferConfig, ZoneKind};
+use crate::control::{self, Control};
 use crate::net::{self, tcp, udp, SharedHandler};
 use crate::query::Handler;
 use crate::xfr::registry::Registry;
@@ -118,6 +123,8 @@ pub struct Runtime {
     pub transfer: TransferConfig,
     /// The server's shutdown token; zone tasks hold children of it.
     pub shutdown: CancellationToken,
+    /// One edit (or reload) at a time per zone ([`edit`]).
+    pub edits: edit::EditLocks,
 }
 
 /// A running server.
@@ -132,6 +139,10 @@ pub struct Server {
     tcp: Arc<tcp::TcpServer>,
     accept_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     shutdown: CancellationToken,
+    /// Zones and keys defined through the control API.
+    control: Arc<Control>,
+    control_http: std::sync::Mutex<Option<control::HttpServer>>,
+    control_addr: Option<SocketAddr>,
 }
 
 struct State {
@@ -147,7 +158,13 @@ impl Server {
     pub async fn start(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<Server> {
         let zones = Arc::new(ZoneSet::new());
         let registry = Arc::new(Registry::new());
-        registry.set_keys(cfg.key_ring()?);
+        // The control API's zones and keys, served whether or not its HTTP server runs.
+        let control = {
+            let dir = cfg.data_dir.clone();
+            Arc::new(tokio::task::spawn_blocking(move || Control::open(&dir)).await??)
+        };
+        let mut api = control.lock().await;
+        registry.set_keys(api.merge_keys(cfg.key_ring()?));
         let store = {
             let dir = cfg.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir)).await?
@@ -168,14 +185,18 @@ impl Server {
         let addrs = listeners.addrs.clone();
         let timing = NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
         let (notifier, notify_task) = Notifier::spawn(registry.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
-        let rt = Arc::new(Runtime { zones: zones.clone(), registry, store, notifier, transfer: cfg.transfer.clone(), shutdown: shutdown.clone() });
+        let rt = Arc::new(Runtime { zones: zones.clone(), registry, store, notifier, transfer: cfg.transfer.clone(), shutdown: shutdown.clone(), edits: Default::default() });
+        // From here on UPDATE is answered: it needs the runtime to commit.
+        handler.store(Arc::new(query_handler(&cfg, &rt)));
         let mut catalog = zones::Catalog::default();
         let mut secondaries = Secondaries::default();
-        let summary = catalog.apply(&rt, zones::specs(&cfg)).await;
+        let summary = catalog.apply(&rt, api.claim(zones::specs(&cfg), |s| &s.origin[..])).await;
         if summary.failed > 0 {
             tracing::error!(failed = summary.failed, loaded = summary.loaded, "some zones failed to load and are not served");
         }
-        secondaries.apply(&rt, secondary_specs(&cfg));
+        secondaries.apply(&rt, api.claim(secondary_specs(&cfg), |s| &s.apex[..]));
+        control.start_zones(&mut api, &rt).await;
+        drop(api);
         for ((addr, socks), listener) in listeners.addrs.iter().zip(listeners.udp).zip(listeners.tcp) {
             let threads = udp::spawn_workers(socks, handler.clone(), opts, shutdown.clone()).map_err(net::NetError::Thread)?;
             udp_threads.extend(threads);
@@ -189,6 +210,8 @@ impl Server {
             tracing::info!(listen = %addr, proto = "udp", workers, "listening");
             tracing::info!(listen = %addr, proto = "tcp", max_connections = tcp_opts.max_connections, "listening");
         }
+        let control_http = control::serve(&cfg.control, control.clone(), rt.clone(), shutdown.clone()).await?;
+        let control_addr = control_http.as_ref().map(|h| h.addr);
         // Answering now: the zones' copies can go to the data directory.
         rt.store.release();
         Ok(Server {
@@ -202,12 +225,20 @@ impl Server {
             tcp: tcp_server,
             accept_tasks: std::sync::Mutex::new(accept_tasks),
             shutdown,
+            control,
+            control_http: std::sync::Mutex::new(control_http),
+            control_addr,
         })
     }
 
     /// The bound addresses (ports resolved when 0 was asked for), UDP and TCP alike.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// The control API's address, when it runs.
+    pub fn control_addr(&self) -> Option<SocketAddr> {
+        self.control_addr
     }
 
     /// The served zones.
@@ -222,14 +253,16 @@ impl Server {
     /// logging need a restart and are reported.
     pub async fn reload(&self, new_cfg: Option<Config>) -> ApplySummary {
         let mut st = self.state.lock().await;
+        // No control API change meanwhile; its zones and keys are kept.
+        let api = self.control.lock().await;
         let cfg = new_cfg.unwrap_or_else(|| st.cfg.clone());
         match cfg.key_ring() {
-            Ok(k) => self.rt.registry.set_keys(k),
+            Ok(k) => self.rt.registry.set_keys(api.merge_keys(k)),
             Err(e) => tracing::error!(op = "reload", error = %e, "TSIG keys unusable; keeping the previous keys"),
         }
         // Removals first, so a zone that changed type is gone before it is added back.
-        let primaries = zones::specs(&cfg);
-        let secondaries = secondary_specs(&cfg);
+        let primaries = api.claim(zones::specs(&cfg), |s| &s.origin[..]);
+        let secondaries = api.claim(secondary_specs(&cfg), |s| &s.apex[..]);
         let keep_p = primaries.iter().map(|s| s.origin.clone()).collect();
         let keep_s = secondaries.iter().map(|s| s.apex.clone()).collect();
         let st = &mut *st;
@@ -239,7 +272,7 @@ impl Server {
         st.secondaries.apply(&self.rt, secondaries);
         let old = &st.cfg;
         if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) {
-            self.handler.store(Arc::new(Handler::new(self.zones.clone(), cfg.query_config()).with_transfers(self.rt.registry.clone())));
+            self.handler.store(Arc::new(query_handler(&cfg, &self.rt)));
             tracing::info!(op = "reload", "query settings updated");
         }
         let restart: Vec<&str> = [
@@ -249,6 +282,7 @@ impl Server {
             ("log", old.log != cfg.log),
             ("data_dir", old.data_dir != cfg.data_dir),
             ("transfer", old.transfer != cfg.transfer),
+            ("control", old.control != cfg.control),
         ]
         .into_iter()
         .filter_map(|(f, changed)| changed.then_some(f))
@@ -283,7 +317,12 @@ impl Server {
             let _ = t.await;
         }
         self.tcp.drain(tcp::DRAIN_DEADLINE).await;
+        let http = self.control_http.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = http {
+            h.stop().await;
+        }
         self.state.lock().await.secondaries.join().await;
+        self.control.join().await;
         if !self.rt.store.drain(FLUSH_DRAIN_DEADLINE).await {
             tracing::warn!(op = "flush", "data-directory writes still running at the deadline; the previous copies stay on disk");
         }
@@ -300,6 +339,14 @@ impl Server {
         .await;
         tracing::info!("stopped");
     }
+}
+
+/// The request handler for `cfg`: transfers and NOTIFY from the runtime's
+/// registry, UPDATE (RFC 2136) committed through its zone editor.
+fn query_handler(cfg: &Config, rt: &Arc<Runtime>) -> Handler {
+    Handler::new(rt.zones.clone(), cfg.query_config())
+        .with_transfers(rt.registry.clone())
+        .with_updates(Arc::new(update::UpdateEditor(rt.clone())))
 }
 
 /// The secondary zones a configuration asks for.

@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::remote::{auth_for, short, Peer};
 use crate::config::transfer::DNS_PORT;
+use crate::metrics::events::{self, NotifyResult};
 use crate::wire::name;
 use crate::wire::rcode;
 use crate::wire::rtype;
@@ -152,6 +153,7 @@ impl Sender {
                             Ok(a) => a,
                             Err(e) => {
                                 tracing::warn!(zone = %name, remote = %peer, op = "notify", "zone {name}/IN: notify to {peer} not sent: {e}");
+                                events::notify_sent(NotifyResult::Failure);
                                 return;
                             }
                         };
@@ -159,11 +161,13 @@ impl Sender {
                         match client::notify(t.endpoint(), &apex, Some(&soa), auth, 1, wait).await {
                             Ok(rc) if rc == rcode::NOERROR => {
                                 tracing::debug!(zone = %name, remote = %peer, serial, op = "notify", "zone {name}/IN: notify to {peer} answered");
+                                events::notify_sent(NotifyResult::Success);
                                 return;
                             }
                             Ok(rc) => {
                                 tracing::info!(zone = %name, remote = %peer, serial, op = "notify", rcode = rc,
                                     "zone {name}/IN: notify response from {peer}: {}", rcode::name(rc).unwrap_or("error"));
+                                events::notify_sent(NotifyResult::Rejected);
                                 return;
                             }
                             Err(e) => last = short(&e),
@@ -173,6 +177,7 @@ impl Sender {
                         wait = (wait * 2).min(MAX_INTERVAL);
                     }
                     tracing::warn!(zone = %name, remote = %peer, serial, op = "notify", "zone {name}/IN: notify to {peer} failed: {last}");
+                    events::notify_sent(NotifyResult::Failure);
                 }
             });
             futures_join_all(sends).await;

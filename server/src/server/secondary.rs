@@ -320,8 +320,10 @@ impl SecondaryZone {
             xfr_timeout: Duration::from_secs(self.rt.transfer.timeout_secs),
         };
         let keys = self.rt.registry.keys();
+        // A manual retransfer (control API): AXFR whatever the serials say.
+        let force = self.ctl.force_refresh.swap(false, std::sync::atomic::Ordering::Relaxed);
         for p in &primaries {
-            let current = self.rt.zones.load().get(self.apex()).map(|s| s.zone.clone());
+            let current = if force { None } else { self.rt.zones.load().get(self.apex()).map(|s| s.zone.clone()) };
             match inbound::refresh_from(&target, p, &keys, current).await {
                 Ok(Refreshed::UpToDate { .. }) => return self.on_success(st).await,
                 Ok(Refreshed::New(v)) => {

@@ -189,6 +189,9 @@ impl Catalog {
     /// configured zones that are no longer wanted. Zones in the table that
     /// this catalog did not add (secondaries, control API) are left alone.
     pub async fn apply(&mut self, rt: &Arc<Runtime>, want: Vec<ZoneSpec>) -> ApplySummary {
+        // No edit (control API, UPDATE) of these zones runs meanwhile: each
+        // new version is compared with what is served at the time.
+        let _edits = rt.edits.lock_all(want.iter().map(|s| &*s.origin)).await;
         let keep = want.iter().map(|s| s.origin.clone()).collect();
         let mut summary = ApplySummary { removed: self.retain(rt, &keep), ..Default::default() };
         let jobs: Vec<(ZoneSpec, bool, Option<Arc<Zone>>)> = want
@@ -207,13 +210,7 @@ impl Catalog {
         }
         let (store, work) = (rt.store.clone(), jobs.clone());
         let planned = tokio::task::spawn_blocking(move || {
-            let plans = work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>();
-            if plans.iter().all(|p| p.saved.is_none()) {
-                // The parse buffers are freed by now (and no saved copy is
-                // waiting to be): cheap to hand back before serving.
-                memory::release_free_memory();
-            }
-            plans
+            work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>()
         });
         let results = match planned.await {
             Ok(r) => r,
@@ -269,6 +266,9 @@ impl Catalog {
             }
             self.specs.insert(spec.origin.clone(), spec);
         }
+        // The parse buffers are freed by now: hand them back to the OS
+        // once the new versions are served, not before.
+        tokio::task::spawn_blocking(memory::release_free_memory);
         summary
     }
 
@@ -325,6 +325,13 @@ fn decide(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>
     let Some(base) = served.as_deref().or(saved_zone) else {
         return (Plan::Commit { zone, diffs: None, notify: true, copy: SavedCopy::Stale }, journal);
     };
+    // A zone taking dynamic updates keeps them (in the data directory, as
+    // BIND keeps its .jnl) until the file is given a newer serial.
+    if !spec.policy.allow_update.is_empty() && serial_gt(base.serial, zone.serial) {
+        if let Some(kept) = super::update::keep_updated(&spec.name, &zone, base) {
+            return (Plan::Same { zone: kept }, journal);
+        }
+    }
     let plan = if serial_gt(zone.serial, base.serial) {
         let d = diff_zones(base, &zone);
         Plan::Commit { zone, diffs: Some(vec![d]), notify: true, copy: SavedCopy::Stale }

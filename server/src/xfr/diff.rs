@@ -149,17 +149,25 @@ fn record(owner: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) -> Record {
 }
 
 /// The diff that turns `old` into `new`. Lists come out sorted.
+///
+/// One pass over `new` looking each name up in `old`; a second pass over
+/// `old` only when some of its names were not met (names removed).
 pub fn diff_zones(old: &Zone, new: &Zone) -> Diff {
     let mut removed = Vec::new();
     let mut added = Vec::new();
-    for node in old.nodes.iter() {
+    let mut met = 0usize;
+    for node in new.nodes.iter() {
         let owner = node.name();
-        let new_node = new.node(owner);
-        if new_node.is_some_and(|n| n.same(node)) {
-            continue; // shared between the versions: unchanged
+        let Some(old_node) = old.node(owner) else {
+            node.rrsets().filter(|r| r.rtype != rtype::SOA).for_each(|set| push_all(&mut added, owner, &set));
+            continue;
+        };
+        met += 1;
+        if old_node.same_data(node) {
+            continue; // shared between the versions, or equal: unchanged
         }
-        for set in node.rrsets().filter(|r| r.rtype != rtype::SOA) {
-            match new_node.and_then(|n| n.get(set.rtype)) {
+        for set in old_node.rrsets().filter(|r| r.rtype != rtype::SOA) {
+            match node.get(set.rtype) {
                 None => push_all(&mut removed, owner, &set),
                 Some(ns) if ns.ttl != set.ttl => {
                     push_all(&mut removed, owner, &set);
@@ -172,17 +180,15 @@ pub fn diff_zones(old: &Zone, new: &Zone) -> Diff {
                 }
             }
         }
-    }
-    for node in new.nodes.iter() {
-        let owner = node.name();
-        let old_node = old.node(owner);
-        if old_node.is_some_and(|n| n.same(node)) {
-            continue;
-        }
         for set in node.rrsets().filter(|r| r.rtype != rtype::SOA) {
-            if old_node.and_then(|n| n.get(set.rtype)).is_none() {
+            if old_node.get(set.rtype).is_none() {
                 push_all(&mut added, owner, &set);
             }
+        }
+    }
+    if met < old.nodes.len() {
+        for node in old.nodes.iter().filter(|n| new.node(n.name()).is_none()) {
+            node.rrsets().filter(|r| r.rtype != rtype::SOA).for_each(|set| push_all(&mut removed, node.name(), &set));
         }
     }
     removed.sort_unstable();

@@ -93,7 +93,9 @@ mod tests {
             })
             .collect();
         v.sort();
-        v.push(format!("serial={} neg={} wild={} dname={}", z.serial, z.negative_ttl, z.has_wildcards, z.has_dnames));
+        let counted: usize = z.nodes.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum();
+        assert_eq!(z.record_count(), counted);
+        v.push(format!("serial={} neg={} wild={} dname={} records={}", z.serial, z.negative_ttl, z.has_wildcards, z.has_dnames, z.records));
         v
     }
 

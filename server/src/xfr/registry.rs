@@ -65,6 +65,9 @@ pub struct ZonePolicy {
     /// Also NOTIFY the addresses of the zone's NS names found in the zone
     /// (RFC 1996 §3.3), except our own listen addresses.
     pub notify_ns: bool,
+    /// TSIG keys whose holders may send dynamic updates (RFC 2136) to a
+    /// primary zone. Empty: updates are refused.
+    pub allow_update: Vec<String>,
 }
 
 impl ZonePolicy {
@@ -100,6 +103,9 @@ pub struct ZoneCtl {
     pub journal: Mutex<Journal>,
     /// Woken by NOTIFY and by manual refresh requests.
     pub refresh: tokio::sync::Notify,
+    /// Set with a manual retransfer request: the next refresh transfers the
+    /// whole zone even when the primary's serial is not newer.
+    pub force_refresh: std::sync::atomic::AtomicBool,
 }
 
 impl ZoneCtl {
@@ -144,6 +150,7 @@ impl Registry {
             policy: ArcSwap::from_pointee(policy),
             journal: Mutex::new(Journal::new(apex, JournalLimits::default())),
             refresh: tokio::sync::Notify::new(),
+            force_refresh: Default::default(),
         });
         z.insert(apex.into(), c.clone());
         c

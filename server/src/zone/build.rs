@@ -86,6 +86,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     let mut data: Vec<u8> = Vec::new();
     let mut kept: Vec<usize> = Vec::new();
     let mut k = 0;
+    let mut total = 0usize;
     while k < order.len() {
         let first = order[k] as usize;
         let owner_start = k;
@@ -122,6 +123,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
             }
             debug_assert!(data.len() > set_start);
             owner_rrsets.push((t, count, ttl, data.len()));
+            total += count as usize;
         }
         // The owner's records are in its node now: free them (the first one's
         // name becomes the node's key), so the next nodes reuse the memory.
@@ -223,6 +225,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         nodes,
         has_wildcards,
         has_dnames,
+        records: total,
     })
 }
 

@@ -91,6 +91,8 @@ pub struct Zone {
     pub has_wildcards: bool,
     /// True when the zone holds any DNAME.
     pub has_dnames: bool,
+    /// Number of records (counted once when built or patched).
+    pub records: usize,
 }
 
 impl Zone {
@@ -114,6 +116,6 @@ impl Zone {
 
     /// Number of records in the zone.
     pub fn record_count(&self) -> usize {
-        self.nodes.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum()
+        self.records
     }
 }

@@ -224,6 +224,13 @@ impl Node {
         Arc::ptr_eq(&self.blob, &other.blob)
     }
 
+    /// True when both hold the same name and RRsets (flags aside): shared
+    /// between versions, or packed from the same data.
+    #[inline]
+    pub fn same_data(&self, other: &Node) -> bool {
+        self.same(other) || self.blob[1..] == other.blob[1..]
+    }
+
     /// Octets held by the node's allocation.
     pub fn heap_size(&self) -> usize {
         self.blob.len() + 2 * std::mem::size_of::<usize>()

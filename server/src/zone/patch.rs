@@ -72,6 +72,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
     let mut has_wildcards = zone.has_wildcards;
     let mut gone: Vec<&[u8]> = Vec::new();
     let mut new_wildcards: Vec<&[u8]> = Vec::new();
+    let mut records = zone.records;
     for (&owner, (rem, add)) in &by_owner {
         if !name::is_subdomain(owner, &zone.origin) {
             let i = add.first().copied().unwrap_or(0);
@@ -104,6 +105,8 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
             sets.insert(rtype::SOA, (soa_ttl, vec![(soa_rdata, true)]));
         }
         let Some(node) = repack(zone, owner, old, &sets)? else { return Ok(None) };
+        records -= old.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum::<usize>();
+        records += sets.values().map(|(_, d)| d.len()).sum::<usize>();
         match node {
             Some(node) => {
                 if old.is_none() && is_wildcard(owner) {
@@ -141,6 +144,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         apex,
         has_wildcards,
         has_dnames: zone.has_dnames,
+        records,
     }))
 }
 
