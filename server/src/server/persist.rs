@@ -11,8 +11,9 @@
 //! ```text
 //!  publish(zone, diffs)            (a primary: its master file is the truth)
 //!    journal.record(diff…) ─► ZoneSet::insert (atomic swap)
-//!      ─► queued, in the background: zones/<z>.journal ─► zones/<z>.zone (atomic,
-//!         skipped when the saved copy is this version) ─► malloc_trim
+//!      ─► queued, in the background: zones/<z>.journal
+//!      ─► COPY_DELAY later (one save for a burst of changes; at once on drain):
+//!         zones/<z>.zone (atomic, skipped when the saved copy is this version) ─► malloc_trim
 //!  commit(zone, diffs, timers)     (a secondary: what it answered with is on disk)
 //!    by diffs (IXFR):  journal.record(diff…) ─► queued: journal ─► timers ─► wait
 //!                      ─► ZoneSet::insert ─► save_served_later (zone file, coalesced)
@@ -53,7 +54,14 @@ pub struct Store {
     flush: Arc<Flusher>,
     /// The serial of each zone's saved copy, as far as this process knows.
     saved: Arc<Mutex<HashMap<Box<[u8]>, u32>>>,
+    /// Zones whose copy is due ([`COPY_DELAY`]), with the table to save from.
+    due: Arc<Mutex<HashMap<Box<[u8]>, Arc<ZoneSet>>>>,
 }
+
+/// How long a primary's zone copy waits after a change, so that a burst of
+/// changes (and the CPU a big zone's file takes) does not slow the changes
+/// themselves down; the journal is written at once.
+pub const COPY_DELAY: Duration = Duration::from_secs(3);
 
 /// Whether the data directory already holds the zone file of a version
 /// being published.
@@ -79,34 +87,34 @@ pub struct Saved {
     pub rolled_forward: bool,
 }
 
+
 /// Applies the journal's history past the saved zone copy, so a secondary
 /// comes back with the last version it answered with: since an IXFR is
 /// served once its diff is in the journal, the copy may lag behind.
 /// Anything that does not apply is logged and the copy served as it is.
-pub async fn roll_forward(name: &str, mut saved: Saved) -> Saved {
+pub async fn roll_forward(name: &str, saved: Saved) -> Saved {
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || roll_forward_blocking(&name, saved)).await.unwrap_or_else(|e| {
+        tracing::error!(op = "load", error = %e, "applying the journal panicked; transferring the zone anew");
+        Saved::default()
+    })
+}
+
+/// [`roll_forward`] on the calling thread.
+pub fn roll_forward_blocking(name: &str, mut saved: Saved) -> Saved {
     let (Some(zone), Some(journal)) = (&saved.zone, &saved.journal) else { return saved };
     if journal.leads_to(zone) {
         return saved;
     }
     let Some(diff) = journal.condensed(zone.serial) else { return saved };
-    let zone = saved.zone.take().unwrap_or_else(|| unreachable!());
     let (from, to) = (diff.from_serial(), diff.to_serial());
-    let result = tokio::task::spawn_blocking(move || {
-        let next = next_version(&zone, &diff);
-        (zone, next)
-    })
-    .await;
-    match result {
-        Ok((_, Ok(next))) => {
+    match next_version(zone, &diff) {
+        Ok(next) => {
             tracing::info!(zone = %name, serial = to, op = "load", "zone {name}/IN: saved copy at serial {from}; journal applied up to serial {to}");
             saved.zone = Some(next);
             saved.rolled_forward = true;
         }
-        Ok((zone, Err(e))) => {
-            tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); serving the copy");
-            saved.zone = Some(zone);
-        }
-        Err(e) => tracing::error!(zone = %name, op = "load", error = %e, "applying the journal panicked"),
+        Err(e) => tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); using the copy"),
     }
     saved
 }
@@ -126,18 +134,18 @@ impl Store {
         match DataDir::open(path) {
             Ok(dir) => {
                 tracing::info!(path = %path.display(), "data directory");
-                Store { dir: Some(dir), flush, saved: Arc::default() }
+                Store { dir: Some(dir), flush, saved: Arc::default(), due: Arc::default() }
             }
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "cannot use the data directory; zones are kept in memory only and a restart will transfer them again");
-                Store { dir: None, flush, saved: Arc::default() }
+                Store { dir: None, flush, saved: Arc::default(), due: Arc::default() }
             }
         }
     }
 
     /// A store that keeps nothing (tests, the built-in example zone).
     pub fn none() -> Store {
-        Store { dir: None, flush: Arc::new(Flusher::released()), saved: Arc::default() }
+        Store { dir: None, flush: Arc::new(Flusher::released()), saved: Arc::default(), due: Arc::default() }
     }
 
     /// Lets queued writes run: called once the server answers, so that no
@@ -155,7 +163,33 @@ impl Store {
     /// Waits up to `deadline` for every queued write (shutdown). False when
     /// some were cut short: an atomic write then leaves the previous file.
     pub async fn drain(&self, deadline: Duration) -> bool {
+        let due: Vec<(Box<[u8]>, Arc<ZoneSet>)> = self.due.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+        for (apex, zones) in due {
+            self.save_served_later(&zones, &apex);
+        }
         self.flush.drain(deadline).await
+    }
+
+    /// Saves the served version of `apex` after [`COPY_DELAY`] (coalesced:
+    /// one save for every change within the delay).
+    fn save_served_after_delay(&self, zones: &Arc<ZoneSet>, apex: &[u8]) {
+        if self.dir.is_none() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return self.save_served_later(zones, apex);
+        };
+        if self.due.lock().unwrap_or_else(|p| p.into_inner()).insert(apex.into(), zones.clone()).is_some() {
+            return; // a save is already due
+        }
+        let (store, owned) = (self.clone(), Box::<[u8]>::from(apex));
+        rt.spawn(async move {
+            tokio::time::sleep(COPY_DELAY).await;
+            let due = store.due.lock().unwrap_or_else(|p| p.into_inner()).remove(&owned);
+            if let Some(zones) = due {
+                store.save_served_later(&zones, &owned);
+            }
+        });
     }
 
     /// Reads the saved zone, journal and timers of `apex` (blocking). Damaged
@@ -257,12 +291,17 @@ impl Store {
     /// first, leading to `zone`) go into the journal; `None` means the
     /// history cannot lead here (a full reload whose serial did not move
     /// forward, or no previous version) and clears it.
-    pub fn publish(&self, zones: &ZoneSet, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, copy: SavedCopy) -> Arc<ZoneStatus> {
+    pub fn publish(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, copy: SavedCopy) -> Arc<ZoneStatus> {
         let zone = Arc::new(zone);
         let write = record(ctl, &zone, diffs);
         let status = zones.insert(zone.clone());
-        let file = (copy == SavedCopy::Stale).then_some(zone);
-        self.queue_write(&ctl.apex, file, write, None);
+        if copy == SavedCopy::Current {
+            self.mark_saved(&ctl.apex, zone.serial);
+        }
+        self.queue_write(&ctl.apex, None, write, None);
+        if copy == SavedCopy::Stale {
+            self.save_served_after_delay(zones, &ctl.apex);
+        }
         status
     }
 

@@ -59,3 +59,27 @@ async fn a_journal_that_does_not_apply_is_ignored() {
     assert_eq!(saved.zone.unwrap().serial, 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A primary's copy waits for [`COPY_DELAY`] (the journal does not); a
+/// shutdown's drain writes whatever is still due.
+#[tokio::test]
+async fn a_primary_copy_is_delayed_and_written_at_drain() {
+    let dir = temp_dir("delay");
+    let store = Store::open(&dir);
+    store.release();
+    let zones = Arc::new(ZoneSet::new());
+    let ctl = crate::xfr::registry::Registry::new().upsert(&origin(), Default::default());
+    // Enough names that one change stays within the journal's bound (the zone's size).
+    let body: String = (0..50).map(|i| format!("h{i} IN A 192.0.2.{i}\n")).collect();
+    let (v1, v2) = (zone(1, &format!("{body}www IN A 192.0.2.1\n")), zone(2, &format!("{body}www IN A 192.0.2.2\n")));
+    let d = diff_zones(&v1, &v2);
+    store.publish(&zones, &ctl, v1, None, SavedCopy::Stale);
+    store.publish(&zones, &ctl, v2, Some(vec![d]), SavedCopy::Stale);
+    store.settled(&origin()).await;
+    let raw = crate::store::DataDir::open(&dir).unwrap();
+    assert!(raw.load_zone(&origin()).unwrap().is_none(), "no copy before the delay");
+    assert_eq!(raw.load_journal(&origin(), Default::default()).unwrap().last_serial(), Some(2), "the journal is written at once");
+    assert!(store.drain(Duration::from_secs(10)).await);
+    assert_eq!(raw.load_zone(&origin()).unwrap().unwrap().serial, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -298,7 +298,11 @@ struct Planned {
 /// the first load of a persisted zone the base is the data-directory copy,
 /// and its journal is returned when it leads to that copy.
 fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) -> Planned {
-    let saved = if first && spec.persisted() && served.is_none() { store.load(&spec.origin) } else { Saved::default() };
+    let saved = if first && spec.persisted() && served.is_none() {
+        super::persist::roll_forward_blocking(&spec.name, store.load(&spec.origin))
+    } else {
+        Saved::default()
+    };
     let (plan, journal) = decide(store, spec, first, served, saved.zone.as_ref(), saved.journal);
     Planned { plan, journal, saved: saved.zone }
 }
