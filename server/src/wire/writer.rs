@@ -39,6 +39,12 @@ pub enum Owner<'n> {
     Qname,
     /// A name in uncompressed wire form (case as given).
     Name(&'n [u8]),
+    /// The name already written at this offset: a pointer to it.
+    Pointer(u16),
+    /// These labels (no root label), then a pointer to the rest of the name
+    /// written at the offset. For writers that know where their names are
+    /// (zone transfers), so no search is needed.
+    Under(&'n [u8], u16),
 }
 
 /// A response under construction.
@@ -59,6 +65,11 @@ impl<'b> MsgWriter<'b> {
     pub fn new(buf: &'b mut [u8], limit: usize) -> Self {
         let limit = limit.min(buf.len()).min(65535);
         Self { buf, pos: 12, limit, counts: [0; 4], comp: [(0, 0); COMP_SLOTS], ncomp: 0, truncated: false }
+    }
+
+    /// The message written so far.
+    pub fn written(&self) -> &[u8] {
+        &self.buf[..self.pos]
     }
 
     /// Holds back `n` octets at the end (for OPT/TSIG written last).
@@ -290,6 +301,18 @@ impl<'b> MsgWriter<'b> {
                 return Ok(12);
             }
             Owner::Name(n) => n,
+            Owner::Pointer(at) => {
+                self.pointer(at)?;
+                return Ok(at);
+            }
+            Owner::Under(labels, at) => {
+                if self.pos + labels.len() + 2 > self.limit {
+                    return Err(WireError::NoSpace);
+                }
+                self.put(labels);
+                self.pointer(at)?;
+                return Ok(start);
+            }
         };
         let mut off = 0;
         while off < name.len() {

@@ -4,10 +4,10 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
-use crate::wire::name::DisplayName;
+use crate::wire::name::{is_subdomain, DisplayName};
 use crate::wire::writer::{push_image, MsgWriter, Owner, Section};
 use crate::wire::{flags, rtype, MessageStream};
-use crate::zone::Zone;
+use crate::zone::{Node, Zone};
 
 /// Target size of one transfer message; large messages mean fewer of them
 /// (RFC 5936 §2.2 allows up to 65535 octets).
@@ -15,10 +15,21 @@ const MESSAGE_TARGET: usize = 32 * 1024;
 
 /// The records of a zone in transfer order: the apex SOA, then every RRset
 /// except the SOA, then the SOA again. Each item is (owner, type, ttl, rdata).
+///
+/// Nodes go out in the order they sit in memory, which for a zone built
+/// from a file is close to the order they were built in: the walk streams
+/// through memory instead of jumping around it in hash order.
 pub fn transfer_records(zone: &Zone) -> impl Iterator<Item = (&[u8], u16, u32, &[u8])> {
     let soa = zone.soa();
     let soa_rr = (&*zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default());
-    std::iter::once(soa_rr).chain(crate::xfr::diff::body_records(zone)).chain(std::iter::once(soa_rr))
+    // Only the table is read here (empty non-terminals yield nothing later).
+    let mut nodes: Vec<&Node> = zone.nodes.iter().collect();
+    nodes.sort_unstable_by_key(|n| n.memory_order());
+    let body = nodes.into_iter().flat_map(|node| {
+        let owner = node.name();
+        node.rrsets().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (owner, r.rtype, r.ttl, d)))
+    });
+    std::iter::once(soa_rr).chain(body).chain(std::iter::once(soa_rr))
 }
 
 /// The messages of one AXFR, rendered by a thread of their own while earlier
@@ -101,11 +112,15 @@ pub fn render_each<'a>(
     let mut records = records.peekable();
     let mut rr = Vec::with_capacity(512);
     let mut first = true;
+    let origin = question.0.to_ascii_lowercase();
     while records.peek().is_some() {
         let mut w = MsgWriter::new(&mut buf, 65535);
         w.header(id, flags::QR | flags::AA);
+        let mut names = Names { origin: &origin, at: None, prev: None };
         if first {
-            let _ = w.question(question.0, question.1, question.2);
+            if w.question(question.0, question.1, question.2).is_ok() {
+                names.at = Some(12);
+            }
         }
         while let Some(&(owner, t, ttl, rdata)) = records.peek() {
             if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
@@ -113,9 +128,11 @@ pub fn render_each<'a>(
             }
             rr.clear();
             push_image(&mut rr, t, ttl, rdata);
-            if w.rrset_optional(Section::Answer, Owner::Name(owner), t, ttl, 1, &rr).is_err() {
+            let start = w.len();
+            if w.rrset_optional(Section::Answer, names.owner(owner), t, ttl, 1, &rr).is_err() {
                 break; // message full: the record starts the next one
             }
+            names.written(&w, owner, start);
             records.next();
         }
         if w.count(Section::Answer) == 0 {
@@ -133,3 +150,48 @@ pub fn render_each<'a>(
     }
 }
 
+/// Where the zone's names sit in the message being packed, so owners are
+/// compressed without searching: a pointer to the previous record's owner
+/// when it is the same, else the labels below the apex and a pointer to it.
+struct Names<'o> {
+    /// The apex, lowercase wire.
+    origin: &'o [u8],
+    /// Where the apex is written in this message.
+    at: Option<u16>,
+    /// The previous owner and where it starts.
+    prev: Option<(&'o [u8], u16)>,
+}
+
+impl<'o> Names<'o> {
+    fn owner<'n>(&self, owner: &'n [u8]) -> Owner<'n> {
+        if let Some((p, at)) = self.prev {
+            if p == owner {
+                return Owner::Pointer(at);
+            }
+        }
+        match self.at {
+            Some(at) if owner == self.origin => Owner::Pointer(at),
+            Some(at) if is_subdomain(owner, self.origin) => Owner::Under(&owner[..owner.len() - self.origin.len()], at),
+            _ => Owner::Name(owner),
+        }
+    }
+
+    /// Notes the owner of the record just written at `start`.
+    fn written(&mut self, w: &MsgWriter<'_>, owner: &'o [u8], start: usize) {
+        let Ok(start16) = u16::try_from(start) else { return };
+        if start16 >= 0x4000 {
+            return;
+        }
+        if self.prev.is_none_or(|(p, _)| p != owner) {
+            // Kept when the same: the first copy is a name, later ones pointers to it.
+            self.prev = Some((owner, start16));
+        }
+        if self.at.is_none() && is_subdomain(owner, self.origin) {
+            // Written in full (the first name of a message): the apex is its tail.
+            let tail = start + owner.len() - self.origin.len();
+            if tail < 0x4000 && w.written().get(tail..tail + self.origin.len()).is_some_and(|b| b.eq_ignore_ascii_case(self.origin)) {
+                self.at = Some(tail as u16);
+            }
+        }
+    }
+}

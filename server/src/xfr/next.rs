@@ -95,6 +95,7 @@ mod tests {
         v.sort();
         let counted: usize = z.nodes.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum();
         assert_eq!(z.record_count(), counted);
+        assert_eq!(diff::zone_size(z), diff::zone_size_counted(z));
         v.push(format!("serial={} neg={} wild={} dname={} records={}", z.serial, z.negative_ttl, z.has_wildcards, z.has_dnames, z.records));
         v
     }

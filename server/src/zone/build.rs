@@ -87,6 +87,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     let mut kept: Vec<usize> = Vec::new();
     let mut k = 0;
     let mut total = 0usize;
+    let mut wire_size = 0usize;
     while k < order.len() {
         let first = order[k] as usize;
         let owner_start = k;
@@ -159,7 +160,9 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
             *start = end;
             Some(SetSpec { rtype, count, ttl, image })
         });
-        nodes.insert(Node::pack(&owner, flags, sets));
+        let node = Node::pack(&owner, flags, sets);
+        wire_size += node.wire_size();
+        nodes.insert(node);
     }
     drop(order);
     drop(records);
@@ -226,6 +229,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         has_wildcards,
         has_dnames,
         records: total,
+        wire_size,
     })
 }
 

@@ -93,6 +93,10 @@ pub struct Zone {
     pub has_dnames: bool,
     /// Number of records (counted once when built or patched).
     pub records: usize,
+    /// Octets of every record (the SOA once) in uncompressed wire form: the
+    /// zone's size for the journal's bound (RFC 1995 §5), kept up to date
+    /// when built or patched.
+    pub wire_size: usize,
 }
 
 impl Zone {

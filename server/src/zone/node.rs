@@ -231,6 +231,18 @@ impl Node {
         self.same(other) || self.blob[1..] == other.blob[1..]
     }
 
+    /// Octets its records take in uncompressed wire form (each image
+    /// record has a 2-octet pointer where the owner name goes).
+    pub fn wire_size(&self) -> usize {
+        let owner = self.name().len();
+        self.rrsets().map(|r| r.data.len() + r.count as usize * owner).sum::<usize>() - 2 * self.rrsets().map(|r| r.count as usize).sum::<usize>()
+    }
+
+    /// A key that sorts nodes by where they sit in memory.
+    pub fn memory_order(&self) -> usize {
+        self.blob.as_ptr() as usize
+    }
+
     /// Octets held by the node's allocation.
     pub fn heap_size(&self) -> usize {
         self.blob.len() + 2 * std::mem::size_of::<usize>()

@@ -73,6 +73,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
     let mut gone: Vec<&[u8]> = Vec::new();
     let mut new_wildcards: Vec<&[u8]> = Vec::new();
     let mut records = zone.records;
+    let mut wire_size = zone.wire_size;
     for (&owner, (rem, add)) in &by_owner {
         if !name::is_subdomain(owner, &zone.origin) {
             let i = add.first().copied().unwrap_or(0);
@@ -107,6 +108,8 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         let Some(node) = repack(zone, owner, old, &sets)? else { return Ok(None) };
         records -= old.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum::<usize>();
         records += sets.values().map(|(_, d)| d.len()).sum::<usize>();
+        wire_size -= old.map_or(0, Node::wire_size);
+        wire_size += node.as_ref().map_or(0, Node::wire_size);
         match node {
             Some(node) => {
                 if old.is_none() && is_wildcard(owner) {
@@ -145,6 +148,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         has_wildcards,
         has_dnames: zone.has_dnames,
         records,
+        wire_size,
     }))
 }
 
