@@ -121,15 +121,38 @@ pub fn specs(cfg: &Config) -> Vec<ZoneSpec> {
 /// Reads and builds one zone (blocking: file I/O and parsing).
 pub fn load(spec: &ZoneSpec) -> Result<Zone, ZoneLoadError> {
     let started = std::time::Instant::now();
-    let src: RecordSource = match &spec.source {
-        ZoneSource::File(path) => file::read_zone_file(path, &spec.origin),
-        ZoneSource::Example => file::read_zone_str(EXAMPLE_ZONE, EXAMPLE_LABEL, &spec.origin, None),
-    }?;
+    let src = read(spec)?;
     let read = started.elapsed();
     let zone = build_zone(&spec.origin, src)?;
     tracing::debug!(zone = %spec.name, serial = zone.serial, op = "load", read_ms = read.as_millis() as u64,
         build_ms = (started.elapsed() - read).as_millis() as u64, "zone read and built");
     Ok(zone)
+}
+
+/// Reads a zone file; against `base` (the version served or saved) a small
+/// change is patched into it (sharing every node it leaves alone) and comes
+/// with its diff, anything else is built in full.
+fn load_against(spec: &ZoneSpec, base: Option<&Zone>) -> Result<(Zone, Option<Diff>), ZoneLoadError> {
+    let Some(base) = base else { return load(spec).map(|z| (z, None)) };
+    let started = std::time::Instant::now();
+    let src = read(spec)?;
+    let read_ms = started.elapsed().as_millis() as u64;
+    if let Some((zone, d)) = crate::xfr::next::reload_version(base, &src) {
+        tracing::debug!(zone = %spec.name, serial = zone.serial, op = "load", read_ms, patch_ms = started.elapsed().as_millis() as u64 - read_ms,
+            changes = d.change_count(), "zone read and patched into the served version");
+        return Ok((zone, Some(d)));
+    }
+    let zone = build_zone(&spec.origin, src)?;
+    tracing::debug!(zone = %spec.name, serial = zone.serial, op = "load", read_ms, build_ms = started.elapsed().as_millis() as u64 - read_ms, "zone read and built");
+    Ok((zone, None))
+}
+
+/// Reads the records of a zone's source.
+fn read(spec: &ZoneSpec) -> Result<RecordSource, ZoneLoadError> {
+    Ok(match &spec.source {
+        ZoneSource::File(path) => file::read_zone_file(path, &spec.origin),
+        ZoneSource::Example => file::read_zone_str(EXAMPLE_ZONE, EXAMPLE_LABEL, &spec.origin, None),
+    }?)
 }
 
 /// The configured primary zones.
@@ -321,12 +344,13 @@ fn decide(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>
     let reset = usable.is_none();
     // At the first load the zone's in-memory journal is set from here.
     let journal = usable.or_else(|| first.then(|| Journal::new(&spec.origin, JournalLimits::default())));
-    let zone = match load(spec) {
+    let base = served.as_deref().or(saved_zone);
+    let (zone, mut diffed) = match load_against(spec, base) {
         Ok(z) => z,
         Err(error) => return (Plan::Failed { error }, journal),
     };
     let startup = served.is_none();
-    let Some(base) = served.as_deref().or(saved_zone) else {
+    let Some(base) = base else {
         return (Plan::Commit { zone, diffs: None, notify: true, copy: SavedCopy::Stale }, journal);
     };
     // A zone taking dynamic updates keeps them (in the data directory, as
@@ -337,10 +361,10 @@ fn decide(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>
         }
     }
     let plan = if serial_gt(zone.serial, base.serial) {
-        let d = diff_zones(base, &zone);
+        let d = diffed.take().unwrap_or_else(|| diff_zones(base, &zone));
         Plan::Commit { zone, diffs: Some(vec![d]), notify: true, copy: SavedCopy::Stale }
     } else if zone.serial == base.serial {
-        let d = diff_zones(base, &zone);
+        let d = diffed.take().unwrap_or_else(|| diff_zones(base, &zone));
         if d.change_count() == 0 && d.from_soa == d.to_soa {
             if startup && reset {
                 // The saved history does not lead here: start it anew on disk

@@ -12,7 +12,7 @@ use crate::wire::name::{lowercase_wire, DisplayName};
 use crate::wire::rtype;
 use crate::zone::build::build_zone;
 use crate::zone::patch::{self, Change, PatchError};
-use crate::zone::Zone;
+use crate::zone::{rebase, RecordSource, Zone};
 
 /// Why a diff does not lead to a valid next version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +52,24 @@ pub fn next_version(zone: &Zone, d: &Diff) -> Result<Zone, NextError> {
         Err(PatchError::Exists(i)) => Err(ApplyError::Exists(show(&d.added[i], &added_owners[i])).into()),
         Err(PatchError::Invalid(why)) => Err(NextError::Invalid(why)),
     }
+}
+
+/// The version a re-read zone file describes, patched into `old` (sharing
+/// every node the file did not change), with the diff from `old`. `None`
+/// when the file must be built in full (names removed, errors, big changes).
+pub fn reload_version(old: &Zone, src: &RecordSource) -> Option<(Zone, Diff)> {
+    let ch = rebase::changes(old, src)?;
+    let rr = |&(o, t, ttl, d): &rebase::Rec<'_>| diff::Rr::new(o, t, ttl, d);
+    let mut removed: Vec<diff::Rr> = ch.removed.iter().map(rr).collect();
+    let mut added: Vec<diff::Rr> = ch.added.iter().map(rr).collect();
+    removed.sort_unstable();
+    added.sort_unstable();
+    let to_soa = diff::Rr::new(&old.origin, rtype::SOA, ch.soa.0, ch.soa.1);
+    let d = Diff { from_soa: diff::soa_rr(old), to_soa, removed, added };
+    let rem: Vec<Change<'_>> = d.removed.iter().map(|r| change(r, &r.owner)).collect();
+    let add: Vec<Change<'_>> = d.added.iter().map(|r| change(r, &r.owner)).collect();
+    let zone = patch::patch(old, d.to_soa.ttl, &d.to_soa.rdata, &rem, &add).ok()??;
+    Some((zone, d))
 }
 
 fn change<'a>(r: &'a diff::Rr, owner: &'a [u8]) -> Change<'a> {
@@ -95,6 +113,7 @@ mod tests {
         v.sort();
         let counted: usize = z.nodes.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum();
         assert_eq!(z.record_count(), counted);
+        assert_eq!(z.owners, z.nodes.iter().filter(|n| !n.is_empty_non_terminal()).count());
         assert_eq!(diff::zone_size(z), diff::zone_size_counted(z));
         v.push(format!("serial={} neg={} wild={} dname={} records={}", z.serial, z.negative_ttl, z.has_wildcards, z.has_dnames, z.records));
         v
@@ -142,6 +161,40 @@ mod tests {
         check(BASE, &format!("{BASE}cut IN NS ns.cut\nns.cut IN A 192.0.2.5\n"), false); // new cut
         check(BASE, &format!("{BASE}deep.new.name IN A 192.0.2.6\n"), false); // new empty non-terminals
         check(BASE, &BASE.replace("sub IN NS ns.sub\n", ""), false); // cut goes away
+    }
+
+    /// A re-read file gives the same zone and diff as a full build and
+    /// `diff_zones`, or `None` where a full build must say what is wrong.
+    #[test]
+    fn reloads_are_patched_like_a_rebuild() {
+        use crate::wire::name::from_dotted;
+        use crate::zone::file::read_zone_str;
+        let text = |serial: u32, body: &str| {
+            format!("$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n{body}")
+        };
+        let old = zone(1, BASE);
+        let cases = [
+            (BASE.replace("192.0.2.10", "192.0.2.11"), true),
+            (format!("{BASE}new IN AAAA 2001:db8::1\nwww IN TXT \"t\"\n"), true),
+            (BASE.replace("www IN A", "www 60 IN A"), true),
+            (format!("{BASE}x IN A 192.0.2.2\n"), true),                 // a duplicate: no change
+            (BASE.replace("y IN A 192.0.2.3\n", ""), false),              // a name removed: full build
+            (BASE.replace("y IN A 192.0.2.3\n", "y2 IN A 192.0.2.3\n"), false), // one gone, one new
+            (format!("{BASE}x IN CNAME www\n"), false),                   // invalid: full build reports it
+            (format!("{BASE}out.example.net. IN A 192.0.2.9\n"), false),  // out of zone
+        ];
+        for (body, patched) in cases {
+            let src = read_zone_str(&text(2, &body), "t.zone", &from_dotted("example.com").unwrap(), None).unwrap();
+            match reload_version(&old, &src) {
+                Some((z, d)) => {
+                    assert!(patched, "{body}");
+                    let full = zone(2, &body);
+                    assert_eq!(shape(&z), shape(&full), "{body}");
+                    assert_eq!(d, diff_zones(&old, &full), "{body}");
+                }
+                None => assert!(!patched, "{body}"),
+            }
+        }
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     let mut k = 0;
     let mut total = 0usize;
     let mut wire_size = 0usize;
+    let mut owners = 0usize;
     while k < order.len() {
         let first = order[k] as usize;
         let owner_start = k;
@@ -162,6 +163,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         });
         let node = Node::pack(&owner, flags, sets);
         wire_size += node.wire_size();
+        owners += 1;
         nodes.insert(node);
     }
     drop(order);
@@ -229,6 +231,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         has_wildcards,
         has_dnames,
         records: total,
+        owners,
         wire_size,
     })
 }

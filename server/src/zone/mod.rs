@@ -13,6 +13,7 @@ pub mod file;
 pub mod lookup;
 mod node;
 pub mod patch;
+pub mod rebase;
 pub mod set;
 mod table;
 
@@ -93,6 +94,8 @@ pub struct Zone {
     pub has_dnames: bool,
     /// Number of records (counted once when built or patched).
     pub records: usize,
+    /// Number of names holding data (empty non-terminals aside).
+    pub owners: usize,
     /// Octets of every record (the SOA once) in uncompressed wire form: the
     /// zone's size for the journal's bound (RFC 1995 §5), kept up to date
     /// when built or patched.

@@ -74,6 +74,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
     let mut new_wildcards: Vec<&[u8]> = Vec::new();
     let mut records = zone.records;
     let mut wire_size = zone.wire_size;
+    let mut owners = zone.owners;
     for (&owner, (rem, add)) in &by_owner {
         if !name::is_subdomain(owner, &zone.origin) {
             let i = add.first().copied().unwrap_or(0);
@@ -109,6 +110,8 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         records -= old.iter().flat_map(|n| n.rrsets()).map(|r| r.count as usize).sum::<usize>();
         records += sets.values().map(|(_, d)| d.len()).sum::<usize>();
         wire_size -= old.map_or(0, Node::wire_size);
+        let had_data = old.is_some_and(|n| !n.is_empty_non_terminal());
+        owners = owners + usize::from(node.is_some()) - usize::from(had_data);
         wire_size += node.as_ref().map_or(0, Node::wire_size);
         match node {
             Some(node) => {
@@ -148,6 +151,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         has_wildcards,
         has_dnames: zone.has_dnames,
         records,
+        owners,
         wire_size,
     }))
 }
