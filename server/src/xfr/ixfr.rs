@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use super::axfr::{render, Rendered};
-use super::diff::{body_records, soa_rr, zone_size, Diff, Rr};
+use super::diff::{soa_rr, zone_size, Diff, Rr};
 use super::journal::Journal;
 use super::serial::serial_ge;
 use crate::wire::name::{skip_name, DisplayName};
@@ -79,11 +79,7 @@ impl IxfrStream {
         };
         let (messages, kind) = match &diff {
             Some(d) => (render(id, question, incremental_records(std::slice::from_ref(d), &soa)), IxfrKind::Incremental),
-            None => {
-                let body = body_records(&zone);
-                let records = std::iter::once(soa_item).chain(body).chain(std::iter::once(soa_item));
-                (render(id, question, records), IxfrKind::Full)
-            }
+            None => (render(id, question, super::axfr::transfer_units(&zone)), IxfrKind::Full),
         };
         tracing::debug!(zone = %DisplayName(&zone.origin), serial = zone.serial, client_serial, kind = kind.as_str(),
             messages = messages.len(), "IXFR response");

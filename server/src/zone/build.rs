@@ -233,6 +233,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         records: total,
         owners,
         wire_size,
+        transfer_order: Default::default(),
     })
 }
 

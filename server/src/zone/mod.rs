@@ -96,6 +96,9 @@ pub struct Zone {
     pub records: usize,
     /// Number of names holding data (empty non-terminals aside).
     pub owners: usize,
+    /// The nodes in memory order, made by the first transfer of this version
+    /// and kept for the next ones (see [`Zone::in_memory_order`]).
+    pub transfer_order: std::sync::OnceLock<Box<[Node]>>,
     /// Octets of every record (the SOA once) in uncompressed wire form: the
     /// zone's size for the journal's bound (RFC 1995 §5), kept up to date
     /// when built or patched.
@@ -119,6 +122,18 @@ impl Zone {
     #[inline]
     pub fn soa(&self) -> Rrset<'_> {
         self.apex().get(rtype::SOA).expect("zone built without SOA")
+    }
+
+    /// The nodes in the order they sit in memory (for a zone built from a
+    /// file, close to the order they were built in): a walk over them
+    /// streams through memory instead of jumping around it in hash order.
+    /// Made once per version, on first use (zone transfers).
+    pub fn in_memory_order(&self) -> &[Node] {
+        self.transfer_order.get_or_init(|| {
+            let mut nodes: Vec<Node> = self.nodes.iter().cloned().collect();
+            nodes.sort_unstable_by_key(Node::memory_order);
+            nodes.into_boxed_slice()
+        })
     }
 
     /// Number of records in the zone.

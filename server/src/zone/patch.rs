@@ -153,6 +153,7 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
         records,
         owners,
         wire_size,
+        transfer_order: Default::default(),
     }))
 }
 
