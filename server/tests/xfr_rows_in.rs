@@ -730,3 +730,35 @@ fn t4_transfer_source_address_per_primary() {
     s.proc.expect(0, &["Transfer completed:", "(serial 7)"], 30 * S);
     assert!(wait_until(10 * S, || serial(s.addr, ZONE) == Some(7)));
 }
+
+/// The EXPIRE value `dig +expire` prints, if any (RFC 7314).
+fn edns_expire(addr: std::net::SocketAddr, expire: bool) -> Option<u64> {
+    let flag = if expire { "+expire" } else { "+noexpire" };
+    let out = std::process::Command::new("dig")
+        .args([&format!("@{}", addr.ip()), "-p", &addr.port().to_string(), "+norec", flag, ZONE, "SOA"])
+        .output()
+        .expect("run dig");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| l.strip_prefix("; EXPIRE: ")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+#[test]
+fn t5_edns_expire_option() {
+    require(&["dig"]);
+    let dir = tempdir("t5p");
+    let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 3, (3600, 600, 86400), 3, ""));
+    let cfg = ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
+    let p = Ironbind::start("t5-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
+    // A primary answers with its SOA EXPIRE; only when asked.
+    assert_eq!(edns_expire(p.addr, true), Some(86400));
+    assert_eq!(edns_expire(p.addr, false), None);
+
+    // A secondary answers with the seconds left until its zone expires.
+    let sdir = tempdir("t5s");
+    let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", p.addr.port())]));
+    let s = Ironbind::start("t5-secondary", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    s.proc.expect(0, &["Transfer completed:", "(serial 3)"], 30 * S);
+    let left = wait_until(10 * S, || edns_expire(s.addr, true).is_some_and(|v| v < 86400));
+    assert!(left, "secondary EXPIRE: {:?}", edns_expire(s.addr, true));
+    assert!(edns_expire(s.addr, true).is_some_and(|v| v > 86400 - 60));
+}

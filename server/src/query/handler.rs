@@ -15,7 +15,11 @@ use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::MessageStream;
 use crate::xfr::registry::Registry;
 use crate::wire::request::{self, Parsed, Question, Request};
+use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
+
+/// Octets the EXPIRE option takes inside the OPT record: code, length, value.
+const EXPIRE_OPTION_LEN: usize = 8;
 use crate::wire::{class, flags, opcode, rcode, rtype};
 use crate::zone::set::ZoneSet;
 
@@ -176,8 +180,8 @@ impl Handler {
         };
         let mut w = MsgWriter::new(out, limit);
         w.reserve(reserve);
-        if r.edns.is_some() {
-            w.reserve(OPT_LEN);
+        if let Some(e) = r.edns {
+            w.reserve(OPT_LEN + if e.expire { EXPIRE_OPTION_LEN } else { 0 });
         }
         let op = r.opcode();
         w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
@@ -195,9 +199,36 @@ impl Handler {
         }
         w.set_flags(f);
         if let Some(e) = r.edns {
-            w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok);
+            match self.expire_option(r, &e) {
+                Some(secs) => w.opt_with(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, EDNS_EXPIRE, &secs.to_be_bytes()),
+                None => w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok),
+            }
         }
         w.finish()
+    }
+
+    /// The EDNS EXPIRE value for the zone of `r`'s question, when the client
+    /// asked (RFC 7314 §2): a secondary's seconds left before EXPIRE, a
+    /// primary's SOA EXPIRE.
+    fn expire_option(&self, r: &Request<'_>, e: &request::Edns) -> Option<u32> {
+        if !e.expire {
+            return None;
+        }
+        let q = r.question.as_ref()?;
+        let table = self.zones.load();
+        let served = table.find(q.lower.as_wire())?;
+        if served.status.is_expired() {
+            return Some(0);
+        }
+        if let Some(at) = served.status.expire_at() {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            return Some(u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX));
+        }
+        let soa = served.zone.soa();
+        let rdata = soa.rdatas().next()?;
+        let p = crate::wire::name::skip_name(rdata, 0).ok()?;
+        let p = crate::wire::name::skip_name(rdata, p).ok()?;
+        rdata.get(p + 12..p + 16).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// Answers one request received over TCP; may produce a stream of messages.

@@ -219,6 +219,9 @@ impl SecondaryZone {
         let mut st = self.start().await;
         loop {
             let expire_at = st.timers.expire_at_unix.filter(|_| matches!(st.phase, Phase::Fresh | Phase::Retrying));
+            if let Some(s) = self.rt.zones.load().get(self.apex()) {
+                s.status.set_expire_at(expire_at);
+            }
             let due = if matches!(st.phase, Phase::Fresh) { Event::Refresh } else { Event::Retry };
             let event = tokio::select! {
                 biased;

@@ -18,6 +18,8 @@ pub struct Edns {
     pub dnssec_ok: bool,
     /// The client asked for our NSID (RFC 5001).
     pub nsid: bool,
+    /// The client asked for the zone's expire timer (RFC 7314).
+    pub expire: bool,
 }
 
 /// The question of a request.
@@ -168,6 +170,9 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
     Ok(())
 }
 
+/// The EDNS EXPIRE option code (RFC 7314).
+pub const EDNS_EXPIRE: u16 = 9;
+
 fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
     let udp_size = get_u16(msg, at + 2)?.max(512);
     let ttl = get_u32(msg, at + 4)?;
@@ -176,6 +181,7 @@ fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
         version: (ttl >> 16) as u8,
         dnssec_ok: ttl & 0x8000 != 0,
         nsid: false,
+        expire: false,
     };
     let mut p = at + 10;
     while p < end {
@@ -184,8 +190,10 @@ fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
         if p + 4 + len > end {
             return Err(WireError::BadOpt);
         }
-        if code == 3 {
-            edns.nsid = true;
+        match code {
+            3 => edns.nsid = true,
+            EDNS_EXPIRE => edns.expire = true,
+            _ => {}
         }
         p += 4 + len;
     }

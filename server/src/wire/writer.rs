@@ -261,6 +261,23 @@ impl<'b> MsgWriter<'b> {
         self.counts[3] += 1;
     }
 
+    /// Appends the OPT record as [`opt`](Self::opt) does, carrying one
+    /// EDNS option (`code`, `value`); the caller reserved
+    /// `OPT_LEN + 4 + value.len()` octets.
+    pub fn opt_with(&mut self, udp_size: u16, ext_rcode: u16, dnssec_ok: bool, code: u16, value: &[u8]) {
+        let extra = 4 + value.len();
+        self.unreserve(extra);
+        let before = self.counts[3];
+        self.opt(udp_size, ext_rcode, dnssec_ok);
+        if self.counts[3] == before || self.pos + extra > self.limit {
+            return; // no OPT, or no room for the option: the OPT goes without it
+        }
+        self.buf[self.pos - 2..self.pos].copy_from_slice(&(extra as u16).to_be_bytes());
+        self.put(&code.to_be_bytes());
+        self.put(&(value.len() as u16).to_be_bytes());
+        self.put(value);
+    }
+
     /// Writes the section counts and returns the message length.
     pub fn finish(self) -> usize {
         for (i, c) in self.counts.iter().enumerate() {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
@@ -20,6 +20,8 @@ use crate::wire::name;
 #[derive(Debug, Default)]
 pub struct ZoneStatus {
     expired: AtomicBool,
+    /// A secondary's EXPIRE deadline (Unix seconds); 0 for none.
+    expire_at: AtomicU64,
 }
 
 impl ZoneStatus {
@@ -33,6 +35,17 @@ impl ZoneStatus {
     /// Marks the zone expired or fresh.
     pub fn set_expired(&self, expired: bool) {
         self.expired.store(expired, Ordering::Relaxed);
+    }
+
+    /// Sets a secondary's EXPIRE deadline (Unix seconds), for the EDNS
+    /// EXPIRE option (RFC 7314); `None` when it is not counting down.
+    pub fn set_expire_at(&self, at: Option<u64>) {
+        self.expire_at.store(at.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// A secondary's EXPIRE deadline, when it is counting down.
+    pub fn expire_at(&self) -> Option<u64> {
+        Some(self.expire_at.load(Ordering::Relaxed)).filter(|&t| t != 0)
     }
 }
 
