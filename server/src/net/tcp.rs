@@ -50,6 +50,26 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 /// arriving together are taken in one read.
 const READ_BUF: usize = 4096;
 
+/// Messages of a stream (a zone transfer) sent with one write, at most.
+const STREAM_BATCH: usize = 8;
+
+/// The next messages of `s`, framed (2-octet length, RFC 7766 §8) into
+/// `buf`: one, waited for, then as many as are ready and fit. Empty when
+/// the stream is done.
+fn next_frames(s: &mut dyn crate::wire::MessageStream, buf: &mut [u8]) -> Vec<std::ops::Range<usize>> {
+    let mut frames = Vec::with_capacity(STREAM_BATCH);
+    let mut pos = 0;
+    while pos + 2 + MAX_MESSAGE <= buf.len() {
+        let out = &mut buf[pos + 2..pos + 2 + MAX_MESSAGE];
+        let n = if frames.is_empty() { s.next_message(out) } else { s.next_ready(out) };
+        let Some(n) = n else { break };
+        buf[pos..pos + 2].copy_from_slice(&(n as u16).to_be_bytes());
+        frames.push(pos..pos + 2 + n);
+        pos += 2 + n;
+    }
+    frames
+}
+
 /// TCP limits (from `[tcp]` in the config).
 #[derive(Debug, Clone, Copy)]
 pub struct TcpOptions {
@@ -264,23 +284,26 @@ impl TcpServer {
                 }
                 // A stream may block while it produces a message (a transfer
                 // renders ahead on its own thread): wait off the async workers.
-                let mut buf = vec![0u8; 2 + MAX_MESSAGE];
+                // Room for several framed messages: what is ready goes out in one write.
+                let mut buf = vec![0u8; STREAM_BATCH * (2 + MAX_MESSAGE)];
                 // Counts the request and the transfer (a failure if dropped early).
                 let mut count = events::TcpStreamCount::default();
                 loop {
-                    let (s2, b2, n) = tokio::task::spawn_blocking(move || {
-                        let n = s.next_message(&mut buf[2..]);
-                        (s, buf, n)
+                    let (s2, b2, frames) = tokio::task::spawn_blocking(move || {
+                        let frames = next_frames(&mut *s, &mut buf);
+                        (s, buf, frames)
                     })
                     .await
                     .map_err(|_| ())?;
                     (s, buf) = (s2, b2);
-                    let Some(n) = n else {
+                    let Some(end) = frames.last().map(|f| f.end) else {
                         count.complete();
                         return Ok(());
                     };
-                    count.message(&buf[2..2 + n.min(MAX_MESSAGE)]);
-                    self.write_frame(wr, &mut buf, n).await?;
+                    for f in &frames {
+                        count.message(&buf[f.start + 2..f.end]);
+                    }
+                    self.write_frames(wr, &buf[..end]).await?;
                 }
             }
         }
@@ -291,7 +314,12 @@ impl TcpServer {
             return Err(());
         }
         out[..2].copy_from_slice(&(n as u16).to_be_bytes());
-        match tokio::time::timeout(self.opts.idle_timeout, wr.write_all(&out[..2 + n])).await {
+        self.write_frames(wr, &out[..2 + n]).await
+    }
+
+    /// Writes length-prefixed messages, all of `frames`.
+    async fn write_frames(&self, wr: &mut tokio::net::tcp::OwnedWriteHalf, frames: &[u8]) -> Result<(), ()> {
+        match tokio::time::timeout(self.opts.idle_timeout, wr.write_all(frames)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(()),
             Err(_) => {

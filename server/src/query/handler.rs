@@ -346,4 +346,10 @@ impl MessageStream for SignedStream {
         self.signer.set_time(unix_now());
         self.signer.sign(out, n).ok()
     }
+
+    fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
+        let n = self.inner.next_ready(out)?;
+        self.signer.set_time(unix_now());
+        self.signer.sign(out, n).ok()
+    }
 }

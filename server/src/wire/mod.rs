@@ -139,6 +139,13 @@ pub trait MessageStream: Send {
     /// Writes the next message into `out` (at least 65535 octets) and returns
     /// its length, or `None` when done.
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize>;
+
+    /// Like [`next_message`](Self::next_message), but only when the next
+    /// message is ready now (`None` otherwise, or when done): lets the
+    /// writer send several messages with one write.
+    fn next_ready(&mut self, _out: &mut [u8]) -> Option<usize> {
+        None
+    }
 }
 
 /// Reads a big-endian u16 at `pos`.

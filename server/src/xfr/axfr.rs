@@ -1,7 +1,6 @@
 //! AXFR responses (RFC 5936 §2.2): SOA, every other RRset, SOA.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
 use crate::wire::name::{is_subdomain, DisplayName};
@@ -55,35 +54,149 @@ pub fn transfer_units(zone: &Zone) -> impl Iterator<Item = Unit<'_>> {
     std::iter::once(soa_rr).chain(body).chain(std::iter::once(soa_rr))
 }
 
-/// The messages of one AXFR, rendered by a thread of their own while earlier
-/// ones are sent: the first message leaves at once and a 100,000-record
-/// transfer never holds the connection's task while it is packed.
+/// The messages of one AXFR, packed on demand straight into the writer's
+/// buffer from one snapshot: no thread, no copies, and the connection's
+/// writer asks for the next ones while the kernel sends the last.
 pub struct AxfrStream {
-    rx: Receiver<Vec<u8>>,
+    zone: Arc<Zone>,
+    id: u16,
+    question: (Vec<u8>, u16, u16),
+    origin: Vec<u8>,
+    cursor: Cursor,
+    first: bool,
+    rr: Vec<u8>,
 }
-
-/// Messages rendered ahead of the socket.
-const AHEAD: usize = 4;
 
 impl AxfrStream {
     /// Starts the transfer of `zone` in answer to a request with `id`, echoing
     /// `question` (name, type, class) in the first message (RFC 5936 §2.2.1).
     pub fn new(zone: Arc<Zone>, id: u16, question: (&[u8], u16, u16)) -> Self {
-        let (tx, rx) = sync_channel(AHEAD);
-        let q = (question.0.to_vec(), question.1, question.2);
-        let job = move || render_each(id, (&q.0, q.1, q.2), transfer_units(&zone), |m| tx.send(m).is_ok());
-        if let Err(e) = std::thread::Builder::new().name("ironbind-axfr".into()).spawn(job) {
-            tracing::error!(op = "AXFR", "cannot start a transfer thread: {e}");
+        let origin = question.0.to_ascii_lowercase();
+        let question = (question.0.to_vec(), question.1, question.2);
+        Self { zone, id, question, origin, cursor: Cursor::default(), first: true, rr: Vec::with_capacity(512) }
+    }
+}
+
+/// Where an AXFR stands in [`transfer_units`] order: the opening SOA, then
+/// node by node (in memory order) and RRset by RRset (the SOA aside; an
+/// RRset too big to go whole, record by record), then the closing SOA.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cursor {
+    phase: Phase,
+    node: usize,
+    set: usize,
+    /// Offset of the next record in a split RRset's image.
+    rec: usize,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    #[default]
+    Open,
+    Body,
+    Close,
+    Done,
+}
+
+/// The RRsets of a node that go into a transfer body.
+fn body_sets(node: &crate::zone::Node) -> impl Iterator<Item = Rrset<'_>> {
+    node.rrsets().filter(|r| r.rtype != rtype::SOA)
+}
+
+impl Cursor {
+    fn peek<'z>(&self, zone: &'z Zone) -> Option<Unit<'z>> {
+        match self.phase {
+            Phase::Open | Phase::Close => {
+                let soa = zone.soa();
+                Some(Unit::Rec(&zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default()))
+            }
+            Phase::Body => {
+                let node = zone.in_memory_order().get(self.node)?;
+                let set = body_sets(node).nth(self.set)?;
+                if set.data.len() <= WHOLE_SET_MAX {
+                    return Some(Unit::Set(node.name(), set));
+                }
+                let rdata = Rrset { data: set.data.get(self.rec..)?, ..set }.rdatas().next()?;
+                Some(Unit::Rec(node.name(), set.rtype, set.ttl, rdata))
+            }
+            Phase::Done => None,
         }
-        Self { rx }
+    }
+
+    fn advance(&mut self, zone: &Zone) {
+        match self.phase {
+            Phase::Open => self.phase = Phase::Body,
+            Phase::Body => {
+                let set = zone.in_memory_order().get(self.node).and_then(|n| body_sets(n).nth(self.set));
+                match set {
+                    Some(s) if s.data.len() > WHOLE_SET_MAX => {
+                        let len = s.data.get(self.rec + 10..self.rec + 12).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) as usize);
+                        self.rec += crate::wire::writer::IMAGE_HEADER + len;
+                        if self.rec < s.data.len() {
+                            return;
+                        }
+                        (self.set, self.rec) = (self.set + 1, 0);
+                    }
+                    _ => (self.set, self.rec) = (self.set + 1, 0),
+                }
+            }
+            Phase::Close => self.phase = Phase::Done,
+            Phase::Done => return,
+        }
+        // Skip to the next node with an RRset left, or on to the closing SOA.
+        let nodes = zone.in_memory_order();
+        while self.phase == Phase::Body {
+            match nodes.get(self.node) {
+                None => self.phase = Phase::Close,
+                Some(n) if body_sets(n).nth(self.set).is_some() => break,
+                Some(_) => (self.node, self.set, self.rec) = (self.node + 1, 0, 0),
+            }
+        }
+    }
+}
+
+/// A source of units for [`pack_message`].
+trait Units<'a> {
+    fn peek(&mut self) -> Option<Unit<'a>>;
+    fn advance(&mut self);
+}
+
+impl<'a, I: Iterator<Item = Unit<'a>>> Units<'a> for std::iter::Peekable<I> {
+    fn peek(&mut self) -> Option<Unit<'a>> {
+        std::iter::Peekable::peek(self).copied()
+    }
+    fn advance(&mut self) {
+        self.next();
+    }
+}
+
+/// A zone walked by a [`Cursor`].
+struct ZoneUnits<'z> {
+    zone: &'z Zone,
+    cursor: &'z mut Cursor,
+}
+
+impl<'z> Units<'z> for ZoneUnits<'z> {
+    fn peek(&mut self) -> Option<Unit<'z>> {
+        self.cursor.peek(self.zone)
+    }
+    fn advance(&mut self) {
+        self.cursor.advance(self.zone);
     }
 }
 
 impl MessageStream for AxfrStream {
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
-        let m = self.rx.recv().ok()?;
-        out[..m.len()].copy_from_slice(&m);
-        Some(m.len())
+        let q = &self.question;
+        let question = self.first.then_some((&q.0[..], q.1, q.2));
+        let mut units = ZoneUnits { zone: &self.zone, cursor: &mut self.cursor };
+        let n = pack_message(out, self.id, question, &self.origin, &mut units, &mut self.rr)?;
+        self.first = false;
+        Some(n)
+    }
+
+    fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
+        self.next_message(out)
     }
 }
 
@@ -110,6 +223,10 @@ impl MessageStream for Rendered {
         out[..m.len()].copy_from_slice(&m);
         Some(m.len())
     }
+
+    fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
+        self.next_message(out)
+    }
 }
 
 /// Packs records into as many messages as needed (each ≤ 65535 octets, TC
@@ -132,55 +249,60 @@ pub fn render_each<'a>(
     mut emit: impl FnMut(Vec<u8>) -> bool,
 ) {
     let mut buf = vec![0u8; 65535];
-    let mut records = records.map(Into::into).peekable();
+    let mut units = records.map(Into::into).peekable();
     let mut rr = Vec::with_capacity(512);
-    let mut first = true;
     let origin = question.0.to_ascii_lowercase();
-    while records.peek().is_some() {
-        let mut w = MsgWriter::new(&mut buf, 65535);
-        w.header(id, flags::QR | flags::AA);
-        let mut names = Names { origin: &origin, at: None, prev: None };
-        if first {
-            if w.question(question.0, question.1, question.2).is_ok() {
-                names.at = Some(12);
-            }
-        }
-        while let Some(&unit) = records.peek() {
-            if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
-                break;
-            }
-            let (owner, t, ttl, count, image) = match unit {
-                Unit::Set(owner, set) => (owner, set.rtype, set.ttl, set.count, set.data),
-                Unit::Rec(owner, t, ttl, rdata) => {
-                    rr.clear();
-                    push_image(&mut rr, t, ttl, rdata);
-                    (owner, t, ttl, 1, &rr[..])
-                }
-            };
-            let start = w.len();
-            if w.rrset_optional(Section::Answer, names.owner(owner), t, ttl, count, image).is_err() {
-                break; // message full: the unit starts the next one
-            }
-            names.written(&w, owner, start);
-            records.next();
-        }
-        if w.count(Section::Answer) == 0 {
-            // A record too big for any message: end the stream early, so the
-            // client sees a transfer without its closing SOA and rejects it.
-            let owner = match records.peek() {
-                Some(Unit::Set(o, _) | Unit::Rec(o, ..)) => *o,
-                None => &[],
-            };
-            tracing::error!(owner = %DisplayName(owner),
-                "record does not fit in a transfer message; transfer cut short");
-            break;
-        }
-        first = false;
-        let n = w.finish();
+    let mut q = Some(question);
+    while let Some(n) = pack_message(&mut buf, id, q.take(), &origin, &mut units, &mut rr) {
         if !emit(buf[..n].to_vec()) {
             return; // the client went away
         }
     }
+}
+
+/// Packs the next message of a transfer into `buf` (at least 65535 octets)
+/// from `units`, up to [`MESSAGE_TARGET`], with `question` when it is the
+/// first; its length, or `None` when no unit is left (or one fits in no
+/// message: then the stream ends early, so the client sees a transfer
+/// without its closing SOA and rejects it).
+fn pack_message<'a>(buf: &mut [u8], id: u16, question: Option<(&[u8], u16, u16)>, origin: &[u8], units: &mut impl Units<'a>, rr: &mut Vec<u8>) -> Option<usize> {
+    units.peek()?;
+    let mut w = MsgWriter::new(buf, 65535);
+    w.header(id, flags::QR | flags::AA);
+    let mut names = Names { origin, at: None, prev: None };
+    if let Some((name, t, class)) = question {
+        if w.question(name, t, class).is_ok() {
+            names.at = Some(12);
+        }
+    }
+    while let Some(unit) = units.peek() {
+        if w.len() >= MESSAGE_TARGET && w.count(Section::Answer) > 0 {
+            break;
+        }
+        let (owner, t, ttl, count, image) = match unit {
+            Unit::Set(owner, set) => (owner, set.rtype, set.ttl, set.count, set.data),
+            Unit::Rec(owner, t, ttl, rdata) => {
+                rr.clear();
+                push_image(rr, t, ttl, rdata);
+                (owner, t, ttl, 1, &rr[..])
+            }
+        };
+        let start = w.len();
+        if w.rrset_optional(Section::Answer, names.owner(owner), t, ttl, count, image).is_err() {
+            break; // message full: the unit starts the next one
+        }
+        names.written(&w, owner, start);
+        units.advance();
+    }
+    if w.count(Section::Answer) == 0 {
+        let owner = match units.peek() {
+            Some(Unit::Set(o, _) | Unit::Rec(o, ..)) => o,
+            None => &[],
+        };
+        tracing::error!(owner = %DisplayName(owner), "record does not fit in a transfer message; transfer cut short");
+        return None;
+    }
+    Some(w.finish())
 }
 
 /// Where the zone's names sit in the message being packed, so owners are
@@ -228,3 +350,7 @@ impl<'o> Names<'o> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "axfr_tests.rs"]
+mod tests;

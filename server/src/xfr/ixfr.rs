@@ -106,6 +106,10 @@ impl MessageStream for IxfrStream {
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
         self.messages.next_message(out)
     }
+
+    fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
+        self.messages.next_ready(out)
+    }
 }
 
 /// The incremental sequence (RFC 1995 §4): the newest SOA, then for each diff
