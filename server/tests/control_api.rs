@@ -252,6 +252,18 @@ fn api_zones_survive_restarts_and_reloads() {
     s.ib.proc.expect(from, &["reload done"], 30 * S);
     assert_eq!(serial(s.ib.addr, "cfg.example"), Some(2));
     assert_eq!(a(s.ib.addr, "www.example.org").as_deref(), Some("192.0.2.8"));
+    // A config-file primary shows its last load and reload too, failures included.
+    let g = s.api.call("GET", "/v1/zones/cfg.example", None).json();
+    assert_eq!((g["source"].as_str(), g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str()), (Some("config"), Some("reload"), Some("ok")), "{g}");
+    let reloaded_at = g["lastLoad"]["time"].as_u64().unwrap();
+    std::fs::write(pdir.join("cfg.zone"), zone_text("cfg.example", 3, (3600, 600, 86400), 1, "bad A 300.0.0.1\n")).unwrap();
+    let from = s.ib.proc.log_len();
+    s.ib.reload();
+    s.ib.proc.expect(from, &["reload done"], 30 * S);
+    let g = s.api.call("GET", "/v1/zones/cfg.example", None).json();
+    let result = g["lastLoad"]["result"].as_str().unwrap();
+    assert!(result.contains("cfg.zone:") && result.contains("keeping the version already served"), "{g}");
+    assert!(g["lastLoad"]["time"].as_u64().unwrap() >= reloaded_at && g["serial"].as_u64() == Some(2), "{g}");
     assert_eq!(s.api.call("PUT", "/v1/zones/example.org", Some(&primary("192.0.2.9", &[], &[]))).status, 200);
 }
 
@@ -264,7 +276,7 @@ fn secondary_by_put_and_forced_refresh() {
     let file = pdir.join("example.com.zone");
     std::fs::write(&file, zone_text("example.com", 1, (3600, 600, 86400), 3, "")).unwrap();
     let zone_arg = format!("example.com={}", file.display());
-    let p = Ironbind::start("ctl-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.1"]);
+    let mut p = Ironbind::start("ctl-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.1"]);
     let s = start("ctl-sec", &[]);
     let body = json!({"type": "secondary", "primaries": [p.addr.to_string()], "allowTransfer": ["127.0.0.0/8"]});
     let r = s.api.call("PUT", "/v1/zones/example.com", Some(&body));
@@ -276,6 +288,7 @@ fn secondary_by_put_and_forced_refresh() {
     let g = s.api.call("GET", "/v1/zones/example.com", None).json();
     assert_eq!((g["type"].as_str(), g["refresh"]["state"].as_str(), g["serial"].as_u64()), (Some("secondary"), Some("ok"), Some(1)), "{g}");
     assert!(g["refresh"]["lastRefresh"].as_u64().is_some(), "{g}");
+    assert_eq!((g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str(), g["refresh"]["failures"].as_u64()), (Some("transfer"), Some("ok"), Some(0)), "{g}");
 
     // New data at the same serial: a plain refresh keeps ours, a forced one takes theirs.
     let from = p.proc.log_len();
@@ -293,6 +306,22 @@ fn secondary_by_put_and_forced_refresh() {
     s.ib.proc.expect(sl, &["Transfer completed:", "(serial 1)"], 30 * S);
     assert_eq!(a(s.ib.addr, "new.example.com").as_deref(), Some("192.0.2.55"));
     assert_eq!(s.api.call("POST", "/v1/zones/example.com/refresh?force=maybe", None).status, 400);
+
+    // The primary goes away: the next refresh fails and the zone shows it
+    // retrying, still served.
+    p.proc.stop();
+    assert_eq!(s.api.call("POST", "/v1/zones/example.com/refresh", None).status, 202);
+    let mut g = Value::Null;
+    assert!(
+        wait_until(30 * S, || {
+            g = s.api.call("GET", "/v1/zones/example.com?rrsets=false", None).json();
+            g["refresh"]["state"] == "retrying"
+        }),
+        "{g}"
+    );
+    assert_eq!((g["refresh"]["failures"].as_u64(), g["lastLoad"]["op"].as_str()), (Some(1), Some("refresh")), "{g}");
+    assert!(g["lastLoad"]["result"].as_str().unwrap().contains("failed with every primary"), "{g}");
+    assert_eq!(a(s.ib.addr, "new.example.com").as_deref(), Some("192.0.2.55"));
 
     // Writes of records are refused; DELETE stops it and removes its files.
     assert_eq!(s.api.call("PUT", "/v1/zones/example.com", Some(&primary("192.0.2.1", &[], &[]))).status, 409);

@@ -3,7 +3,8 @@
 //! a transfer out, a NOTIFY in), the zone serial gauge matches the zone,
 //! `/readyz` is 200 with every zone loaded and 503 while a secondary has
 //! never transferred (its primary is unreachable), `/healthz` answers without
-//! a token; and `--log-queries` logs each query, which is off by default.
+//! a token; `--log-queries` logs each query, which is off by default; and
+//! `--log-format json` writes one JSON object per line.
 
 mod net_common;
 
@@ -233,6 +234,60 @@ fn log_queries_logs_each_query() {
     let line = line.unwrap_or_else(|| panic!("no query log line; log:\n{}", ib.log()));
     assert!(line.contains("qtype=AAAA") && line.contains("rcode=3") && line.contains("remote=127.0.0.1:"), "{line}");
     drop(ib);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--log-format json`: every line on stderr is one JSON object, with the
+/// event's fields (fixed names: `zone`, `serial`, `remote`, …) at the top;
+/// the per-query line too.
+#[test]
+fn json_logs_are_one_object_per_line() {
+    use std::io::BufRead;
+    let dir = tempdir("metrics-json");
+    let zone = dir.join("m.test.zone");
+    std::fs::write(&zone, zone_text(SERIAL)).unwrap();
+    let listen = format!("127.0.0.1:{}", free_dns_port());
+    let (data, zone_arg) = (dir.join("data"), format!("m.test={}", zone.display()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"))
+        .args(["--listen", &listen, "--data-dir", data.to_str().unwrap(), "--zone", &zone_arg, "--log-format", "json", "--log-queries"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ironbind");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines: Vec<String> = Vec::new();
+    let mut until = |what: &str, pred: &dyn Fn(&str) -> bool| {
+        let end = Instant::now() + Duration::from_secs(20);
+        while !lines.iter().any(|l| pred(l)) {
+            let left = end.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) => lines.push(l),
+                Err(_) => panic!("no {what} line; log:\n{}", lines.join("\n")),
+            }
+        }
+    };
+    until("listening", &|l| l.contains("listening") && l.contains("tcp"));
+    assert_eq!(rcode(&udp(listen.parse().unwrap(), &query(7, "nope.m.test", AAAA))), 3);
+    until("query log", &|l| l.contains("query_log") && l.contains("nope.m.test"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let objects: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l}")))
+        .collect();
+    assert!(objects.iter().all(|o| o["level"].is_string() && o["message"].is_string()), "{lines:?}");
+    let loaded = objects.iter().find(|o| o["message"] == "zone loaded").unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!((loaded["zone"].as_str(), loaded["serial"].as_u64()), (Some("m.test"), Some(SERIAL as u64)), "{loaded}");
+    let q = objects.iter().find(|o| o["target"] == "ironbind::query_log").unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!((q["level"].as_str(), q["qtype"].as_str(), q["rcode"].as_u64()), (Some("DEBUG"), Some("AAAA"), Some(3)), "{q}");
+    assert!(q["remote"].as_str().is_some_and(|r| r.starts_with("127.0.0.1:")), "{q}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

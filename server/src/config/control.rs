@@ -3,7 +3,8 @@
 //! Owns: the section, its address syntax (`ADDR[:PORT]`, port
 //! [`DEFAULT_CONTROL_PORT`] when left out) and its rules: off unless
 //! `listen` is set; a bearer-token file is required on any address that is
-//! not loopback; TLS needs both a certificate and a key file.
+//! not loopback; TLS needs both a certificate and a key file; the connection
+//! cap and idle timeout within their [`limits`].
 //! Must not: read the token or the certificate (the control server does, at
 //! start, so a bad file fails the start with its name).
 
@@ -14,13 +15,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
-use super::{invalid, ConfigError};
+use super::{invalid, limits, ConfigError};
 
 /// Port of the control API when an address names none.
 pub const DEFAULT_CONTROL_PORT: u16 = 8053;
 
 /// `[control]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlConfig {
     /// Address of the HTTP control API (`ADDR[:PORT]`, port 8053 by
@@ -38,6 +39,36 @@ pub struct ControlConfig {
     /// PEM private key of `tls_cert_file`.
     #[serde(default)]
     pub tls_key_file: Option<PathBuf>,
+    /// Open connections at most; a new one beyond it is closed at once.
+    /// Bounds: [`limits::CONTROL_MAX_CONNECTIONS`].
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// A connection that sends no complete request head for this long (after
+    /// it opened or after its last answer) is closed; a request body that
+    /// pauses this long gets 408. Bounds: [`limits::CONTROL_IDLE_TIMEOUT_MS`].
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            token_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            max_connections: default_max_connections(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+        }
+    }
+}
+
+fn default_max_connections() -> u32 {
+    limits::CONTROL_MAX_CONNECTIONS.default as u32
+}
+
+fn default_idle_timeout_ms() -> u64 {
+    limits::CONTROL_IDLE_TIMEOUT_MS.default
 }
 
 /// Parses `ADDR[:PORT]` (`[V6]:PORT` for IPv6 with a port).
@@ -69,6 +100,8 @@ impl ControlConfig {
 
     /// Checks the cross-field rules.
     pub(super) fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        limits::CONTROL_MAX_CONNECTIONS.check(origin, "control.max_connections", self.max_connections as u64)?;
+        limits::CONTROL_IDLE_TIMEOUT_MS.check(origin, "control.idle_timeout_ms", self.idle_timeout_ms)?;
         for (f, p) in
             [("control.token_file", &self.token_file), ("control.tls_cert_file", &self.tls_cert_file), ("control.tls_key_file", &self.tls_key_file)]
         {
@@ -121,6 +154,14 @@ mod tests {
         let err = super::super::Config::from_toml("version = 1\n[control]\nlisten = \"0.0.0.0\"\n", "t.toml", None).unwrap_err();
         assert!(err.to_string().contains("control.token_file"), "{err}");
         assert!(super::super::Config::from_toml("version = 1\n[control]\nport = 1\n", "t.toml", None).is_err());
+        assert_eq!((cfg.control.max_connections, cfg.control.idle_timeout_ms), (256, 30_000));
+        let caps = "version = 1\n[control]\nlisten = \"127.0.0.1\"\nmax_connections = 8\nidle_timeout_ms = 2000\n";
+        let cfg = super::super::Config::from_toml(caps, "t.toml", None).unwrap();
+        assert_eq!((cfg.control.max_connections, cfg.control.idle_timeout_ms), (8, 2000));
+        for (knob, bad) in [("max_connections", "0"), ("max_connections", "65536"), ("idle_timeout_ms", "999"), ("idle_timeout_ms", "300001")] {
+            let err = super::super::Config::from_toml(&format!("version = 1\n[control]\n{knob} = {bad}\n"), "t.toml", None).unwrap_err();
+            assert!(err.to_string().contains(&format!("control.{knob}")), "{err}");
+        }
         use clap::Parser;
         let cli = super::super::Cli::parse_from(["ironbind", "--control-listen", "127.0.0.1:9053"]);
         let cfg = cli.load().expect("the control API alone is something to serve");

@@ -78,6 +78,19 @@ pub const NOTIFY_RETRIES: Bounds = Bounds { default: 5, min: 1, max: 100 };
 /// answers under load; over a minute delays the secondaries needlessly.
 pub const NOTIFY_TIMEOUT_MS: Bounds = Bounds { default: 2000, min: 100, max: 60_000 };
 
+/// Open connections to the control API at most (TLS handshakes included);
+/// a new one beyond it is closed at once. The operator, probes and Prometheus
+/// need a handful; the cap keeps a flood of idle connections from holding
+/// file descriptors and memory. 65535 is beyond any sane use of the API.
+pub const CONTROL_MAX_CONNECTIONS: Bounds = Bounds { default: 256, min: 1, max: 65_535 };
+
+/// Control API: how long a connection may go without sending a complete
+/// request head (after it opened, or after its last answer), and the longest
+/// pause inside a request body. Bounds what a slow client (slowloris) holds;
+/// under a second, clients on slow links cannot send their request; five
+/// minutes is already far longer than any HTTP client waits.
+pub const CONTROL_IDLE_TIMEOUT_MS: Bounds = Bounds { default: 30_000, min: 1_000, max: 300_000 };
+
 /// Serde default for `udp_max_payload`.
 pub(super) fn default_udp_max_payload() -> u32 {
     UDP_MAX_PAYLOAD.default as u32

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::body::ZoneBody;
 use super::keys::KeyBody;
-use super::{apex_of, tls, ApiError, Control, ControlError};
+use super::{apex_of, conn, tls, ApiError, Control, ControlError};
 use crate::config::ControlConfig;
 use crate::server::Runtime;
 
@@ -42,6 +42,8 @@ struct Ctx {
     control: Arc<Control>,
     rt: Arc<Runtime>,
     token: Option<PathBuf>,
+    /// `[control] idle_timeout_ms`.
+    idle: Duration,
 }
 
 impl IntoResponse for ApiError {
@@ -109,7 +111,8 @@ fn router(ctx: Ctx) -> Router {
             api = api.route(path, mr);
         }
     }
-    let api = api.route_layer(middleware::from_fn_with_state(ctx.clone(), auth));
+    // The token first, then the body (nobody unauthenticated gets one buffered).
+    let api = api.route_layer(middleware::from_fn_with_state(ctx.idle, conn::read_body)).route_layer(middleware::from_fn_with_state(ctx.clone(), auth));
     api.merge(open)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint; see docs/openapi.yaml") })
         .method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this endpoint") })
@@ -284,24 +287,14 @@ pub async fn serve(
     };
     let tcp = tokio::net::TcpListener::bind(listen).await.map_err(|source| ControlError::Bind { addr: listen, source })?;
     let addr = tcp.local_addr().map_err(|source| ControlError::Bind { addr: listen, source })?;
-    let app = router(Ctx { control, rt, token: cfg.token_file.clone() });
-    let done = shutdown.clone().cancelled_owned();
+    let idle = Duration::from_millis(cfg.idle_timeout_ms);
+    let app = router(Ctx { control, rt, token: cfg.token_file.clone(), idle });
+    let capped = conn::Capped::new(tcp, cfg.max_connections as usize);
     let tls = acceptor.is_some();
     let task = match acceptor {
-        None => tokio::spawn(async move {
-            if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(done).await {
-                tracing::error!(error = %e, "control API server failed");
-            }
-        }),
-        Some(acc) => {
-            let listener = tls::TlsListener::new(tcp, acc, shutdown).map_err(|source| ControlError::Bind { addr: listen, source })?;
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(done).await {
-                    tracing::error!(error = %e, "control API server failed");
-                }
-            })
-        }
+        None => tokio::spawn(conn::serve(capped, app, idle, shutdown)),
+        Some(acc) => tokio::spawn(conn::serve(tls::TlsListener::new(capped, acc, shutdown.clone()), app, idle, shutdown)),
     };
-    tracing::info!(listen = %addr, tls, "control API listening");
+    tracing::info!(listen = %addr, tls, max_connections = cfg.max_connections, "control API listening");
     Ok(Some(HttpServer { addr, task }))
 }

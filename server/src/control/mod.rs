@@ -4,7 +4,8 @@
 //! Owns: the zones and keys defined through the API ([`Control`]), kept in
 //! `<data_dir>/control/` ([`defs`]) and served again after a restart (the
 //! zones' records are their copies in `<data_dir>/zones/`), the HTTP server
-//! ([`http`], optional TLS in [`tls`]) and its bearer-token check.
+//! ([`http`], optional TLS in [`tls`], connection cap and timeouts in
+//! [`conn`]) and its bearer-token check.
 //! Must not: write zone data itself (edits go through
 //! [`Runtime::edit_zone`](crate::server::Runtime::edit_zone) and
 //! [`Store`](crate::server::persist::Store)), or touch zones defined in the
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod conn;
 pub mod defs;
 pub mod http;
 mod keys;
@@ -35,7 +37,7 @@ pub mod tls;
 mod view;
 mod zones;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::server::secondary::Secondaries;
@@ -101,18 +103,6 @@ impl ApiError {
     }
 }
 
-/// The last load or change of an API zone, for `GET`.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    /// `load` (from the data directory at start) or `put`.
-    pub op: &'static str,
-    /// Unix time, seconds.
-    pub time: u64,
-    /// `ok`, or what failed.
-    pub result: String,
-}
-
 /// The definitions under the control lock.
 pub struct Inner {
     zones: BTreeMap<Box<[u8]>, ZoneDef>,
@@ -126,7 +116,6 @@ pub struct Control {
     defs: DefsDir,
     data_dir: PathBuf,
     inner: tokio::sync::Mutex<Inner>,
-    events: std::sync::Mutex<HashMap<Box<[u8]>, Event>>,
 }
 
 /// Lowercase wire apex of a zone name from a path or file, or why not.
@@ -161,7 +150,7 @@ impl Control {
             keys.insert(key.name.clone(), k);
         }
         let inner = Inner { zones, keys, secondaries: Secondaries::default() };
-        Ok(Control { defs, data_dir: data_dir.into(), inner: tokio::sync::Mutex::new(inner), events: Default::default() })
+        Ok(Control { defs, data_dir: data_dir.into(), inner: tokio::sync::Mutex::new(inner) })
     }
 
     /// The control lock: API changes, and a SIGHUP reload while it holds it.
@@ -174,12 +163,13 @@ impl Control {
         self.inner.lock().await.secondaries.join().await;
     }
 
-    fn record(&self, apex: &[u8], op: &'static str, result: String) {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).insert(apex.into(), Event { op, time: now_unix(), result });
-    }
+}
 
-    fn forget(&self, apex: &[u8]) {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).remove(apex);
+/// Records `op` and its result as the zone's `lastLoad` (kept on its
+/// registry entry, so it goes when the zone goes).
+fn record(rt: &crate::server::Runtime, apex: &[u8], op: &'static str, result: String) {
+    if let Some(ctl) = rt.registry.get(apex) {
+        ctl.record(op, result);
     }
 }
 

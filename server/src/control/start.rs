@@ -72,11 +72,11 @@ impl Control {
                 }
                 rt.notifier.zone_changed(apex);
                 tracing::info!(zone = %name, serial, records, op = "load", "zone loaded from the data directory (defined through the control API)");
-                self.record(apex, "load", "ok".into());
+                ctl.record("load", "ok");
             }
             None => {
                 tracing::error!(zone = %name, op = "load", "zone {name} is defined through the control API but the data directory holds no usable copy; not served until it is PUT again");
-                self.record(apex, "load", "no usable copy in the data directory; PUT the zone again".into());
+                ctl.record("load", "no usable copy in the data directory; PUT the zone again");
             }
         }
     }

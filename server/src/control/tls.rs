@@ -5,7 +5,9 @@
 //!
 //! Owns: loading the certificate and key (errors name the file) and the
 //! handshake tasks (at most [`MAX_HANDSHAKES`] at once, each bounded by
-//! [`HANDSHAKE_TIMEOUT`]). Must not: know about requests.
+//! [`HANDSHAKE_TIMEOUT`]; a connection holds its place under the
+//! connection cap of [`super::conn`] from its accept on). Must not: know
+//! about requests.
 
 #![forbid(unsafe_code)]
 
@@ -14,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -23,6 +25,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::conn::{Accept, Capped, Slot};
 use super::ControlError;
 
 /// A client gets this long to finish its TLS handshake.
@@ -50,37 +53,29 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ControlError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Accepted TCP connections, handed on once their handshake succeeds.
+/// Accepted TCP connections (under the connection cap), handed on once
+/// their handshake succeeds.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    addr: SocketAddr,
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr, Slot)>,
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp` until `shutdown` fires.
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor, shutdown: CancellationToken) -> std::io::Result<TlsListener> {
-        let addr = tcp.local_addr()?;
+    /// Starts accepting from `tcp` until `shutdown` fires.
+    pub fn new(tcp: Capped, acceptor: TlsAcceptor, shutdown: CancellationToken) -> TlsListener {
         let (tx, ready) = mpsc::channel(MAX_HANDSHAKES);
-        let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+        let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
         tokio::spawn(async move {
             loop {
-                let Ok(permit) = slots.clone().acquire_owned().await else { return };
-                let (stream, peer) = tokio::select! {
+                let Ok(permit) = handshakes.clone().acquire_owned().await else { return };
+                let (stream, peer, slot) = tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    r = tcp.accept() => match r {
-                        Ok(c) => c,
-                        Err(e) => {
-                            tracing::debug!(error = %e, "control API: accept failed");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            continue;
-                        }
-                    },
+                    c = tcp.accept_tcp() => c,
                 };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
+                            let _ = tx.send((tls, peer, slot)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(remote = %peer, error = %e, "control API: TLS handshake failed"),
                         Err(_) => tracing::debug!(remote = %peer, "control API: TLS handshake timed out"),
@@ -89,23 +84,18 @@ impl TlsListener {
                 });
             }
         });
-        Ok(TlsListener { ready, addr })
+        TlsListener { ready }
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl Accept for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+    async fn accept(&mut self) -> (Self::Io, SocketAddr, Slot) {
         match self.ready.recv().await {
             Some(c) => c,
             // The accept task ended (shutdown): nothing more will come.
             None => std::future::pending().await,
         }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.addr)
     }
 }

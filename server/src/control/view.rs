@@ -11,13 +11,13 @@ use serde::Serialize;
 
 use super::body::{RrsetBody, SoaBody};
 use super::defs::Kind;
-use super::{Control, Event, Inner};
+use super::{Control, Inner};
 use crate::server::Runtime;
 use crate::store::Timers;
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype::TypeName;
 use crate::xfr::diff::{body_records, soa_rr};
-use crate::xfr::registry::{Role, ZonePolicy};
+use crate::xfr::registry::{RefreshStatus, Role, ZoneEvent, ZonePolicy};
 use crate::zone::file::format_rdata;
 use crate::zone::Zone;
 
@@ -35,7 +35,7 @@ pub struct ZoneView {
     content_hash: Option<String>,
     record_count: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    last_load: Option<Event>,
+    last_load: Option<ZoneEvent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh: Option<RefreshView>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -51,13 +51,16 @@ pub struct ZoneView {
     rrsets: Option<Vec<RrsetBody>>,
 }
 
-/// A secondary's refresh state (from its saved timers).
+/// A secondary's refresh state (its task's phase, and its saved timers).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RefreshView {
-    /// `empty` (never transferred), `expired` (SERVFAIL) or `ok`.
+    /// `empty` (never transferred), `ok`, `retrying` (the last refresh
+    /// failed; still answering until EXPIRE) or `expired` (SERVFAIL).
     state: &'static str,
     expired: bool,
+    /// Consecutive failed refreshes.
+    failures: u32,
     last_refresh: Option<u64>,
     next_refresh: Option<u64>,
     expires_at: Option<u64>,
@@ -89,15 +92,17 @@ impl Control {
         let hashes = hashes_of(rt, &served).await;
         let mut out = Vec::with_capacity(apexes.len());
         for ((apex, zone), hash) in apexes.iter().zip(served).zip(hashes) {
-            let policy = rt.registry.get(apex).map(|c| c.policy()).unwrap_or_default();
+            let ctl = rt.registry.get(apex);
+            let policy = ctl.as_ref().map(|c| c.policy()).unwrap_or_default();
             let secondary = policy.is_secondary() || g.zones.get(apex).is_some_and(|d| d.kind == Kind::Secondary);
             let expired = table.get(apex).is_some_and(|s| s.status.is_expired());
             let mut v = view(apex, &policy, zone.as_deref(), hash);
             v.kind = if secondary { "secondary" } else { "primary" };
             v.source = if g.owns(apex) { "api" } else { "config" };
-            v.last_load = self.events.lock().unwrap_or_else(|p| p.into_inner()).get(apex).cloned();
+            v.last_load = ctl.as_ref().and_then(|c| c.last_event());
             if secondary {
-                v.refresh = Some(self.refresh_view(apex, zone.is_some(), expired));
+                let task = ctl.as_ref().and_then(|c| c.refresh_status());
+                v.refresh = Some(self.refresh_view(apex, zone.is_some(), expired, task));
             }
             if full {
                 if let Some(z) = &zone {
@@ -111,7 +116,7 @@ impl Control {
         out
     }
 
-    fn refresh_view(&self, apex: &[u8], served: bool, expired: bool) -> RefreshView {
+    fn refresh_view(&self, apex: &[u8], served: bool, expired: bool, task: Option<RefreshStatus>) -> RefreshView {
         let path = self.data_dir.join("zones").join(format!("{}.timers", crate::store::file_stem(apex)));
         let t = std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str::<TimersFile>(&s).ok()).map(|f| f.timers);
         let state = if !served {
@@ -119,11 +124,12 @@ impl Control {
         } else if expired {
             "expired"
         } else {
-            "ok"
+            task.map_or("ok", |t| t.phase)
         };
         RefreshView {
             state,
             expired,
+            failures: task.map_or(0, |t| t.failures),
             last_refresh: t.map(|t| t.last_refresh_unix).filter(|&s| s > 0),
             next_refresh: t.map(|t| t.next_refresh_unix),
             expires_at: t.and_then(|t| t.expire_at_unix),

@@ -80,12 +80,15 @@ impl Control {
                 def.kind.as_str()
             )));
         }
-        let result = match def.kind {
-            Kind::Primary => self.put_primary(&mut g, rt, &apex, def, records, hint).await,
+        match def.kind {
+            Kind::Primary => {
+                let result = self.put_primary(&mut g, rt, &apex, def, records, hint).await;
+                super::record(rt, &apex, "put", result.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()));
+                result
+            }
+            // A secondary's lastLoad is its last load or transfer, not its definition.
             Kind::Secondary => self.put_secondary(&mut g, rt, &apex, def),
-        };
-        self.record(&apex, "put", result.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()));
-        result
+        }
     }
 
     async fn put_primary(
@@ -228,7 +231,6 @@ impl Control {
         }
         rt.store.settled(apex).await;
         rt.edits.digests.forget(apex);
-        self.forget(apex);
         tracing::info!(zone = %DisplayName(apex), op = "remove", "zone deleted through the control API; no longer served, files removed");
         Ok(())
     }

@@ -6,7 +6,10 @@
 //! retry, expire, notify — with one handler per event, the timers (persisted
 //! after every attempt, so a restart resumes them, checklist T3), failover
 //! between primaries in their configured order (T4), and the set of running
-//! tasks ([`Secondaries`]), started, stopped and re-pointed on reload.
+//! tasks ([`Secondaries`]), started, stopped and re-pointed on reload. Each
+//! task reports its phase and its last load, transfer or refresh on the
+//! zone's registry entry ([`RefreshStatus`], [`ZoneCtl::record`]) for the
+//! control API.
 //! Must not: talk DNS itself ([`super::inbound`] does one refresh from one
 //! primary) or write files ([`super::persist`]).
 //!
@@ -48,7 +51,7 @@ use super::Runtime;
 use crate::store::Timers;
 use crate::wire::name::DisplayName;
 use crate::xfr::journal::{Journal, JournalLimits};
-use crate::xfr::registry::{Role, ZoneCtl, ZonePolicy};
+use crate::xfr::registry::{RefreshStatus, Role, ZoneCtl, ZonePolicy};
 use crate::zone::Zone;
 
 /// The SOA timer fields of a zone (RFC 1035 §3.3.13), in seconds.
@@ -168,6 +171,18 @@ enum Phase {
     Expired,
 }
 
+impl Phase {
+    /// What the control API shows ([`RefreshStatus::phase`]).
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Empty => "empty",
+            Phase::Fresh => "ok",
+            Phase::Retrying => "retrying",
+            Phase::Expired => "expired",
+        }
+    }
+}
+
 /// An event of the zone's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
@@ -218,6 +233,7 @@ impl SecondaryZone {
     async fn run(self) {
         let mut st = self.start().await;
         loop {
+            self.report(&st);
             let expire_at = st.timers.expire_at_unix.filter(|_| matches!(st.phase, Phase::Fresh | Phase::Retrying));
             if let Some(s) = self.rt.zones.load().get(self.apex()) {
                 s.status.set_expire_at(expire_at);
@@ -236,6 +252,11 @@ impl SecondaryZone {
                 _ = self.handle(event, &mut st) => {}
             }
         }
+    }
+
+    /// Shows the phase to the control API (`GET /v1/zones`).
+    fn report(&self, st: &State) {
+        self.ctl.set_refresh_status(RefreshStatus { phase: st.phase.label(), failures: st.failures });
     }
 
     /// One handler per event.
@@ -299,6 +320,7 @@ impl SecondaryZone {
         }
         let expired = timers.is_expired(now);
         status.set_expired(expired);
+        self.ctl.record("load", if expired { "ok, but expired while the server was down" } else { "ok" });
         let phase = if expired {
             tracing::warn!(zone = %self.name, serial, op = "load", "zone {}/IN: loaded serial {serial} from the data directory, but it expired while we were down; answering SERVFAIL until a refresh succeeds", self.name);
             Phase::Expired
@@ -325,6 +347,7 @@ impl SecondaryZone {
         let keys = self.rt.registry.keys();
         // A manual retransfer (control API): AXFR whatever the serials say.
         let force = self.ctl.force_refresh.swap(false, std::sync::atomic::Ordering::Relaxed);
+        let mut last_error = String::from("no primaries");
         for p in &primaries {
             let current = if force { None } else { self.rt.zones.load().get(self.apex()).map(|s| s.zone.clone()) };
             match inbound::refresh_from(&target, p, &keys, current).await {
@@ -340,15 +363,16 @@ impl SecondaryZone {
                     }
                     status.set_expired(false);
                     self.rt.notifier.zone_changed(self.apex());
+                    self.ctl.record("transfer", "ok");
                     st.timers = timers;
                     st.phase = Phase::Fresh;
                     st.failures = 0;
                     return;
                 }
-                Err(_) => continue, // logged; next primary
+                Err(e) => last_error = format!("{}: {e}", p.addr), // logged; next primary
             }
         }
-        self.on_failure(st).await;
+        self.on_failure(st, &last_error).await;
     }
 
     /// The timers after a successful refresh that left `zone` served.
@@ -371,6 +395,7 @@ impl SecondaryZone {
             tracing::info!(zone = %self.name, serial = served.zone.serial, op = "refresh", "zone {}/IN: refreshed after expiry; answering again", self.name);
         }
         served.status.set_expired(false);
+        self.ctl.record("refresh", "ok");
         st.timers = self.success_timers(&served.zone);
         st.phase = Phase::Fresh;
         st.failures = 0;
@@ -378,8 +403,9 @@ impl SecondaryZone {
     }
 
     /// Every primary failed: retry after RETRY (or back off while empty).
-    async fn on_failure(&self, st: &mut State) {
+    async fn on_failure(&self, st: &mut State, last_error: &str) {
         st.failures += 1;
+        self.ctl.record("refresh", format!("failed with every primary ({} in a row); last: {last_error}", st.failures));
         let now = now_unix();
         let wait = match self.rt.zones.load().get(self.apex()).and_then(|s| SoaTimers::of(&s.zone)) {
             Some(t) => jitter(self.clamp(t.retry as u64)),

@@ -259,6 +259,7 @@ impl Catalog {
                     let (serial, records) = (zone.serial, zone.record_count());
                     let journalled = diffs.as_ref().map_or(0, |d| d.iter().map(Diff::change_count).sum::<usize>());
                     store.publish(&rt.zones, &ctl, zone, diffs, copy);
+                    ctl.record(if old.is_none() { "load" } else { "reload" }, "ok");
                     summary.loaded += 1;
                     match old {
                         None => tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded"),
@@ -269,6 +270,7 @@ impl Catalog {
                     }
                 }
                 Plan::Same { zone } => {
+                    ctl.record(if served.is_none() { "load" } else { "reload" }, "ok");
                     summary.loaded += 1;
                     if served.is_none() {
                         let (serial, records) = (zone.serial, zone.record_count());
@@ -280,6 +282,8 @@ impl Catalog {
                     }
                 }
                 Plan::Failed { error } => {
+                    let kept = if old.is_some() { "keeping the version already served" } else { "not served" };
+                    ctl.record(if old.is_none() { "load" } else { "reload" }, format!("{error}; {kept}"));
                     summary.failed += 1;
                     match old {
                         Some(serial) => tracing::error!(zone = %spec.name, serial, file = %spec.file_label(), op = "reload", error = %error, "zone failed to load; keeping the version already served"),

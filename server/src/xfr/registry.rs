@@ -1,6 +1,8 @@
 //! Per-zone transfer state that is not part of a snapshot: the zone's role and
 //! policy (who may transfer, whom to notify, which primaries), its IXFR
-//! journal, and the wake-up for its refresh task; plus the TSIG key ring.
+//! journal, the wake-up for its refresh task, and what the control API shows
+//! of its last load and refresh ([`ZoneEvent`], [`RefreshStatus`]); plus the
+//! TSIG key ring.
 //!
 //! Owns: the registry shared by the request layer (AXFR/IXFR out, NOTIFY in)
 //! and the runtime (reload, refresh tasks, NOTIFY out).
@@ -93,6 +95,28 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     norm(a) == norm(b)
 }
 
+/// The last load, reload, transfer, refresh or edit of a zone, as the
+/// control API shows it (`lastLoad`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ZoneEvent {
+    /// `load`, `reload`, `put`, `transfer` or `refresh`.
+    pub op: &'static str,
+    /// Unix time, seconds.
+    pub time: u64,
+    /// `ok`, or what failed.
+    pub result: String,
+}
+
+/// Where a secondary's refresh task stands, as it last reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshStatus {
+    /// `empty` (never transferred), `ok`, `retrying` (the last refresh
+    /// failed, EXPIRE not reached) or `expired`.
+    pub phase: &'static str,
+    /// Consecutive failed refreshes.
+    pub failures: u32,
+}
+
 /// Transfer state of one zone.
 #[derive(Debug)]
 pub struct ZoneCtl {
@@ -106,6 +130,8 @@ pub struct ZoneCtl {
     /// Set with a manual retransfer request: the next refresh transfers the
     /// whole zone even when the primary's serial is not newer.
     pub force_refresh: std::sync::atomic::AtomicBool,
+    last_event: Mutex<Option<ZoneEvent>>,
+    refresh_status: Mutex<Option<RefreshStatus>>,
 }
 
 impl ZoneCtl {
@@ -117,6 +143,27 @@ impl ZoneCtl {
     /// Replaces the policy.
     pub fn set_policy(&self, p: ZonePolicy) {
         self.policy.store(Arc::new(p));
+    }
+
+    /// Records the zone's latest load, reload, transfer, refresh or edit.
+    pub fn record(&self, op: &'static str, result: impl Into<String>) {
+        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        *self.last_event.lock().unwrap_or_else(|p| p.into_inner()) = Some(ZoneEvent { op, time, result: result.into() });
+    }
+
+    /// The latest [`record`](Self::record)ed event.
+    pub fn last_event(&self) -> Option<ZoneEvent> {
+        self.last_event.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets what the refresh task reports.
+    pub fn set_refresh_status(&self, s: RefreshStatus) {
+        *self.refresh_status.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+    }
+
+    /// What the refresh task last reported (`None`: no task, or not started).
+    pub fn refresh_status(&self) -> Option<RefreshStatus> {
+        *self.refresh_status.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -151,6 +198,8 @@ impl Registry {
             journal: Mutex::new(Journal::new(apex, JournalLimits::default())),
             refresh: tokio::sync::Notify::new(),
             force_refresh: Default::default(),
+            last_event: Mutex::new(None),
+            refresh_status: Mutex::new(None),
         });
         z.insert(apex.into(), c.clone());
         c
