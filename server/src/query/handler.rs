@@ -18,6 +18,17 @@ use crate::wire::request::{self, Parsed, Question, Request};
 use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 
+/// Parses a request: the view and whether it is malformed (FORMERR), or
+/// `None` for what gets no answer at all (unparseable, or a response).
+pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
+    let (r, malformed) = match request::parse(req) {
+        Parsed::Drop => return None,
+        Parsed::Ok(r) => (r, false),
+        Parsed::FormErr(r, _) => (r, true),
+    };
+    (!r.is_response()).then_some((r, malformed))
+}
+
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
 const EXPIRE_OPTION_LEN: usize = 8;
 use crate::wire::{class, flags, opcode, rcode, rtype};
@@ -105,14 +116,7 @@ impl Handler {
     /// [`super::MAX_MESSAGE`] octets for TCP; for UDP, at least the configured
     /// maximum payload). Returns its length, or `None` to send nothing.
     pub fn handle(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
-        let (r, malformed) = match request::parse(req) {
-            Parsed::Drop => return None,
-            Parsed::Ok(r) => (r, false),
-            Parsed::FormErr(r, _) => (r, true),
-        };
-        if r.is_response() {
-            return None;
-        }
+        let (r, malformed) = parse_request(req)?;
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(&r, at) {

@@ -39,7 +39,7 @@ use super::transfer::Peer;
 use super::{RequestCtx, MAX_MESSAGE};
 use crate::wire::name::BareName;
 use crate::wire::rcode;
-use crate::wire::request::{self, Parsed, Request};
+use crate::wire::request::Request;
 use crate::zone::Zone;
 
 pub use apply::Applied;
@@ -122,14 +122,7 @@ pub fn is_update_request(req: &[u8]) -> bool {
 
 /// Answers the UPDATE `req`: the response message, or `None` to send nothing.
 pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx: &RequestCtx) -> Option<Vec<u8>> {
-    let (r, malformed) = match request::parse(req) {
-        Parsed::Drop => return None,
-        Parsed::Ok(r) => (r, false),
-        Parsed::FormErr(r, _) => (r, true),
-    };
-    if r.is_response() {
-        return None;
-    }
+    let (r, malformed) = super::handler::parse_request(req)?;
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut signer = None;
     if let (Some(at), false) = (r.tsig_at, malformed) {
