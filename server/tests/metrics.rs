@@ -103,6 +103,14 @@ fn start(dir: &Path, listen: &str, ctl: SocketAddr, primary: bool, extra: &[&str
     Ironbind::start(&args)
 }
 
+/// Writes `dir/m.test.zone` at [`SERIAL`]; returns the `--data-dir` and
+/// `--zone` arguments that serve it (no control API).
+fn m_test_in(dir: &Path) -> (String, String) {
+    let zone = dir.join("m.test.zone");
+    std::fs::write(&zone, zone_text(SERIAL)).unwrap();
+    (dir.join("data").to_str().unwrap().to_string(), format!("m.test={}", zone.display()))
+}
+
 fn ctl_addr() -> SocketAddr {
     format!("127.0.0.1:{}", free_port()).parse().unwrap()
 }
@@ -224,11 +232,8 @@ fn readyz_waits_for_a_secondary_that_never_transferred() {
 #[test]
 fn log_queries_logs_each_query() {
     let dir = tempdir("metrics-log");
-    let zone = dir.join("m.test.zone");
-    std::fs::write(&zone, zone_text(SERIAL)).unwrap();
-    let data = dir.join("data");
-    let zone_arg = format!("m.test={}", zone.display());
-    let ib = Ironbind::start(&["--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap(), "--zone", &zone_arg, "--log-queries"]);
+    let (data, zone_arg) = m_test_in(&dir);
+    let ib = Ironbind::start(&["--listen", "127.0.0.1:0", "--data-dir", &data, "--zone", &zone_arg, "--log-queries"]);
     assert_eq!(rcode(&udp(ib.addr, &query(7, "nope.m.test", AAAA))), 3);
     let line = ib.wait_log(|l| l.contains("ironbind::query_log") && l.contains("nope.m.test"), Duration::from_secs(5));
     let line = line.unwrap_or_else(|| panic!("no query log line; log:\n{}", ib.log()));
@@ -244,12 +249,10 @@ fn log_queries_logs_each_query() {
 fn json_logs_are_one_object_per_line() {
     use std::io::BufRead;
     let dir = tempdir("metrics-json");
-    let zone = dir.join("m.test.zone");
-    std::fs::write(&zone, zone_text(SERIAL)).unwrap();
+    let (data, zone_arg) = m_test_in(&dir);
     let listen = format!("127.0.0.1:{}", free_dns_port());
-    let (data, zone_arg) = (dir.join("data"), format!("m.test={}", zone.display()));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"))
-        .args(["--listen", &listen, "--data-dir", data.to_str().unwrap(), "--zone", &zone_arg, "--log-format", "json", "--log-queries"])
+        .args(["--listen", &listen, "--data-dir", &data, "--zone", &zone_arg, "--log-format", "json", "--log-queries"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

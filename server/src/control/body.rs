@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::defs::{FieldError, Kind, ZoneDef};
+use super::defs::{with_zone_policy, FieldError, Kind, ZoneDef};
 use crate::wire::name::{self, DisplayName};
 use crate::wire::{class, rtype};
 use crate::zone::file::{parse_rdata, read_zone_str};
@@ -26,47 +26,22 @@ const MAX_TTL: u32 = (1 << 31) - 1;
 /// The label the records carry, so build errors map back to fields.
 const LABEL: &str = "rrsets";
 
-/// `PUT /v1/zones/{zone}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ZoneBody {
-    /// `primary` or `secondary`.
-    #[serde(rename = "type")]
-    pub kind: Kind,
-    /// Primary: the SOA fields.
-    #[serde(default)]
-    pub soa: Option<SoaBody>,
-    /// Primary: every RRset but the SOA (apex NS under `@`).
-    #[serde(default)]
-    pub rrsets: Vec<RrsetBody>,
-    /// Secondary: `ADDR[:PORT][@KEY]`.
-    #[serde(default)]
-    pub primaries: Vec<String>,
-    /// Prefixes allowed to AXFR/IXFR.
-    #[serde(default)]
-    pub allow_transfer: Vec<String>,
-    /// TSIG keys allowed to AXFR/IXFR.
-    #[serde(default)]
-    pub allow_transfer_keys: Vec<String>,
-    /// Secondary: extra prefixes allowed to NOTIFY.
-    #[serde(default)]
-    pub allow_notify: Vec<String>,
-    /// `ADDR[:PORT][@KEY]` to NOTIFY on changes.
-    #[serde(default)]
-    pub also_notify: Vec<String>,
-    /// Primary: TSIG keys allowed to UPDATE (RFC 2136).
-    #[serde(default)]
-    pub allow_update: Vec<String>,
-    /// NOTIFY the zone's own NS too (default true).
-    #[serde(default = "yes")]
-    pub notify_ns: bool,
-    /// TSIG key for NOTIFY targets that name none.
-    #[serde(default)]
-    pub notify_key: Option<String>,
-}
-
-fn yes() -> bool {
-    true
+with_zone_policy! {
+    /// `PUT /v1/zones/{zone}`: the records (primary) and the policy fields
+    /// of [`ZoneDef`].
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct ZoneBody {
+        /// `primary` or `secondary`.
+        #[serde(rename = "type")]
+        pub kind: Kind,
+        /// Primary: the SOA fields.
+        #[serde(default)]
+        pub soa: Option<SoaBody>,
+        /// Primary: every RRset but the SOA (apex NS under `@`).
+        #[serde(default)]
+        pub rrsets: Vec<RrsetBody>,
+    }
 }
 
 /// The SOA of a primary zone. `serial` is optional on input (a hint: the
@@ -264,6 +239,33 @@ mod tests {
         assert!(lines.contains(&"www.example.org. 60 IN A 192.0.2.1".to_string()), "{lines:?}");
         assert!(lines.contains(&"mail.example.org. 300 IN MX 10 mx.example.org.".to_string()), "{lines:?}");
         assert!(lines.contains(&"_sip._tcp.example.org. 300 IN SRV 0 5 5060 sip.example.org.".to_string()), "{lines:?}");
+    }
+
+    /// The body's policy fields are the definition's, under the same JSON
+    /// names and defaults; strictness and field paths survive the sharing.
+    #[test]
+    fn policy_fields_are_the_definitions() {
+        let policy = serde_json::json!({
+            "primaries": ["192.0.2.1@k"], "allowTransfer": ["10.0.0.0/8"], "allowTransferKeys": ["k"], "allowNotify": ["192.0.2.2/32"],
+            "alsoNotify": ["192.0.2.3:5300"], "allowUpdate": ["u"], "notifyNs": false, "notifyKey": "k",
+        });
+        let with = |mut v: serde_json::Value, extra: serde_json::Value| {
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let b: ZoneBody = serde_json::from_value(with(policy.clone(), serde_json::json!({"type": "secondary"}))).unwrap();
+        let d: ZoneDef = serde_json::from_value(with(policy, serde_json::json!({"type": "secondary", "name": "example.org."}))).unwrap();
+        assert_eq!(b.def(&apex()), d);
+        let bare: ZoneBody = serde_json::from_value(serde_json::json!({"type": "primary"})).unwrap();
+        assert!(bare.notify_ns && bare.primaries.is_empty() && bare.notify_key.is_none(), "{bare:?}");
+        let err = |v: serde_json::Value| {
+            let e = serde_path_to_error::deserialize::<_, ZoneBody>(v).unwrap_err();
+            (e.path().to_string(), e.inner().to_string())
+        };
+        let (path, msg) = err(serde_json::json!({"type": "primary", "name": "x"}));
+        assert_eq!(path, "name");
+        assert!(msg.starts_with("unknown field `name`, expected one of `type`, `soa`, `rrsets`, `primaries`"), "{msg}");
+        assert_eq!(err(serde_json::json!({"type": "primary", "notifyNs": "yes"})).0, "notifyNs");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! type and policy; its records are the zone's copy in `zones/`) and
 //! `<data_dir>/control/keys.json` (TSIG keys, mode 0600).
 //!
-//! Owns: the definition types, their translation into the registry's
-//! [`ZonePolicy`] and [`Key`], and reading/writing both files atomically
-//! (temporary file, fsync, rename, as [`crate::store`] does).
+//! Owns: the definition types (their policy fields, declared once by
+//! `with_zone_policy!`, are also the `PUT` body's), their translation into
+//! the registry's [`ZonePolicy`] and [`Key`], and reading/writing both files
+//! atomically (temporary file, fsync, rename, as [`crate::store`] does).
 //! Must not: serve or build zones.
 
 #![forbid(unsafe_code)]
@@ -45,43 +46,62 @@ impl Kind {
     }
 }
 
-/// One zone defined through the API: its type and policy. The strings are
-/// checked when the definition is accepted ([`ZoneDef::policy`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ZoneDef {
-    /// Apex with a trailing dot.
-    pub name: String,
-    /// Primary or secondary.
-    #[serde(rename = "type")]
-    pub kind: Kind,
-    /// Secondary: `ADDR[:PORT][@KEY]`, tried in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub primaries: Vec<String>,
-    /// Prefixes allowed to AXFR/IXFR.
-    #[serde(default)]
-    pub allow_transfer: Vec<String>,
-    /// TSIG keys whose holders may AXFR/IXFR from anywhere.
-    #[serde(default)]
-    pub allow_transfer_keys: Vec<String>,
-    /// Secondary: extra prefixes allowed to NOTIFY.
-    #[serde(default)]
-    pub allow_notify: Vec<String>,
-    /// `ADDR[:PORT][@KEY]` to NOTIFY on every change.
-    #[serde(default)]
-    pub also_notify: Vec<String>,
-    /// Primary: TSIG keys allowed to send RFC 2136 UPDATE.
-    #[serde(default)]
-    pub allow_update: Vec<String>,
-    /// Also NOTIFY the zone's own NS (RFC 1996 §3.3).
-    #[serde(default = "yes")]
-    pub notify_ns: bool,
-    /// TSIG key for NOTIFY targets that name none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notify_key: Option<String>,
+/// Declares a struct with the given fields followed by a zone's policy
+/// fields, spelled as the API spells them (camelCase JSON): the `PUT` body
+/// ([`super::body::ZoneBody`]) and the saved [`ZoneDef`] carry the same
+/// policy, so its fields and their defaults are written once, here.
+/// (`#[serde(flatten)]` would share a struct instead, but it loses
+/// `deny_unknown_fields`' list of expected fields and the path that names
+/// the bad field in a 400.)
+macro_rules! with_zone_policy {
+    ($(#[$attr:meta])* pub struct $name:ident { $($(#[$fattr:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$fattr])* pub $field: $ty,)*
+            /// Secondary: `ADDR[:PORT][@KEY]`, tried in order.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub primaries: Vec<String>,
+            /// Prefixes allowed to AXFR/IXFR.
+            #[serde(default)]
+            pub allow_transfer: Vec<String>,
+            /// TSIG keys whose holders may AXFR/IXFR from anywhere.
+            #[serde(default)]
+            pub allow_transfer_keys: Vec<String>,
+            /// Secondary: extra prefixes allowed to NOTIFY.
+            #[serde(default)]
+            pub allow_notify: Vec<String>,
+            /// `ADDR[:PORT][@KEY]` to NOTIFY on every change.
+            #[serde(default)]
+            pub also_notify: Vec<String>,
+            /// Primary: TSIG keys allowed to send RFC 2136 UPDATE.
+            #[serde(default)]
+            pub allow_update: Vec<String>,
+            /// Also NOTIFY the zone's own NS (RFC 1996 §3.3; default true).
+            #[serde(default = "crate::control::defs::yes")]
+            pub notify_ns: bool,
+            /// TSIG key for NOTIFY targets that name none.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub notify_key: Option<String>,
+        }
+    };
+}
+pub(super) use with_zone_policy;
+
+with_zone_policy! {
+    /// One zone defined through the API: its type and policy. The strings are
+    /// checked when the definition is accepted ([`ZoneDef::policy`]).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct ZoneDef {
+        /// Apex with a trailing dot.
+        pub name: String,
+        /// Primary or secondary.
+        #[serde(rename = "type")]
+        pub kind: Kind,
+    }
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 

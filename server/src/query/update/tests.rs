@@ -181,24 +181,31 @@ fn prerequisites_fail_with_their_rcodes() {
         Err(e) => e.rcode(),
     };
     let m = || Msg::new("example.com");
-    // §2.4.4 / §2.4.5: name in use, not in use. An empty non-terminal is not in use.
-    assert_eq!(rc(m().prereq("www.example.com", rtype::ANY, class::ANY, "")), rcode::NOERROR);
-    assert_eq!(rc(m().prereq("nope.example.com", rtype::ANY, class::ANY, "")), rcode::NXDOMAIN);
-    assert_eq!(rc(m().prereq("b.c.example.com", rtype::ANY, class::ANY, "")), rcode::NXDOMAIN);
-    assert_eq!(rc(m().prereq("www.example.com", rtype::ANY, class::NONE, "")), rcode::YXDOMAIN);
-    assert_eq!(rc(m().prereq("nope.example.com", rtype::ANY, class::NONE, "")), rcode::NOERROR);
-    // §2.4.1 / §2.4.3: RRset exists, does not exist.
-    assert_eq!(rc(m().prereq("WWW.example.com", rtype::A, class::ANY, "")), rcode::NOERROR);
-    assert_eq!(rc(m().prereq("www.example.com", rtype::AAAA, class::ANY, "")), rcode::NXRRSET);
-    assert_eq!(rc(m().prereq("www.example.com", rtype::A, class::NONE, "")), rcode::YXRRSET);
-    assert_eq!(rc(m().prereq("www.example.com", rtype::AAAA, class::NONE, "")), rcode::NOERROR);
-    // §2.4.2: value-dependent, the whole RRset, names in RDATA compared without case.
+    // One prerequisite alone: (name, type, class, RDATA) and the RCODE it gives.
+    let alone = [
+        // §2.4.4 / §2.4.5: name in use, not in use. An empty non-terminal is not in use.
+        ("www.example.com", rtype::ANY, class::ANY, "", rcode::NOERROR),
+        ("nope.example.com", rtype::ANY, class::ANY, "", rcode::NXDOMAIN),
+        ("b.c.example.com", rtype::ANY, class::ANY, "", rcode::NXDOMAIN),
+        ("www.example.com", rtype::ANY, class::NONE, "", rcode::YXDOMAIN),
+        ("nope.example.com", rtype::ANY, class::NONE, "", rcode::NOERROR),
+        // §2.4.1 / §2.4.3: RRset exists, does not exist.
+        ("WWW.example.com", rtype::A, class::ANY, "", rcode::NOERROR),
+        ("www.example.com", rtype::AAAA, class::ANY, "", rcode::NXRRSET),
+        ("www.example.com", rtype::A, class::NONE, "", rcode::YXRRSET),
+        ("www.example.com", rtype::AAAA, class::NONE, "", rcode::NOERROR),
+        // §2.4.2: value-dependent, the whole RRset, names in RDATA compared without case.
+        ("www.example.com", rtype::A, class::IN, "192.0.2.10", rcode::NXRRSET),
+        ("mail.example.com", rtype::MX, class::IN, "10 mx1.EXAMPLE.com.", rcode::NOERROR),
+        ("mail.example.com", rtype::MX, class::IN, "20 mx1.example.com.", rcode::NXRRSET),
+        ("nope.example.com", rtype::A, class::IN, "192.0.2.10", rcode::NXRRSET),
+    ];
+    for (name, t, c, rdata, want) in alone {
+        assert_eq!(rc(m().prereq(name, t, c, rdata)), want, "{name} type {t} class {c} {rdata:?}");
+    }
+    // §2.4.2: the whole RRset, given over several RRs.
     let both = m().prereq("www.example.com", rtype::A, class::IN, "192.0.2.11").prereq("www.example.com", rtype::A, class::IN, "192.0.2.10");
     assert_eq!(rc(both), rcode::NOERROR);
-    assert_eq!(rc(m().prereq("www.example.com", rtype::A, class::IN, "192.0.2.10")), rcode::NXRRSET);
-    assert_eq!(rc(m().prereq("mail.example.com", rtype::MX, class::IN, "10 mx1.EXAMPLE.com.")), rcode::NOERROR);
-    assert_eq!(rc(m().prereq("mail.example.com", rtype::MX, class::IN, "20 mx1.example.com.")), rcode::NXRRSET);
-    assert_eq!(rc(m().prereq("nope.example.com", rtype::A, class::IN, "192.0.2.10")), rcode::NXRRSET);
     // The first failure decides, and value-dependent ones are compared last (§3.2.5).
     let two = m().prereq("www.example.com", rtype::A, class::IN, "192.0.2.99").prereq("www.example.com", rtype::ANY, class::NONE, "");
     assert_eq!(rc(two), rcode::YXDOMAIN);
