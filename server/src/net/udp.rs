@@ -54,6 +54,21 @@ pub struct UdpOptions {
 /// timeout of [`POLL`]). With port 0 a free port is picked and all join it.
 /// IPv6 sockets are IPv6-only; wildcard binds enable packet info.
 pub fn bind(addr: SocketAddr, n: usize) -> io::Result<Vec<Socket>> {
+    // Port 0: the port the probe picked is free again for a moment before the
+    // workers' sockets take it, and another bind may win it: pick again.
+    let tries = if addr.port() == 0 { 8 } else { 1 };
+    let mut last = None;
+    for _ in 0..tries {
+        match bind_once(addr, n) {
+            Ok(s) => return Ok(s),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("cannot bind")))
+}
+
+fn bind_once(addr: SocketAddr, n: usize) -> io::Result<Vec<Socket>> {
     // SO_REUSEPORT would let us silently share a port another process of the
     // same user already serves; a plain bind first fails loudly instead (and
     // picks the port when 0 is asked for).
