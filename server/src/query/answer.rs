@@ -5,22 +5,35 @@
 //! (RFC 2308 §3), referrals with glue (RFC 9471), additional-section data for
 //! NS/MX/SRV answers (RFC 1035 §3.3, dropped silently when it does not fit).
 //! Must not: allocate. Chain state lives in fixed arrays.
+//!
+//! Every name the chain visits is already in the message, uncompressed: the
+//! question at offset 12, then each CNAME target in the RDATA just written
+//! (or the synthesized CNAME's). So the chain keeps offsets, not copies:
+//! owners of the next records are pointers to those names, names a lookup
+//! found as their suffix (a cut, a DNAME owner, the apex for the SOA) are
+//! pointers into them when the octets match exactly, glue owners are pointers
+//! to the NS RDATA, and the loop check compares against the earlier names in
+//! the message.
 
-use std::hash::BuildHasher;
+mod names;
+mod sections;
+#[cfg(test)]
+mod tests;
 
-use crate::wire::name::{self, NameBuf};
+use crate::wire::name::NameBuf;
 use crate::wire::request::Question;
-use crate::wire::writer::{MsgWriter, Owner, Section};
+use crate::wire::writer::{MsgWriter, Owner, Section, IMAGE_HEADER};
 use crate::wire::{class, rcode, rtype};
 use crate::zone::lookup::{self, Found};
-use crate::zone::{Node, NodeHasher, Rrset, Zone};
+use crate::zone::{Rrset, Zone};
+use names::{has_upper, in_domain, plain_name};
+use sections::{additional, negative, referral, suffix_owner};
 
 /// Longest CNAME/DNAME chain followed inside one zone.
 const MAX_CHAIN: usize = 16;
 
-/// Keeps DNAME owner hashes apart from chain-name hashes in the loop check.
-const DNAME_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
-
+/// Offsets from here on cannot be the target of a compression pointer.
+const MAX_POINTER: usize = 0x4000;
 
 /// The outcome for the header: RCODE and whether AA is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,175 +42,178 @@ pub(super) struct Outcome {
     pub aa: bool,
 }
 
+const OK: Outcome = Outcome { rcode: rcode::NOERROR, aa: true };
+
+/// The name being looked up: lowercase for the lookup, and where the message
+/// holds it as written (uncompressed, `lower.len()` octets).
+#[derive(Clone, Copy)]
+struct Cur<'a> {
+    lower: &'a [u8],
+    at: usize,
+}
+
+/// Where a CNAME or DNAME moved the chain.
+struct Next<'z> {
+    /// The new name in the message (uncompressed) and its length.
+    at: usize,
+    len: usize,
+    /// Its lowercase form when the zone holds it so (else it is lowercased from the message).
+    lower: Option<&'z [u8]>,
+    /// The DNAME applied: where its owner sits in the message (a suffix of the old name) and its length.
+    dname: Option<(usize, usize)>,
+}
+
+enum Step<'z> {
+    Done(Outcome),
+    Next(Next<'z>),
+}
+
 /// Answers `q` from `zone` into `w`.
 pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Outcome {
-    // The name being looked up: the question's until a CNAME or DNAME moves
-    // the chain (then lowercase for lookups and as written for owners).
-    let mut chain: Option<(NameBuf, NameBuf)> = None;
-    // Hashes of the names met (and, salted, of the DNAMEs applied), for loop checks.
-    let mut seen = [0u64; 2 * MAX_CHAIN + 1];
-    let mut nseen = 0;
-    let ok = Outcome { rcode: rcode::NOERROR, aa: true };
-    for _ in 0..MAX_CHAIN {
-        let (cur, cased, owner) = match &chain {
-            None => (q.lower.as_wire(), q.name, Owner::Qname),
-            Some((l, c)) => (l.as_wire(), c.as_wire(), Owner::Name(c.as_wire())),
-        };
-        let next = match lookup::find(zone, cur, q.qtype) {
-            Found::Exact(node) | Found::Wildcard(node) => {
-                if q.qtype == rtype::ANY && !node.is_empty_non_terminal() {
-                    for set in node.rrsets() {
-                        if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_err() {
-                            break;
-                        }
-                    }
-                    return ok;
-                }
-                if let Some(set) = node.get(q.qtype) {
-                    if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, &set.data).is_ok() {
-                        additional(zone, &set, w);
-                    }
-                    return ok;
-                }
-                let Some(cname) = node.get(rtype::CNAME) else {
-                    negative(zone, w);
-                    return ok; // NODATA (RFC 2308 §2.2), also for empty non-terminals
-                };
-                if w.rrset(Section::Answer, owner, rtype::CNAME, cname.ttl, cname.count, &cname.data).is_err() {
-                    return ok;
-                }
-                match restart(zone, cname.rdatas().next().unwrap_or(b"\0")) {
-                    Some(n) => n,
-                    None => return ok,
-                }
-            }
-            Found::Referral { cut, node } => {
-                referral(zone, cut, node, w);
-                // AA describes the answer section: set only when a CNAME led here.
-                return Outcome { rcode: rcode::NOERROR, aa: chain.is_some() };
-            }
-            Found::Dname { owner: downer, rrset } => {
-                let Some(target) = rrset.rdatas().next() else { return ok };
-                // A DNAME met twice (a DNAME into its own subtree): stop
-                // rather than repeat it (RFC 6672 §5.2 loop bound, RFC 2181 §5).
-                let dh = NodeHasher::default().hash_one(downer) ^ DNAME_SALT;
-                if seen[..nseen].contains(&dh) {
-                    return ok;
-                }
-                seen[nseen] = dh;
-                nseen += 1;
-                if w.rrset(Section::Answer, Owner::Name(downer), rtype::DNAME, rrset.ttl, 1, &rrset.data).is_err() {
-                    return ok;
-                }
-                // Substitute the DNAME owner suffix of the query name by its target.
-                let prefix = &cased[..cur.len() - downer.len()];
-                let mut synth = NameBuf::root();
-                if synth.set_concat(prefix, target).is_err() {
-                    return Outcome { rcode: rcode::YXDOMAIN, aa: true }; // RFC 6672 §2.2
-                }
-                if w.record(Section::Answer, owner, rtype::CNAME, class::IN, rrset.ttl, synth.as_wire(), true).is_err() {
-                    return ok;
-                }
-                match restart(zone, synth.as_wire()).filter(|_| q.qtype != rtype::CNAME) {
-                    Some(n) => n,
-                    None => return ok,
-                }
-            }
-            Found::NxDomain => {
-                negative(zone, w);
-                // After a CNAME the RCODE describes the last name (RFC 6604 §3).
-                return Outcome { rcode: rcode::NXDOMAIN, aa: true };
-            }
-        };
+    match step(zone, q, Cur { lower: q.lower.as_wire(), at: 12 }, None, w) {
+        Step::Done(o) => o,
+        Step::Next(next) => chase(zone, q, next, w),
+    }
+}
+
+/// Follows the chain after the question's own CNAME or DNAME.
+fn chase<'z>(zone: &'z Zone, q: &Question<'_>, mut next: Next<'z>, w: &mut MsgWriter<'_>) -> Outcome {
+    let mut seen = Seen { names: [0; MAX_CHAIN + 1], dnames: [0; MAX_CHAIN], n: 1, nd: 0 };
+    seen.names[0] = pack(12, q.lower.len());
+    let mut buf: Option<NameBuf> = None;
+    for _ in 1..MAX_CHAIN {
+        if let Some((at, len)) = next.dname {
+            seen.dnames[seen.nd] = pack(at, len);
+            seen.nd += 1;
+        }
         // A name seen before in this chain is a loop: stop with what we have.
-        if chain.is_none() {
-            seen[nseen] = NodeHasher::default().hash_one(cur);
-            nseen += 1;
+        let msg = w.written();
+        let cased = &msg[next.at..next.at + next.len];
+        if seen.names[..seen.n].iter().any(|&e| unpack(msg, e).eq_ignore_ascii_case(cased)) {
+            return OK;
         }
-        let h = NodeHasher::default().hash_one(next.0.as_wire());
-        if seen[..nseen].contains(&h) {
-            return ok;
-        }
-        seen[nseen] = h;
-        nseen += 1;
-        chain = Some(next);
-    }
-    ok
-}
-
-/// The chain's next name (lowercase, as written) when `target` lies in the zone.
-fn restart(zone: &Zone, target: &[u8]) -> Option<(NameBuf, NameBuf)> {
-    let cased = NameBuf::from_wire(target).ok()?;
-    let mut lower = cased;
-    lower.make_lowercase();
-    name::is_subdomain(lower.as_wire(), &zone.origin).then_some((lower, cased))
-}
-
-/// The SOA in the authority section of a negative answer, with the TTL of
-/// RFC 2308 §3: min(SOA TTL, SOA MINIMUM).
-fn negative(zone: &Zone, w: &mut MsgWriter<'_>) {
-    let soa = zone.soa();
-    let _ = w.rrset(Section::Authority, Owner::Name(&zone.origin), rtype::SOA, zone.negative_ttl, soa.count, &soa.data);
-}
-
-/// A referral: the child's NS in authority, glue in additional. In-domain glue
-/// (below the cut) is required and sets TC when it does not fit (RFC 9471);
-/// sibling glue elsewhere in the zone is added when it fits.
-fn referral(zone: &Zone, cut: &[u8], node: &Node, w: &mut MsgWriter<'_>) {
-    let Some(ns) = node.get(rtype::NS) else { return };
-    if w.rrset(Section::Authority, Owner::Name(cut), rtype::NS, ns.ttl, ns.count, &ns.data).is_err() {
-        return;
-    }
-    for target in ns.rdatas() {
-        let Some((glue, required)) = target_node(zone, target, cut) else { continue };
-        for t in [rtype::A, rtype::AAAA] {
-            if let Some(set) = glue.get(t) {
-                let r = if required {
-                    w.rrset(Section::Additional, Owner::Name(target), t, set.ttl, set.count, &set.data)
-                } else {
-                    w.rrset_optional(Section::Additional, Owner::Name(target), t, set.ttl, set.count, &set.data)
-                };
-                if r.is_err() && required {
-                    return;
-                }
+        seen.names[seen.n] = pack(next.at, next.len);
+        seen.n += 1;
+        let lower = match next.lower {
+            Some(l) => l,
+            None => {
+                let Ok(b) = NameBuf::from_wire(cased) else { return OK };
+                let b = buf.insert(b);
+                b.make_lowercase();
+                b.as_wire()
             }
+        };
+        if !in_domain(lower, &zone.origin) {
+            return OK; // the chain leaves the zone: the client follows it
+        }
+        match step(zone, q, Cur { lower, at: next.at }, Some(&seen), w) {
+            Step::Done(o) => return o,
+            Step::Next(n) => next = n,
         }
     }
+    OK
 }
 
-/// Addresses of in-zone NS, MX and SRV targets, when they fit (RFC 1035 §3.3.9).
-fn additional(zone: &Zone, set: &Rrset, w: &mut MsgWriter<'_>) {
-    let Some(off) = rtype::additional_name_offset(set.rtype) else { return };
-    for rdata in set.rdatas() {
-        let Some(target) = rdata.get(off..) else { continue };
-        let Some((node, _)) = target_node(zone, target, &zone.origin) else { continue };
-        if node.has(crate::zone::node_flags::OCCLUDED) {
-            continue;
-        }
-        for t in [rtype::A, rtype::AAAA] {
-            if let Some(a) = node.get(t) {
-                if w.rrset_optional(Section::Additional, Owner::Name(target), t, a.ttl, a.count, &a.data).is_err() {
-                    return;
-                }
-            }
-        }
-    }
+/// Names and DNAME owners the chain met, as packed (offset, length) in the message.
+struct Seen {
+    names: [u32; MAX_CHAIN + 1],
+    dnames: [u32; MAX_CHAIN],
+    n: usize,
+    nd: usize,
 }
 
-/// The node owning `target` (a name in RDATA) when it lies in this zone, and
-/// whether it lies at or below `cut`. Names in RDATA are usually lowercase
-/// already; only mixed-case ones are copied to be lowercased.
-fn target_node<'z>(zone: &'z Zone, target: &[u8], cut: &[u8]) -> Option<(&'z Node, bool)> {
-    let lookup = |n: &[u8]| {
-        if !name::is_subdomain(n, &zone.origin) {
-            return None;
-        }
-        zone.node(n).map(|node| (node, name::is_subdomain(n, cut)))
+fn pack(at: usize, len: usize) -> u32 {
+    ((at as u32) << 8) | len as u32
+}
+
+fn unpack(msg: &[u8], e: u32) -> &[u8] {
+    let at = (e >> 8) as usize;
+    &msg[at..at + (e & 0xFF) as usize]
+}
+
+/// One lookup of the chain: writes what it finds for `cur`, and says where
+/// the chain goes next, if anywhere.
+fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>, w: &mut MsgWriter<'_>) -> Step<'z> {
+    // Owner of this name's records: a pointer to where the message holds it.
+    let mut far = None;
+    let owner = match cur.at {
+        12 => Owner::Qname,
+        at if at < MAX_POINTER => Owner::Pointer(at as u16),
+        at => match NameBuf::from_wire(&w.written()[at..at + cur.lower.len()]) {
+            Ok(b) => Owner::Name(far.insert(b).as_wire()),
+            Err(_) => return Step::Done(OK),
+        },
     };
-    if !target.iter().any(u8::is_ascii_uppercase) {
-        return lookup(target);
+    match lookup::find(zone, cur.lower, q.qtype) {
+        Found::Exact(node) | Found::Wildcard(node) => {
+            if q.qtype == rtype::ANY && !node.is_empty_non_terminal() {
+                for set in node.rrsets() {
+                    if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, set.data).is_err() {
+                        break;
+                    }
+                }
+                return Step::Done(OK);
+            }
+            if let Some(set) = node.get(q.qtype) {
+                if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, set.data).is_ok() {
+                    additional(zone, &set, w);
+                }
+                return Step::Done(OK);
+            }
+            let Some(cname) = node.get(rtype::CNAME) else {
+                negative(zone, cur, w);
+                return Step::Done(OK); // NODATA (RFC 2308 §2.2), also for empty non-terminals
+            };
+            let Ok(base) = w.rrset_at(Section::Answer, owner, rtype::CNAME, cname.ttl, cname.count, cname.data, true) else {
+                return Step::Done(OK);
+            };
+            let Some(target) = cname.rdatas().next().and_then(plain_name) else { return Step::Done(OK) };
+            let lower = (!has_upper(target)).then_some(target);
+            Step::Next(Next { at: base + IMAGE_HEADER, len: target.len(), lower, dname: None })
+        }
+        Found::Referral { cut, node } => {
+            referral(zone, cut, node, cur, w);
+            // AA describes the answer section: set only when a CNAME led here.
+            Step::Done(Outcome { rcode: rcode::NOERROR, aa: cur.at != 12 })
+        }
+        Found::Dname { owner: downer, rrset } => dname(q, cur, owner, downer, rrset, seen, w),
+        Found::NxDomain => {
+            negative(zone, cur, w);
+            // After a CNAME the RCODE describes the last name (RFC 6604 §3).
+            Step::Done(Outcome { rcode: rcode::NXDOMAIN, aa: true })
+        }
     }
-    let mut lower = NameBuf::from_wire(target).ok()?;
-    lower.make_lowercase();
-    lookup(lower.as_wire())
+}
+
+/// Applies the DNAME owned by `downer` (a suffix of `cur`): the DNAME, then
+/// the CNAME it synthesizes (RFC 6672 §3.2).
+fn dname<'z>(q: &Question<'_>, cur: Cur<'_>, owner: Owner<'_>, downer: &[u8], rrset: Rrset<'_>, seen: Option<&Seen>, w: &mut MsgWriter<'_>) -> Step<'z> {
+    let Some(target) = rrset.rdatas().next() else { return Step::Done(OK) };
+    let Some(prefix_len) = cur.lower.len().checked_sub(downer.len()) else { return Step::Done(OK) };
+    let downer_at = cur.at + prefix_len;
+    // A DNAME met twice (a DNAME into its own subtree): stop rather than
+    // repeat it (RFC 6672 §5.2 loop bound, RFC 2181 §5).
+    let msg = w.written();
+    if seen.is_some_and(|s| s.dnames[..s.nd].iter().any(|&e| unpack(msg, e).eq_ignore_ascii_case(downer))) {
+        return Step::Done(OK);
+    }
+    // Substitute the DNAME owner suffix of the name by its target.
+    let mut synth = NameBuf::root();
+    let too_long = synth.set_concat(&msg[cur.at..downer_at], target).is_err();
+    // A DNAME RRset holds one record (RFC 6672 §2.4): write only the first.
+    let first = &rrset.data[..IMAGE_HEADER + target.len()];
+    if w.rrset(Section::Answer, suffix_owner(w, cur, downer), rtype::DNAME, rrset.ttl, 1, first).is_err() {
+        return Step::Done(OK);
+    }
+    if too_long {
+        return Step::Done(Outcome { rcode: rcode::YXDOMAIN, aa: true }); // RFC 6672 §2.2
+    }
+    if w.record(Section::Answer, owner, rtype::CNAME, class::IN, rrset.ttl, synth.as_wire(), true).is_err() {
+        return Step::Done(OK);
+    }
+    if q.qtype == rtype::CNAME {
+        return Step::Done(OK);
+    }
+    let len = synth.len();
+    Step::Next(Next { at: w.len() - len, len, lower: None, dname: Some((downer_at, downer.len())) })
 }

@@ -18,15 +18,23 @@ use crate::wire::request::{self, Parsed, Question, Request};
 use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 
-/// Parses a request: the view and whether it is malformed (FORMERR), or
+/// The view of a parsed request and whether it is malformed (FORMERR), or
 /// `None` for what gets no answer at all (unparseable, or a response).
-pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
-    let (r, malformed) = match request::parse(req) {
+/// Borrows from `parsed`: a `Request` holds a 256-octet name buffer, and
+/// moving it out through an `Option` or a tuple is a copy per query.
+#[inline]
+pub(super) fn request_view<'p, 'a>(parsed: &'p Parsed<'a>) -> Option<(&'p Request<'a>, bool)> {
+    let (r, malformed) = match parsed {
         Parsed::Drop => return None,
         Parsed::Ok(r) => (r, false),
         Parsed::FormErr(r, _) => (r, true),
     };
     (!r.is_response()).then_some((r, malformed))
+}
+
+/// [`request_view`], owned.
+pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
+    request_view(&request::parse(req)).map(|(r, malformed)| (*r, malformed))
 }
 
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
@@ -116,16 +124,17 @@ impl Handler {
     /// [`super::MAX_MESSAGE`] octets for TCP; for UDP, at least the configured
     /// maximum payload). Returns its length, or `None` to send nothing.
     pub fn handle(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
-        let (r, malformed) = parse_request(req)?;
+        let parsed = request::parse(req);
+        let (r, malformed) = request_view(&parsed)?;
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
-            match self.verify_tsig(&r, at) {
+            match self.verify_tsig(r, at) {
                 Ok(v) => signer = Some(v),
-                Err(n) => return self.tsig_error(&r, n, out),
+                Err(n) => return self.tsig_error(r, n, out),
             }
         }
         let reserve = signer.as_ref().map_or(0, |s: &(Verified, ResponseSigner)| s.1.tsig_len());
-        let mut len = self.respond(&r, ctx, out, reserve, |h, w| {
+        let mut len = self.respond(r, ctx, out, reserve, |h, w| {
             if malformed {
                 Outcome { rcode: rcode::FORMERR, aa: false }
             } else if r.edns.is_some_and(|e| e.version > 0) {
@@ -134,8 +143,8 @@ impl Handler {
                 Outcome { rcode: rcode::REFUSED, aa: false }
             } else {
                 match (r.opcode(), &h.transfers) {
-                    (opcode::QUERY, _) => h.query(&r, ctx, w, key_name(&signer).as_deref()),
-                    (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, &r, ctx),
+                    (opcode::QUERY, _) => h.query(r, ctx, w, key_name(&signer).as_deref()),
+                    (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
             }
@@ -145,7 +154,7 @@ impl Handler {
             // RFC 8945 §5.3 (checklist S5): a signed response that does not fit
             // carries only the question and the TSIG (and OPT), TC=1, NOERROR.
             let aa = u16::from_be_bytes([out[2], out[3]]) & flags::AA != 0;
-            len = self.respond(&r, ctx, out, reserve, |_, _| Outcome { rcode: rcode::NOERROR, aa });
+            len = self.respond(r, ctx, out, reserve, |_, _| Outcome { rcode: rcode::NOERROR, aa });
             out[2] |= tc;
         }
         match signer {

@@ -17,6 +17,7 @@ $TTL 3600
 @       IN NS ns1
 ns1     IN A 192.0.2.1
 www     IN A 192.0.2.10
+alias   IN CNAME www
 a       IN CNAME b
 b       IN CNAME c
 c       IN A 192.0.2.3
@@ -38,8 +39,12 @@ big     IN TXT \"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
 ";
 
 fn handler() -> Handler {
+    handler_for(ZONE)
+}
+
+fn handler_for(text: &str) -> Handler {
     let origin = from_dotted("example.com").unwrap();
-    let src = read_zone_str(ZONE, "test.zone", &origin, None).unwrap();
+    let src = read_zone_str(text, "test.zone", &origin, None).unwrap();
     let zone = build_zone(&origin, src).unwrap();
     let set = ZoneSet::new();
     set.insert(Arc::new(zone));
@@ -175,14 +180,20 @@ fn refused_formerr_notimp_and_dropped() {
 }
 
 /// Not a test: a hot loop for profilers (`cargo test --release -p ironbind-server
-/// --lib hot_loop -- --ignored --nocapture`, under `perf record`).
+/// --lib hot_loop -- --ignored --nocapture`, under `perf record` or
+/// `valgrind --tool=callgrind`). `HOT_N` queries per name, `HOT_ONLY` a name
+/// prefix, `HOT_ZONE` an example.com zone file to use instead of [`ZONE`]
+/// (`benches/data/small.zone` answers the same names as the benches).
 #[test]
 #[ignore]
 fn hot_loop() {
-    let h = handler();
+    let h = match std::env::var("HOT_ZONE") {
+        Ok(path) => handler_for(&std::fs::read_to_string(path).expect("HOT_ZONE readable")),
+        Err(_) => handler(),
+    };
     let ctx = RequestCtx { peer: SocketAddr::from(([127, 0, 0, 1], 5000)), transport: Transport::Udp };
     let mut out = vec![0u8; 65535];
-    for (name, t) in [("www.example.com", 1u16), ("nope.example.com", 1), ("host.sub.example.com", 1), ("q.wild.example.com", 1)] {
+    for (name, t) in [("www.example.com", 1u16), ("nope.example.com", 1), ("host.sub.example.com", 1), ("q.wild.example.com", 1), ("alias.example.com", 1)] {
         if std::env::var("HOT_ONLY").is_ok_and(|o| !name.starts_with(&o)) {
             continue;
         }

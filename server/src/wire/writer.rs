@@ -6,10 +6,14 @@
 //! for which space is reserved up front so it survives truncation (RFC 6891 §7).
 //! Must not: allocate. Compression state is a fixed table.
 //!
-//! RDATA is copied as stored (uncompressed). Names inside RDATA of the RFC 1035
-//! types are registered as compression targets, so the owner of a following
-//! record (a CNAME target, NS glue) can point at them; RDATA of other types is
-//! never compressed (RFC 3597 §4).
+//! RDATA is copied as stored (uncompressed). An RRset's image goes in with one
+//! copy; only owner pointers and TTLs that differ are patched after it. Names
+//! inside RDATA of the RFC 1035 types are registered as compression targets,
+//! so a later owner can point at them; RDATA of other types is never
+//! compressed (RFC 3597 §4). Writers that know where a name already sits (the
+//! answer layer: CNAME targets, NS RDATA, the question) pass
+//! [`Owner::Pointer`] and skip the search, and [`MsgWriter::rrset_at`] tells
+//! them where an RRset's RDATA landed.
 
 use super::name::MAX_NAME_LEN;
 use super::{rtype, WireError};
@@ -17,6 +21,9 @@ use super::{rtype, WireError};
 /// Compression targets remembered per message; more names are written without
 /// being remembered, which only costs size.
 const COMP_SLOTS: usize = 48;
+
+/// Offsets from here on cannot be the target of a compression pointer.
+const MAX_POINTER: usize = 0x4000;
 
 /// Size of an OPT record with no options.
 pub const OPT_LEN: usize = 11;
@@ -53,8 +60,9 @@ pub struct MsgWriter<'b> {
     pos: usize,
     limit: usize,
     counts: [u16; 4],
-    /// (offset, length of the uncompressed name from there) of each target.
-    comp: [(u16, u8); COMP_SLOTS],
+    /// Each target: its offset `<< 8` | the length of the uncompressed name
+    /// from there (packed so a new writer zeroes 192 octets, not 48 tuples).
+    comp: [u32; COMP_SLOTS],
     ncomp: usize,
     truncated: bool,
 }
@@ -64,7 +72,7 @@ impl<'b> MsgWriter<'b> {
     /// (capped at the buffer length), minus what [`reserve`](Self::reserve) holds back.
     pub fn new(buf: &'b mut [u8], limit: usize) -> Self {
         let limit = limit.min(buf.len()).min(65535);
-        Self { buf, pos: 12, limit, counts: [0; 4], comp: [(0, 0); COMP_SLOTS], ncomp: 0, truncated: false }
+        Self { buf, pos: 12, limit, counts: [0; 4], comp: [0; COMP_SLOTS], ncomp: 0, truncated: false }
     }
 
     /// The message written so far.
@@ -138,20 +146,34 @@ impl<'b> MsgWriter<'b> {
         Ok(())
     }
 
-    /// Appends a whole RRset, given as an image of `count` records (see
+    /// Appends a whole RRset, given as an image of exactly `count` records (see
     /// [`push_image`]), to `section` with owner `owner` and TTL `ttl`; or
     /// nothing (and marks the message truncated) when it does not fit.
     pub fn rrset(&mut self, section: Section, owner: Owner<'_>, rtype: u16, ttl: u32, count: u16, data: &[u8]) -> Result<(), WireError> {
+        self.rrset_at(section, owner, rtype, ttl, count, data, true).map(|_| ())
+    }
+
+    /// [`rrset`](Self::rrset), telling where the image landed: octet `p` of
+    /// `data` (from its TYPE field on) is at message offset `base + p`, so the
+    /// RDATA of the record at image offset `p` starts at `base + p +`
+    /// [`IMAGE_HEADER`] (for an owner written past the reach of pointers, only
+    /// for the first record: the others spell the owner again). With `remember` false, names inside the RDATA are not
+    /// registered as compression targets: for callers that point at them
+    /// themselves and write nothing afterwards that could search for them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rrset_at(&mut self, section: Section, owner: Owner<'_>, rtype: u16, ttl: u32, count: u16, data: &[u8], remember: bool) -> Result<usize, WireError> {
         let mark = (self.pos, self.ncomp);
-        let r = self.try_rrset(owner, rtype, ttl, count, data);
-        self.settle(r, mark, section, count, true)
+        match self.try_rrset(owner, rtype, ttl, count, data, remember) {
+            Ok(base) => self.settle(Ok(()), mark, section, count, true).map(|()| base),
+            Err(e) => self.settle(Err(e), mark, section, count, true).map(|()| 0),
+        }
     }
 
     /// Like [`rrset`](Self::rrset) for data the response may drop without
     /// setting TC (additional-section data that is not required glue, RFC 2181 §9).
     pub fn rrset_optional(&mut self, section: Section, owner: Owner<'_>, rtype: u16, ttl: u32, count: u16, data: &[u8]) -> Result<(), WireError> {
         let mark = (self.pos, self.ncomp);
-        let r = self.try_rrset(owner, rtype, ttl, count, data);
+        let r = self.try_rrset(owner, rtype, ttl, count, data, true).map(|_| ());
         self.settle(r, mark, section, count, false)
     }
 
@@ -170,52 +192,86 @@ impl<'b> MsgWriter<'b> {
         }
     }
 
-    fn try_rrset(&mut self, owner: Owner<'_>, t: u16, ttl: u32, count: u16, image: &[u8]) -> Result<(), WireError> {
-        let names_inside = rdata_name_offset(t);
-        if let (Owner::Qname, None) = (owner, names_inside) {
-            // Fast path: the stored image already points its owners at the question.
-            if self.pos + image.len() > self.limit {
-                return Err(WireError::NoSpace);
-            }
-            let start = self.pos;
-            self.put(image);
-            if image_ttl(image) != Some(ttl) {
-                self.patch_ttls(start, count, ttl);
-            }
-            return Ok(());
+    /// Copies the image in one piece after the owner, then fixes what differs
+    /// per record: owner pointers (when the owner is not the question), TTLs
+    /// (when not the image's), and remembers names inside the RDATA. Returns
+    /// where image octet 0 landed (see [`rrset_at`](Self::rrset_at)).
+    fn try_rrset(&mut self, owner: Owner<'_>, t: u16, ttl: u32, count: u16, image: &[u8], remember: bool) -> Result<usize, WireError> {
+        // `first`: where the owners point; `named`: the first owner was written
+        // out, so the image goes in without its first two octets.
+        let (first, named) = match owner {
+            Owner::Qname => (12, false),
+            Owner::Pointer(at) => (at, false),
+            Owner::Name(_) | Owner::Under(..) => match self.name(owner)? {
+                // Written where no pointer reaches (past 16 KiB of TCP): each record spells its owner.
+                at if at as usize >= MAX_POINTER => return self.spell_each(owner, t, ttl, count, image, remember),
+                at => (at, true),
+            },
+        };
+        let body = if named { image.get(2..).unwrap_or_default() } else { image };
+        let end = self.pos + body.len();
+        if end > self.limit {
+            return Err(WireError::NoSpace);
         }
-        let mut p = 0;
-        let mut owner_at = None;
-        for _ in 0..count {
-            // Owner: the first copy is written (compressed); the others point at it.
-            match owner_at {
-                Some(at) => self.pointer(at)?,
-                None => owner_at = Some(self.name(owner)?),
-            }
-            let len = u16::from_be_bytes([image[p + 10], image[p + 11]]) as usize;
-            if self.pos + 10 + len > self.limit {
-                return Err(WireError::NoSpace);
-            }
-            let start = self.pos;
-            self.put(&image[p + 2..p + 12 + len]);
-            self.buf[start + 4..start + 8].copy_from_slice(&ttl.to_be_bytes());
-            if let Some(off) = names_inside {
-                if off < len {
-                    self.remember_labels(start + 10 + off);
-                }
-            }
-            p += 12 + len;
+        let base = self.pos - if named { 2 } else { 0 };
+        self.buf[self.pos..end].copy_from_slice(body);
+        self.pos = end;
+        let names_inside = if remember { rdata_name_offset(t) } else { None };
+        if first != 12 || names_inside.is_some() || image_ttl(image) != Some(ttl) {
+            self.fix_records(base, first, named, ttl, count, names_inside);
         }
-        Ok(())
+        Ok(base)
     }
 
-    /// Rewrites the TTL of `count` records written from an image at `start`.
-    fn patch_ttls(&mut self, start: usize, count: u16, ttl: u32) {
-        let mut at = start;
-        for _ in 0..count {
+    /// Writes the records of an image one by one, each after its own copy of
+    /// the owner (the first one's is written already). Returns where the
+    /// first record's image landed.
+    #[cold]
+    fn spell_each(&mut self, owner: Owner<'_>, t: u16, ttl: u32, count: u16, image: &[u8], remember: bool) -> Result<usize, WireError> {
+        let names_inside = if remember { rdata_name_offset(t) } else { None };
+        let base = self.pos - 2;
+        let mut p = 0;
+        for i in 0..count {
+            if i > 0 {
+                self.name(owner)?;
+            }
+            let Some(head) = image.get(p..p + IMAGE_HEADER) else { break };
+            let len = u16::from_be_bytes([head[10], head[11]]) as usize;
+            let Some(record) = image.get(p + 2..p + IMAGE_HEADER + len) else { break };
+            if self.pos + record.len() > self.limit {
+                return Err(WireError::NoSpace);
+            }
+            let at = self.pos - 2;
+            self.put(record);
             self.buf[at + 6..at + 10].copy_from_slice(&ttl.to_be_bytes());
-            let len = u16::from_be_bytes([self.buf[at + 10], self.buf[at + 11]]) as usize;
-            at += 12 + len;
+            if let Some(off) = names_inside.filter(|&off| off < len) {
+                self.remember_name(at + IMAGE_HEADER + off, at + IMAGE_HEADER + len);
+            }
+            p += IMAGE_HEADER + len;
+        }
+        Ok(base)
+    }
+
+    /// Fixes the `count` records of an image copied to `base`: owners point
+    /// at `first` (but the first record's when `named`), TTLs are `ttl`, and
+    /// names inside the RDATA at `names_inside` are remembered.
+    fn fix_records(&mut self, base: usize, first: u16, named: bool, ttl: u32, count: u16, names_inside: Option<usize>) {
+        let ptr = (0xC000 | first).to_be_bytes();
+        let ttl = ttl.to_be_bytes();
+        let mut at = base;
+        for i in 0..count {
+            let Some(head) = self.buf.get_mut(at..at + IMAGE_HEADER) else { return };
+            if i > 0 || !named {
+                head[..2].copy_from_slice(&ptr);
+            }
+            head[6..10].copy_from_slice(&ttl);
+            let len = u16::from_be_bytes([head[10], head[11]]) as usize;
+            if let Some(off) = names_inside {
+                if off < len {
+                    self.remember_name(at + IMAGE_HEADER + off, at + IMAGE_HEADER + len);
+                }
+            }
+            at += IMAGE_HEADER + len;
         }
     }
 
@@ -238,7 +294,7 @@ impl<'b> MsgWriter<'b> {
             let at = self.pos;
             self.put(rdata);
             if rdata_is_name {
-                self.remember_labels(at);
+                self.remember_name(at, self.pos);
             }
             Ok(())
         })();
@@ -253,11 +309,11 @@ impl<'b> MsgWriter<'b> {
             return;
         }
         let ttl: u32 = (((ext_rcode >> 4) as u32) << 24) | if dnssec_ok { 0x8000 } else { 0 };
-        self.put(&[0]);
-        self.put(&rtype::OPT.to_be_bytes());
-        self.put(&udp_size.to_be_bytes());
-        self.put(&ttl.to_be_bytes());
-        self.put(&0u16.to_be_bytes());
+        let [t0, t1] = rtype::OPT.to_be_bytes();
+        let [s0, s1] = udp_size.to_be_bytes();
+        let [x0, x1, x2, x3] = ttl.to_be_bytes();
+        // Root owner, TYPE, CLASS (the payload size), TTL, RDLENGTH 0.
+        self.put_fixed(&[0, t0, t1, s0, s1, x0, x1, x2, x3, 0, 0]);
         self.counts[3] += 1;
     }
 
@@ -339,14 +395,15 @@ impl<'b> MsgWriter<'b> {
             }
             if let Some(target) = self.find(&name[off..]) {
                 self.pointer(target)?;
-                return Ok(start);
+                // Records after this one point at the name itself, not at a pointer.
+                return Ok(if off == 0 { target } else { start });
             }
             if self.pos + 1 + l > self.limit {
                 return Err(WireError::NoSpace);
             }
             let at = self.pos;
             self.put(&name[off..off + 1 + l]);
-            if at < 0x4000 {
+            if at < MAX_POINTER {
                 self.remember(at as u16, name.len() - off);
             }
             off += 1 + l;
@@ -358,30 +415,37 @@ impl<'b> MsgWriter<'b> {
         Ok(start)
     }
 
+    #[inline]
     fn remember(&mut self, at: u16, len: usize) {
         if self.ncomp < COMP_SLOTS {
-            self.comp[self.ncomp] = (at, len as u8);
+            self.comp[self.ncomp] = ((at as u32) << 8) | (len as u8 as u32);
             self.ncomp += 1;
         }
     }
 
-    /// Remembers every label start of an uncompressed name written at `start`
-    /// (a name ending in the root label, with no pointer).
-    fn remember_labels(&mut self, start: usize) {
-        let end = self.pos;
+    /// Remembers every label start of a name in RDATA written at `start` that
+    /// must end (with its root label) exactly at `end`; when it does not (not
+    /// a plain name), forgets what it remembered of it.
+    fn remember_name(&mut self, start: usize, end: usize) {
+        let mark = self.ncomp;
         let mut at = start;
-        while at < end && self.buf[at] != 0 {
-            if self.buf[at] > 63 {
-                return; // not a plain name: remember nothing
+        while at < end {
+            let l = self.buf[at] as usize;
+            if l == 0 {
+                if at + 1 == end {
+                    return;
+                }
+                break;
             }
-            at += 1 + self.buf[at] as usize;
+            if l > 63 {
+                break;
+            }
+            if at < MAX_POINTER {
+                self.remember(at as u16, end - at);
+            }
+            at += 1 + l;
         }
-        let total = at + 1 - start;
-        let mut at = start;
-        while at < end && at < 0x4000 && self.buf[at] != 0 {
-            self.remember(at as u16, total - (at - start));
-            at += 1 + self.buf[at] as usize;
-        }
+        self.ncomp = mark;
     }
 
     /// Finds a remembered offset whose name equals `suffix` (case-insensitively).
@@ -391,11 +455,7 @@ impl<'b> MsgWriter<'b> {
     #[inline]
     fn find(&self, suffix: &[u8]) -> Option<u16> {
         let n = suffix.len();
-        self.comp[..self.ncomp]
-            .iter()
-            .rev()
-            .find(|&&(at, len)| len as usize == n && self.name_at_eq(at as usize, suffix))
-            .map(|&(at, _)| at)
+        self.comp[..self.ncomp].iter().rev().find(|&&e| (e & 0xFF) as usize == n && self.name_at_eq((e >> 8) as usize, suffix)).map(|&e| (e >> 8) as u16)
     }
 
     fn name_at_eq(&self, mut at: usize, mut want: &[u8]) -> bool {
@@ -485,5 +545,63 @@ mod tests {
         assert_eq!(w.len(), at);
         assert!(w.truncated());
         assert_eq!(w.count(Section::Answer), 2);
+    }
+
+    fn ns_image() -> Vec<u8> {
+        let mut ns = Vec::new();
+        push_image(&mut ns, rtype::NS, 60, b"\x03ns1\x03sub\x07example\x03com\x00");
+        push_image(&mut ns, rtype::NS, 60, b"\x03ns2\x03sub\x07example\x03com\x00");
+        ns
+    }
+
+    fn parse(msg: &[u8]) -> Vec<String> {
+        let m = hickory_proto::op::Message::from_vec(msg).expect("a parsable message");
+        m.answers.iter().chain(&m.authorities).chain(&m.additionals).map(|r| r.to_string()).collect()
+    }
+
+    #[test]
+    fn rrset_at_tells_where_rdata_landed_and_owners_point_where_told() {
+        let mut buf = [0u8; 512];
+        let mut w = MsgWriter::new(&mut buf, 512);
+        w.question(b"\x04host\x03sub\x07example\x03com\x00", 1, 1).unwrap();
+        let ns = ns_image();
+        // Owner: "sub.example.com" inside the question; names in RDATA not remembered.
+        let base = w.rrset_at(Section::Authority, Owner::Pointer(17), rtype::NS, 300, 2, &ns, false).unwrap();
+        assert_eq!(base, 12 + 26);
+        assert_eq!(w.ncomp, 1, "only the question");
+        let second = ns.len() / 2;
+        assert_eq!(w.written()[base + 12..base + 16], *b"\x03ns1");
+        assert_eq!(w.written()[base + second..base + second + 2], [0xC0, 17]);
+        let mut a = Vec::new();
+        push_image(&mut a, rtype::A, 60, &[192, 0, 2, 1]);
+        w.rrset(Section::Additional, Owner::Pointer((base + second + 12) as u16), rtype::A, 60, 1, &a).unwrap();
+        let n = w.finish();
+        assert_eq!(n, 12 + 26 + ns.len() + a.len());
+        assert_eq!(
+            parse(&buf[..n]),
+            ["sub.example.com. 300 IN NS ns1.sub.example.com.", "sub.example.com. 300 IN NS ns2.sub.example.com.", "ns2.sub.example.com. 60 IN A 192.0.2.1"]
+        );
+    }
+
+    #[test]
+    fn later_records_point_at_the_name_not_at_a_pointer_and_spell_it_past_16k() {
+        let mut buf = vec![0u8; 65535];
+        let mut w = MsgWriter::new(&mut buf, 65535);
+        w.question(b"\x03sub\x07example\x03com\x00", 2, 1).unwrap();
+        let ns = ns_image();
+        w.rrset(Section::Answer, Owner::Name(b"\x03SUB\x07example\x03com\x00"), rtype::NS, 60, 2, &ns).unwrap();
+        // Both owners are pointers to the question itself.
+        let second = 12 + 21 + ns.len() / 2;
+        assert_eq!(w.written()[second..second + 2], [0xC0, 12]);
+        // Push the message past 16 KiB, then an RRset whose owner lands there.
+        let mut big = Vec::new();
+        push_image(&mut big, rtype::TXT, 60, &[0u8; 17000]);
+        w.rrset(Section::Answer, Owner::Qname, rtype::TXT, 60, 1, &big).unwrap();
+        assert!(w.len() > MAX_POINTER);
+        w.rrset(Section::Answer, Owner::Name(b"\x01x\x03www\x07example\x03org\x00"), rtype::NS, 60, 2, &ns).unwrap();
+        let n = w.finish();
+        let got = parse(&buf[..n]);
+        assert_eq!(got.len(), 5);
+        assert_eq!(got[3..], ["x.www.example.org. 60 IN NS ns1.sub.example.com.", "x.www.example.org. 60 IN NS ns2.sub.example.com."]);
     }
 }
