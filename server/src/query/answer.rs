@@ -26,7 +26,8 @@ use crate::wire::writer::{MsgWriter, Owner, Section, IMAGE_HEADER};
 use crate::wire::{class, rcode, rtype};
 use crate::zone::lookup::{self, Found};
 use crate::zone::{Rrset, Zone};
-use names::{has_upper, in_domain, plain_name};
+use crate::wire::name::is_subdomain as in_domain;
+use names::{has_upper, plain_name};
 use sections::{additional, negative, referral, suffix_owner};
 
 /// Longest CNAME/DNAME chain followed inside one zone.

@@ -14,27 +14,22 @@ use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
 use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::MessageStream;
 use crate::xfr::registry::Registry;
-use crate::wire::request::{self, Parsed, Question, Request};
+use crate::wire::request::{self, Question, Request};
 use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 
-/// The view of a parsed request and whether it is malformed (FORMERR), or
-/// `None` for what gets no answer at all (unparseable, or a response).
-/// Borrows from `parsed`: a `Request` holds a 256-octet name buffer, and
-/// moving it out through an `Option` or a tuple is a copy per query.
+/// The request read from `req` (header, then the rest in place) and whether
+/// it is malformed (FORMERR), or `None` for what gets no answer at all
+/// (shorter than a header, or a response: RFC 8906 rationale, never answer
+/// responses).
 #[inline]
-pub(super) fn request_view<'p, 'a>(parsed: &'p Parsed<'a>) -> Option<(&'p Request<'a>, bool)> {
-    let (r, malformed) = match parsed {
-        Parsed::Drop => return None,
-        Parsed::Ok(r) => (r, false),
-        Parsed::FormErr(r, _) => (r, true),
-    };
-    (!r.is_response()).then_some((r, malformed))
-}
-
-/// [`request_view`], owned.
 pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
-    request_view(&request::parse(req)).map(|(r, malformed)| (*r, malformed))
+    let mut r = Request::header(req)?;
+    if r.is_response() {
+        return None;
+    }
+    let malformed = r.parse_rest().is_err();
+    Some((r, malformed))
 }
 
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
@@ -124,8 +119,20 @@ impl Handler {
     /// [`super::MAX_MESSAGE`] octets for TCP; for UDP, at least the configured
     /// maximum payload). Returns its length, or `None` to send nothing.
     pub fn handle(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
-        let parsed = request::parse(req);
-        let (r, malformed) = request_view(&parsed)?;
+        // [`parse_request`], in place: a `Request` holds a 256-octet name
+        // buffer, and moving it out of a function is a copy per query.
+        let mut parsed = Request::header(req)?;
+        if parsed.is_response() {
+            return None;
+        }
+        let malformed = parsed.parse_rest().is_err();
+        self.answer_parsed(&parsed, malformed, ctx, out)
+    }
+
+    /// [`Self::handle`] once the request is parsed; `malformed` when it
+    /// gets FORMERR.
+    #[inline]
+    fn answer_parsed(&self, r: &Request<'_>, malformed: bool, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(r, at) {
@@ -223,10 +230,18 @@ impl Handler {
     /// The EDNS EXPIRE value for the zone of `r`'s question, when the client
     /// asked (RFC 7314 §2): a secondary's seconds left before EXPIRE, a
     /// primary's SOA EXPIRE.
+    #[inline]
     fn expire_option(&self, r: &Request<'_>, e: &request::Edns) -> Option<u32> {
         if !e.expire {
             return None;
         }
+        self.expire_value(r)
+    }
+
+    /// [`Self::expire_option`] once the client asked (rare: kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn expire_value(&self, r: &Request<'_>) -> Option<u32> {
         let q = r.question.as_ref()?;
         let table = self.zones.load();
         let served = table.find(q.lower.as_wire())?;
@@ -246,9 +261,15 @@ impl Handler {
 
     /// Answers one request received over TCP; may produce a stream of messages.
     pub fn handle_tcp(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> TcpResponse {
-        if let (Some(reg), Parsed::Ok(r)) = (&self.transfers, request::parse(req)) {
+        // Parsed once, in place, for both a transfer and any other request.
+        let Some(mut r) = Request::header(req) else { return TcpResponse::Drop };
+        if r.is_response() {
+            return TcpResponse::Drop;
+        }
+        let malformed = r.parse_rest().is_err();
+        if let (Some(reg), false) = (&self.transfers, malformed) {
             let is_xfr = r.question.is_some_and(|q| matches!(q.qtype, rtype::AXFR | rtype::IXFR));
-            if is_xfr && !r.is_response() && r.opcode() == opcode::QUERY && r.edns.is_none_or(|e| e.version == 0) {
+            if is_xfr && r.opcode() == opcode::QUERY && r.edns.is_none_or(|e| e.version == 0) {
                 let mut signer = None;
                 if let Some(at) = r.tsig_at {
                     match self.verify_tsig(&r, at) {
@@ -271,7 +292,7 @@ impl Handler {
                 };
             }
         }
-        match self.handle(req, ctx, out) {
+        match self.answer_parsed(&r, malformed, ctx, out) {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }

@@ -90,23 +90,31 @@ pub const HEADER_LEN: usize = 12;
 /// Parses `msg` (RFC 1035 §4.1, RFC 6891 §6.1.1, RFC 8945 §5.1).
 #[inline]
 pub fn parse(msg: &[u8]) -> Parsed<'_> {
-    if msg.len() < HEADER_LEN {
-        return Parsed::Drop;
-    }
-    let h = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]);
-    let mut req = Request {
-        msg,
-        id: h(0),
-        flags: h(2),
-        counts: [h(4), h(6), h(8), h(10)],
-        question: None,
-        edns: None,
-        tsig_at: None,
-        answer_at: HEADER_LEN,
-    };
+    let Some(mut req) = Request::header(msg) else { return Parsed::Drop };
     match parse_body(&mut req) {
         Ok(()) => Parsed::Ok(req),
         Err(e) => Parsed::FormErr(req, e),
+    }
+}
+
+impl<'a> Request<'a> {
+    /// The request with only its header read (no question yet), or `None`
+    /// when `msg` is shorter than a header. Cheap: the question's name
+    /// buffer is not touched until [`Request::parse_rest`].
+    #[inline]
+    pub fn header(msg: &'a [u8]) -> Option<Self> {
+        let head: &[u8; HEADER_LEN] = msg.first_chunk()?;
+        let h = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
+        Some(Request { msg, id: h(0), flags: h(2), counts: [h(4), h(6), h(8), h(10)], question: None, edns: None, tsig_at: None, answer_at: HEADER_LEN })
+    }
+
+    /// Parses the rest of the message into `self` (made by
+    /// [`Request::header`]), in place: [`parse`] without moving the request,
+    /// which holds a 255-octet name buffer. On error `self` holds what could
+    /// be read (answer FORMERR).
+    #[inline]
+    pub fn parse_rest(&mut self) -> Result<(), WireError> {
+        parse_body(self)
     }
 }
 
@@ -116,11 +124,20 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
     let mut pos = HEADER_LEN;
     if req.counts[0] == 1 {
         // A pointer in the first name could only point into the header.
-        let mut lower = NameBuf::root();
-        let end = read_plain_name_lower(msg, pos, &mut lower)?;
-        let q = Question { name: &msg[pos..end], lower, qtype: get_u16(msg, end)?, qclass: get_u16(msg, end + 2)? };
+        // The name is lowercased straight into the request (no copy of the buffer).
+        let q = req.question.insert(Question { name: &[], lower: NameBuf::root(), qtype: 0, qclass: 0 });
+        let parsed = read_plain_name_lower(msg, pos, &mut q.lower).and_then(|end| Ok((end, get_u16(msg, end)?, get_u16(msg, end + 2)?)));
+        let (end, qtype, qclass) = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                req.question = None;
+                return Err(e);
+            }
+        };
+        q.name = &msg[pos..end];
+        q.qtype = qtype;
+        q.qclass = qclass;
         pos = end + 4;
-        req.question = Some(q);
     } else {
         for _ in 0..req.counts[0] {
             pos = skip_name(msg, pos)? + 4;
@@ -130,6 +147,17 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
         }
     }
     req.answer_at = pos;
+    // The usual query ends with one OPT record (owner the root, in the
+    // additional section) and nothing else: read it straight away. Anything
+    // else, including an OPT that does not end the message, takes the
+    // general walk below (which then finds what is wrong with it).
+    if req.counts[1..] == [0, 0, 1] && msg.get(pos..pos + 3) == Some(&[0, (rtype::OPT >> 8) as u8, rtype::OPT as u8]) {
+        let end = pos + 11 + get_u16(msg, pos + 9)? as usize;
+        if end == msg.len() {
+            req.edns = Some(parse_opt(msg, pos + 1, end)?);
+            return Ok(());
+        }
+    }
     let total = req.counts[1] as usize + req.counts[2] as usize + req.counts[3] as usize;
     let first_additional = req.counts[1] as usize + req.counts[2] as usize;
     for i in 0..total {
@@ -173,6 +201,7 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
 /// The EDNS EXPIRE option code (RFC 7314).
 pub const EDNS_EXPIRE: u16 = 9;
 
+#[inline]
 fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
     let udp_size = get_u16(msg, at + 2)?.max(512);
     let ttl = get_u32(msg, at + 4)?;
@@ -231,5 +260,57 @@ mod tests {
         assert!(matches!(parse(&query(&two, 2)), Parsed::FormErr(_, WireError::BadOpt)));
         assert!(matches!(parse(&[0u8; 5]), Parsed::Drop));
         assert!(matches!(parse(&query(&[], 1)), Parsed::FormErr(..)));
+    }
+
+    /// The one-OPT query takes a short cut; what is not exactly that still
+    /// gets the errors of the general walk.
+    #[test]
+    fn opt_at_the_end_and_around_it() {
+        let opt = [0, 0, 41, 0x04, 0xD0, 0, 0, 0x80, 0, 0, 4, 0, 3, 0, 0];
+        let err = |m: &[u8]| match parse(m) {
+            Parsed::FormErr(_, e) => Some(e),
+            _ => None,
+        };
+        let ok = query(&opt, 1);
+        let Parsed::Ok(r) = parse(&ok) else { panic!() };
+        assert_eq!(r.edns.map(|e| (e.udp_size, e.dnssec_ok, e.nsid)), Some((1232, true, true)));
+        assert_eq!(err(&query(&[&opt[..], &[0]].concat(), 1)), Some(WireError::Malformed), "a stray octet after it");
+        assert_eq!(err(&query(&opt[..13], 1)), Some(WireError::Truncated), "RDATA cut short");
+        assert_eq!(err(&query(&opt[..10], 1)), Some(WireError::Truncated), "RDLENGTH cut short");
+        assert_eq!(err(&query(&[&opt[..7], &[0, 0, 0, 4, 0, 9, 0, 9]].concat(), 1)), Some(WireError::BadOpt), "an option past RDATA");
+        let mut authority = query(&opt, 0);
+        authority[9] = 1;
+        assert_eq!(err(&authority), Some(WireError::BadOpt), "OPT in the authority section");
+        let owned = [&[1, b'a', 0][..], &opt[1..]].concat();
+        assert_eq!(err(&query(&owned, 1)), Some(WireError::BadOpt), "OPT not owned by the root");
+    }
+
+    /// Parsing in place ([`Request::header`], [`Request::parse_rest`]) sees
+    /// what [`parse`] sees, and a broken question leaves none behind.
+    #[test]
+    fn parsing_in_place_matches_parse() {
+        let opt = [0, 0, 41, 0x04, 0xD0, 0, 0, 0x80, 0, 0, 4, 0, 3, 0, 0];
+        let bad_opt = [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 9];
+        let mut cut_name = query(&[], 0);
+        cut_name.truncate(14);
+        let mut cut_type = query(&[], 0);
+        cut_type.truncate(19);
+        for m in [query(&opt, 1), query(&[], 0), query(&bad_opt, 1), cut_name, cut_type, vec![0; 11]] {
+            let mut r = Request::header(&m);
+            let rest = r.as_mut().map(Request::parse_rest);
+            let seen = |r: &Request<'_>| {
+                let q = r.question.map(|q| (q.name.to_vec(), q.lower.as_wire().to_vec(), q.qtype, q.qclass));
+                (r.id, r.flags, r.counts, q, r.edns, r.tsig_at)
+            };
+            match (parse(&m), r, rest) {
+                (Parsed::Drop, None, None) => {}
+                (Parsed::Ok(p), Some(r), Some(Ok(()))) => assert_eq!(seen(&p), seen(&r)),
+                (Parsed::FormErr(p, e), Some(r), Some(Err(e2))) => {
+                    assert_eq!((seen(&p), e), (seen(&r), e2));
+                    assert_eq!(r.question.is_some(), m.len() > 19, "{m:?}");
+                }
+                (p, r, rest) => panic!("{p:?} vs {r:?} {rest:?}"),
+            }
+        }
     }
 }

@@ -65,32 +65,54 @@ impl Deref for Served {
     }
 }
 
+/// Up to this many zones, [`ZoneTable::find`] compares apexes directly
+/// instead of hashing each suffix of the query name.
+const FEW_ZONES: usize = 8;
+
 /// An immutable map from apex (lowercase wire) to zone snapshot.
 #[derive(Debug, Default)]
 pub struct ZoneTable {
     zones: HashMap<Box<[u8]>, Served, NodeHasher>,
-    /// Most labels in any apex: the longest-suffix search starts no deeper.
-    max_labels: usize,
+    /// Octets in the longest apex: longer suffixes of a query name are not looked up.
+    max_len: usize,
+    /// Every zone again when there are at most [`FEW_ZONES`] (else empty):
+    /// a server with one or a few zones finds them with a length test and
+    /// a word compare per suffix, no hashing.
+    few: Box<[(Box<[u8]>, Served)]>,
 }
 
 impl ZoneTable {
     /// The zone that is the longest suffix of `qname` (lowercase wire), if any.
-    #[inline]
+    ///
+    /// The suffixes are tried longest first, walking the labels once; only
+    /// those no longer than the longest apex are looked up.
+    #[inline(always)]
     pub fn find(&self, qname: &[u8]) -> Option<&Served> {
         if self.zones.is_empty() {
             return None;
         }
-        let labels = name::label_count(qname);
-        let mut n = name::strip_labels(qname, labels.saturating_sub(self.max_labels));
+        let mut pos = 0;
         loop {
-            if let Some(z) = self.zones.get(n) {
-                return Some(z);
+            let rest = qname.get(pos..)?;
+            if rest.len() <= self.max_len {
+                if let Some(z) = self.lookup(rest) {
+                    return Some(z);
+                }
             }
-            if n.len() <= 1 {
+            let l = *rest.first()? as usize;
+            if l == 0 {
                 return None;
             }
-            n = name::parent(n);
+            pos += 1 + l;
         }
+    }
+
+    #[inline(always)]
+    fn lookup(&self, apex: &[u8]) -> Option<&Served> {
+        if self.few.is_empty() {
+            return self.zones.get(apex);
+        }
+        self.few.iter().find(|(a, _)| name::same_octets(a, apex)).map(|(_, z)| z)
     }
 
     /// The zone with exactly this apex.
@@ -116,8 +138,9 @@ impl ZoneTable {
     fn rebuilt(&self, f: impl FnOnce(&mut HashMap<Box<[u8]>, Served, NodeHasher>)) -> Self {
         let mut zones = self.zones.clone();
         f(&mut zones);
-        let max_labels = zones.keys().map(|k| name::label_count(k)).max().unwrap_or(0);
-        Self { zones, max_labels }
+        let max_len = zones.keys().map(|k| k.len()).max().unwrap_or(0);
+        let few = if zones.len() <= FEW_ZONES { zones.iter().map(|(k, z)| (k.clone(), z.clone())).collect() } else { Box::default() };
+        Self { zones, max_len, few }
     }
 }
 
@@ -171,5 +194,62 @@ impl ZoneSet {
         });
         self.table.store(Arc::new(next));
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::name::from_dotted;
+    use crate::zone::{build::build_zone, file::read_zone_str};
+
+    fn zone(origin: &str) -> Arc<Zone> {
+        let o = from_dotted(origin).unwrap();
+        let text = "@ 3600 IN SOA ns hostmaster 1 7200 3600 1209600 300\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n";
+        Arc::new(build_zone(&o, read_zone_str(text, "t.zone", &o, None).unwrap()).unwrap())
+    }
+
+    fn found(set: &ZoneSet, qname: &str) -> Option<String> {
+        let table = set.load();
+        table.find(&from_dotted(qname).unwrap()).map(|z| name::DisplayName(&z.origin).to_string())
+    }
+
+    /// The longest suffix wins, on label boundaries only, the same with a
+    /// few zones (compared directly) as with many (hashed).
+    #[test]
+    fn find_takes_the_longest_suffix_with_few_and_many_zones() {
+        for fillers in [0, FEW_ZONES] {
+            let set = ZoneSet::new();
+            for apex in ["com", "example.com", "sub.example.com", "ample.com"] {
+                set.insert(zone(apex));
+            }
+            for i in 0..fillers {
+                set.insert(zone(&format!("z{i}.org")));
+            }
+            assert_eq!(set.load().few.is_empty(), fillers > 0, "{fillers} fillers");
+            let cases = [
+                ("www.sub.example.com", Some("sub.example.com.")),
+                ("sub.example.com", Some("sub.example.com.")),
+                ("xsub.example.com", Some("example.com.")),
+                ("example.com", Some("example.com.")),
+                ("www.ample.com", Some("ample.com.")),
+                ("xample.com", Some("com.")),
+                ("com", Some("com.")),
+                ("a.b.c.d.e.f.g.z1.org", (fillers > 0).then_some("z1.org.")),
+                ("org", None),
+                ("example.net", None),
+                (".", None),
+            ];
+            for (q, want) in cases {
+                assert_eq!(found(&set, q).as_deref(), want, "{q} with {fillers} fillers");
+            }
+            set.insert(zone("."));
+            assert_eq!(found(&set, "example.net").as_deref(), Some("."));
+            assert_eq!(found(&set, ".").as_deref(), Some("."));
+            assert_eq!(found(&set, "www.example.com").as_deref(), Some("example.com."));
+            assert!(set.remove(&from_dotted("example.com").unwrap()));
+            assert_eq!(found(&set, "www.example.com").as_deref(), Some("com."));
+        }
+        assert_eq!(found(&ZoneSet::new(), "example.com"), None);
     }
 }

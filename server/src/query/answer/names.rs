@@ -1,7 +1,8 @@
 //! Small checks on uncompressed wire names, inline and without `memcmp`
 //! calls: the names on the query path are a few words long.
 //!
-//! Owns: finding capitals, suffix tests, validating a name in RDATA.
+//! Owns: finding capitals, validating a name in RDATA (suffix tests and
+//! word-wise comparison are [`crate::wire::name`]'s).
 //! Must not: allocate.
 
 use crate::wire::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
@@ -38,47 +39,6 @@ pub(super) fn has_upper(wire: &[u8]) -> bool {
     false
 }
 
-/// True when `name` equals `domain` or lies below it; both lowercase wire.
-/// ([`crate::wire::name::is_subdomain`], with the suffix compared in words, inline.)
-#[inline(always)]
-pub(super) fn in_domain(name: &[u8], domain: &[u8]) -> bool {
-    let Some(cut) = name.len().checked_sub(domain.len()) else { return false };
-    if !same_octets(&name[cut..], domain) {
-        return false;
-    }
-    // The match must start on a label boundary.
-    let mut pos = 0;
-    while pos < cut {
-        pos += 1 + name[pos] as usize;
-    }
-    pos == cut
-}
-
-/// `a == b` for short slices, eight octets at a time (the last eight
-/// overlapping the ones before), without a call to `memcmp`.
-#[inline(always)]
-pub(super) fn same_octets(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if n < 8 {
-        return a == b;
-    }
-    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 octets"));
-    if word(a, n - 8) != word(b, n - 8) {
-        return false;
-    }
-    let mut i = 0;
-    while i + 8 < n {
-        if word(a, i) != word(b, i) {
-            return false;
-        }
-        i += 8;
-    }
-    true
-}
-
 /// `wire` up to and including its root label, when it starts with a plain
 /// uncompressed name of at most 255 octets.
 pub(super) fn plain_name(wire: &[u8]) -> Option<&[u8]> {
@@ -97,8 +57,8 @@ pub(super) fn plain_name(wire: &[u8]) -> Option<&[u8]> {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_upper, in_domain, same_octets};
-    use crate::wire::name::from_dotted;
+    use super::has_upper;
+    use crate::wire::name::{from_dotted, is_subdomain as in_domain, same_octets};
 
     #[test]
     fn finds_capitals_anywhere_and_nothing_else() {

@@ -5,7 +5,8 @@
 //! NS RDATA just written) and which in-zone targets get addresses.
 //! Must not: allocate, or follow the chain ([`super`] does).
 
-use super::names::{has_upper, in_domain, same_octets};
+use super::names::has_upper;
+use crate::wire::name::{is_subdomain as in_domain, same_octets};
 use super::{Cur, MAX_POINTER};
 use crate::wire::name::{NameBuf, MAX_NAME_LEN};
 use crate::wire::rtype;
