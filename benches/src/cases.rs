@@ -83,6 +83,14 @@ impl Kind {
 /// whole zone, so lookups miss the CPU caches the way real traffic does.
 pub const SPREAD_LABEL: &str = "exact_spread";
 
+/// Label of the same case over only the first [`SPREAD_SMALL`] queries of the
+/// set (still spread over the zone, but few enough to stay in the caches):
+/// like for like, `exact_spread` over this is what the zone's size costs.
+pub const SPREAD_SMALL_LABEL: &str = "exact_spread_1k";
+
+/// Distinct hosts cycled through by [`SPREAD_SMALL_LABEL`].
+pub const SPREAD_SMALL: usize = 1000;
+
 /// Queries in the spread set (a power of two, cycled through).
 pub const SPREAD_QUERIES: usize = 1 << 16;
 

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use ironbind_benches::cases::{Kind, SPREAD_LABEL};
+use ironbind_benches::cases::{Kind, SPREAD_LABEL, SPREAD_SMALL_LABEL};
 use ironbind_benches::report::{self, estimate_ns, group_name};
 use ironbind_benches::zones::ZoneSize;
 
@@ -62,10 +62,14 @@ fn main() {
     let mut ratios: Vec<(ZoneSize, f64)> = Vec::new();
     let mut worst_flat: Option<f64> = None;
     let mut spread_flat: Option<f64> = None;
+    let mut spread_1k: Option<f64> = None;
     let rows = ZoneSize::ALL.into_iter().flat_map(|size| {
         let kinds = Kind::ALL.map(|k| (k.label(), k.label()));
         // The spread case compares with the small zone's (cache-hot) exact case.
-        let extra = (size == ZoneSize::Large).then_some((SPREAD_LABEL, Kind::Exact.label()));
+        let extra = [SPREAD_LABEL, SPREAD_SMALL_LABEL]
+            .map(|l| (l, Kind::Exact.label()))
+            .into_iter()
+            .filter(move |_| size == ZoneSize::Large);
         kinds
             .into_iter()
             .chain(extra)
@@ -90,8 +94,12 @@ fn main() {
                 })
                 .flatten()
                 .map(|(large, small)| large / small);
+            if label == SPREAD_SMALL_LABEL {
+                spread_1k = iron;
+            }
             match flat {
                 Some(f) if label == SPREAD_LABEL => spread_flat = Some(f),
+                Some(_) if label == SPREAD_SMALL_LABEL => {}
                 Some(f) => worst_flat = Some(worst_flat.map_or(f, |w: f64| w.max(f))),
                 None => {}
             }
@@ -144,6 +152,13 @@ fn main() {
     }
     if let Some(f) = spread_flat {
         println!("ironbind 1m-name zone, exact queries spread over the zone, vs small zone exact: {f:.2}x");
+    }
+    let spread = estimate_ns(&group_name(ZoneSize::Large.label(), SPREAD_LABEL), "ironbind");
+    if let Some((all, few)) = spread.zip(spread_1k) {
+        println!(
+            "ironbind 1m-name zone, exact queries spread over 65,536 hosts vs over 1,000 of them (like for like, 1k -> 1M): {:.2}x",
+            all / few
+        );
     }
     let max_alloc = Kind::ALL
         .iter()

@@ -8,8 +8,11 @@
 //! Must not: do network I/O, or lock on the query path. A snapshot never changes
 //! once built; a new version is built beside it and swapped in.
 
+mod arena;
+mod blob;
 pub mod build;
 pub mod file;
+mod huge;
 pub mod lookup;
 mod node;
 pub mod patch;
@@ -72,6 +75,14 @@ impl RecordSource {
 
 /// The hasher for node tables: fast, and fixed so lookups need no per-table state.
 pub type NodeHasher = FixedState;
+
+/// The hash of a lowercase wire name with [`NodeHasher`]: where the node table
+/// puts the name, and the tag its node carries.
+#[inline]
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    NodeHasher::default().hash_one(name)
+}
 
 /// An immutable snapshot of one zone version.
 #[derive(Debug)]

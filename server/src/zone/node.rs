@@ -10,13 +10,16 @@
 //! by side, so a cold name costs two cache misses instead of one per
 //! separate allocation. Nodes are reference-counted, so a new zone version
 //! made by a small change shares every untouched node with the old one.
+//! A node is one word (a [`Blob`]: a thin pointer carrying the tag of its
+//! name's hash), so the table's slots are small and a probe skips other
+//! names without reading their nodes.
 //!
 //! ```text
 //!  0        1         2..4       4..4+N   then S × 12            then the images
 //!  flags ‖ name len N ‖ S (u16) ‖ name  ‖ type,count,ttl,len … ‖ image 0 ‖ image 1 …
 //! ```
 
-use std::sync::Arc;
+use super::blob::{tag_bits, Blob};
 
 use crate::wire::writer::IMAGE_HEADER;
 
@@ -102,10 +105,19 @@ impl<'a> From<Rrset<'a>> for SetSpec<'a> {
 }
 
 /// All RRsets of one owner name. A node with no RRsets is an empty non-terminal.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
+#[repr(transparent)]
 pub struct Node {
-    blob: Arc<[u8]>,
+    blob: Blob,
 }
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        self.same(other) || self.b() == other.b()
+    }
+}
+
+impl Eq for Node {}
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,20 +140,50 @@ impl Node {
     pub fn pack<'a>(name: &[u8], flags: u8, sets: impl Iterator<Item = SetSpec<'a>> + Clone) -> Node {
         let (n, images) = sets.clone().fold((0usize, 0usize), |(n, l), s| (n + 1, l + s.image.len()));
         debug_assert!(name.len() <= 255 && n <= u16::MAX as usize);
-        let mut b = Vec::with_capacity(HEAD + name.len() + DIR * n + images);
-        b.extend_from_slice(&[flags, name.len() as u8]);
-        b.extend_from_slice(&(n as u16).to_ne_bytes());
-        b.extend_from_slice(name);
-        for s in sets.clone() {
-            b.extend_from_slice(&s.rtype.to_ne_bytes());
-            b.extend_from_slice(&s.count.to_ne_bytes());
-            b.extend_from_slice(&s.ttl.to_ne_bytes());
-            b.extend_from_slice(&(s.image.len() as u32).to_ne_bytes());
-        }
-        for s in sets {
-            b.extend_from_slice(s.image);
-        }
-        Node { blob: b.into() }
+        let tag = tag_bits(super::name_hash(name));
+        let blob = Blob::new(HEAD + name.len() + DIR * n + images, tag, |b| {
+            let mut at = 0;
+            let mut put = |src: &[u8]| {
+                b[at..at + src.len()].copy_from_slice(src);
+                at += src.len();
+            };
+            put(&[flags, name.len() as u8]);
+            put(&(n as u16).to_ne_bytes());
+            put(name);
+            for s in sets.clone() {
+                put(&s.rtype.to_ne_bytes());
+                put(&s.count.to_ne_bytes());
+                put(&s.ttl.to_ne_bytes());
+                put(&(s.image.len() as u32).to_ne_bytes());
+            }
+            for s in sets {
+                put(s.image);
+            }
+        });
+        Node { blob }
+    }
+
+    /// The node's bytes (the layout in the module doc).
+    #[inline]
+    fn b(&self) -> &[u8] {
+        self.blob.bytes()
+    }
+
+    /// The node, moved into `arena` unless shared or there already.
+    pub(super) fn moved_into(self, arena: &mut super::arena::Arena) -> Node {
+        Node { blob: self.blob.moved_into(arena) }
+    }
+
+    /// True when the node lives in an arena (see [`super::arena`]).
+    #[cfg(test)]
+    pub(super) fn in_arena(&self) -> bool {
+        self.blob.in_arena()
+    }
+
+    /// The tag of its name's hash, as [`tag_bits`] places it (for the table).
+    #[inline]
+    pub(super) fn tag(&self) -> usize {
+        self.blob.tag()
     }
 
     /// An empty non-terminal at `name`.
@@ -152,38 +194,34 @@ impl Node {
     /// The owner name, lowercase wire.
     #[inline]
     pub fn name(&self) -> &[u8] {
-        &self.blob[HEAD..HEAD + self.blob[1] as usize]
+        let b = self.b();
+        &b[HEAD..HEAD + b[1] as usize]
     }
 
     /// [`node_flags`] bits.
     #[inline]
     pub fn flags(&self) -> u8 {
-        self.blob[0]
+        self.b()[0]
     }
 
     /// True when any of `flags` is set.
     #[inline]
     pub fn has(&self, flags: u8) -> bool {
-        self.blob[0] & flags != 0
+        self.b()[0] & flags != 0
     }
 
     /// Sets `flags`, copying the node first if another version shares it.
     pub fn set_flags(&mut self, flags: u8) {
-        if self.blob[0] | flags == self.blob[0] {
-            return;
-        }
-        if Arc::get_mut(&mut self.blob).is_none() {
-            self.blob = Arc::from(&self.blob[..]);
-        }
-        if let Some(b) = Arc::get_mut(&mut self.blob) {
-            b[0] |= flags;
+        if self.flags() | flags != self.flags() {
+            self.blob.make_mut()[0] |= flags;
         }
     }
 
     /// Number of RRsets.
     #[inline]
     pub fn len(&self) -> usize {
-        u16::from_ne_bytes([self.blob[2], self.blob[3]]) as usize
+        let b = self.b();
+        u16::from_ne_bytes([b[2], b[3]]) as usize
     }
 
     /// True when the node holds no data (an empty non-terminal).
@@ -195,8 +233,9 @@ impl Node {
     /// Directory entry `i` and where the first image starts.
     #[inline]
     fn dir(&self, i: usize) -> (u16, u16, u32, usize) {
-        let at = HEAD + self.blob[1] as usize + DIR * i;
-        let d = &self.blob[at..at + DIR];
+        let b = self.b();
+        let at = HEAD + b[1] as usize + DIR * i;
+        let d = &b[at..at + DIR];
         (
             u16::from_ne_bytes([d[0], d[1]]),
             u16::from_ne_bytes([d[2], d[3]]),
@@ -215,20 +254,20 @@ impl Node {
     #[inline]
     pub fn rrsets(&self) -> RrsetIter<'_> {
         let n = self.len();
-        RrsetIter { node: self, i: 0, n, pos: HEAD + self.blob[1] as usize + DIR * n }
+        RrsetIter { node: self, i: 0, n, pos: HEAD + self.b()[1] as usize + DIR * n }
     }
 
     /// True when both are the same allocation (shared between zone versions).
     #[inline]
     pub fn same(&self, other: &Node) -> bool {
-        Arc::ptr_eq(&self.blob, &other.blob)
+        self.blob.addr() == other.blob.addr()
     }
 
     /// True when both hold the same name and RRsets (flags aside): shared
     /// between versions, or packed from the same data.
     #[inline]
     pub fn same_data(&self, other: &Node) -> bool {
-        self.same(other) || self.blob[1..] == other.blob[1..]
+        self.same(other) || self.b()[1..] == other.b()[1..]
     }
 
     /// Octets its records take in uncompressed wire form (each image
@@ -240,12 +279,12 @@ impl Node {
 
     /// A key that sorts nodes by where they sit in memory.
     pub fn memory_order(&self) -> usize {
-        self.blob.as_ptr() as usize
+        self.blob.addr()
     }
 
     /// Octets held by the node's allocation.
     pub fn heap_size(&self) -> usize {
-        self.blob.len() + 2 * std::mem::size_of::<usize>()
+        self.blob.len() + 8
     }
 }
 
@@ -266,7 +305,7 @@ impl<'a> Iterator for RrsetIter<'a> {
             return None;
         }
         let (rtype, count, ttl, len) = self.node.dir(self.i);
-        let data = &self.node.blob[self.pos..self.pos + len];
+        let data = &self.node.b()[self.pos..self.pos + len];
         self.i += 1;
         self.pos += len;
         Some(Rrset { rtype, count, ttl, data })
