@@ -1,8 +1,9 @@
 //! The engines measured: each loads zone text once, then turns query bytes into
 //! response bytes.
 //!
-//! [`IronbindEngine`] calls [`ironbind::query::Handler::handle`] with a reused
-//! 64 KiB output buffer, exactly as a UDP worker does. [`HickoryEngine`] runs
+//! [`IronbindEngine`] calls [`ironbind::query::Handler::handle_in`] with a
+//! reused 64 KiB output buffer and the zones loaded once per batch of
+//! [`ironbind::net::udp::BATCH`] queries, exactly as a UDP worker does. [`HickoryEngine`] runs
 //! hickory-server's `Catalog::handle_request` over its in-memory zone handler:
 //! the request is decoded from the same bytes (`Request::from_bytes`, as
 //! hickory's own UDP path does) and the response is encoded into a reused

@@ -10,7 +10,8 @@
 //!
 //! A worker blocks in `recvmmsg` with `MSG_WAITFORONE`: it sleeps until one
 //! datagram arrives, then takes whatever else is already queued (up to
-//! [`BATCH`]), answers them all and sends the answers with one `sendmmsg`. The
+//! [`BATCH`]), answers them all from the served zones loaded once for the
+//! batch ([`Handler::handle_in`]) and sends the answers with one `sendmmsg`. The
 //! socket's receive timeout ([`POLL`]) wakes it to check the shutdown token.
 //! Replies leave from the address the query was sent to (RFC 2181 §4, see
 //! [`super::pktinfo`]). An UPDATE is the one request not answered in the
@@ -32,6 +33,7 @@ use super::pktinfo::{self, CmsgBuf};
 use super::SharedHandler;
 use crate::metrics::counters::UdpCounters;
 use crate::query::{Handler, RequestCtx, Transport, MAX_MESSAGE};
+use crate::zone::set::ZoneTable;
 
 /// Datagrams taken per `recvmmsg` call.
 pub const BATCH: usize = 32;
@@ -141,8 +143,11 @@ fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: Canc
             }
         };
         let answers = {
+            // The handler and the served zones, loaded once for the batch and
+            // dropped once it is answered (an idle worker holds no old version).
             let h = handler.load();
-            batch.answer(n, &h, opts, handoff.as_ref())
+            let zones = h.zones().load();
+            batch.answer(n, &h, &zones, opts, handoff.as_ref())
         };
         if let Err(e) = batch.send(fd, answers) {
             warn_rate_limited(&mut last_warn, "sendmmsg", &e);
@@ -236,7 +241,7 @@ impl Batch {
 
     /// Answers the `n` received datagrams into the response slots; returns how
     /// many answers there are to send.
-    fn answer(&mut self, n: usize, handler: &Arc<Handler>, opts: UdpOptions, handoff: Option<&Handoff>) -> usize {
+    fn answer(&mut self, n: usize, handler: &Arc<Handler>, zones: &ZoneTable, opts: UdpOptions, handoff: Option<&Handoff>) -> usize {
         let mut out = 0;
         for i in 0..n {
             let hdr = &self.rx_hdr[i];
@@ -255,7 +260,7 @@ impl Batch {
             }
             let resp = &mut self.tx[out * MAX_MESSAGE..(out + 1) * MAX_MESSAGE];
             let ctx = RequestCtx { peer, transport: Transport::Udp };
-            let answered = handler.handle(req, &ctx, resp).filter(|&r| r <= MAX_MESSAGE);
+            let answered = handler.handle_in(zones, req, &ctx, resp).filter(|&r| r <= MAX_MESSAGE);
             self.counters.record(answered.map(|r| &resp[..r]));
             if opts.query_log {
                 super::log_query(Transport::Udp, peer, req, answered.map(|r| &resp[..r]));

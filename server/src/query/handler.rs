@@ -35,7 +35,7 @@ pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
 const EXPIRE_OPTION_LEN: usize = 8;
 use crate::wire::{class, flags, opcode, rcode, rtype};
-use crate::zone::set::ZoneSet;
+use crate::zone::set::{ZoneSet, ZoneTable};
 
 /// Answers requests from the served zones. Shared by every worker (`Arc<Handler>`).
 #[derive(Debug)]
@@ -118,7 +118,18 @@ impl Handler {
     /// Answers one request with one message written into `out` (at least
     /// [`super::MAX_MESSAGE`] octets for TCP; for UDP, at least the configured
     /// maximum payload). Returns its length, or `None` to send nothing.
+    /// Loads the served zones for this request alone; a loop over many
+    /// requests loads them once with [`Self::handle_in`].
     pub fn handle(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
+        self.handle_in(&self.zones.load(), req, ctx, out)
+    }
+
+    /// [`Self::handle`] answering from `table`, the served zones as loaded
+    /// once for a batch of requests (`handler.zones().load()`): the UDP
+    /// workers load them once per `recvmmsg` batch and drop them when the
+    /// batch is answered, so a load (two locked atomics) is not paid per
+    /// query and an idle worker keeps no old zone version alive.
+    pub fn handle_in(&self, table: &ZoneTable, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         // [`parse_request`], in place: a `Request` holds a 256-octet name
         // buffer, and moving it out of a function is a copy per query.
         let mut parsed = Request::header(req)?;
@@ -126,13 +137,13 @@ impl Handler {
             return None;
         }
         let malformed = parsed.parse_rest().is_err();
-        self.answer_parsed(&parsed, malformed, ctx, out)
+        self.answer_parsed(table, &parsed, malformed, ctx, out)
     }
 
-    /// [`Self::handle`] once the request is parsed; `malformed` when it
+    /// [`Self::handle_in`] once the request is parsed; `malformed` when it
     /// gets FORMERR.
     #[inline]
-    fn answer_parsed(&self, r: &Request<'_>, malformed: bool, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
+    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(r, at) {
@@ -150,7 +161,7 @@ impl Handler {
                 Outcome { rcode: rcode::REFUSED, aa: false }
             } else {
                 match (r.opcode(), &h.transfers) {
-                    (opcode::QUERY, _) => h.query(r, ctx, w, key_name(&signer).as_deref()),
+                    (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref()),
                     (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
@@ -292,13 +303,13 @@ impl Handler {
                 };
             }
         }
-        match self.answer_parsed(&r, malformed, ctx, out) {
+        match self.answer_parsed(&self.zones.load(), &r, malformed, ctx, out) {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }
     }
 
-    fn query(&self, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>) -> Outcome {
+    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>) -> Outcome {
         let refused = Outcome { rcode: rcode::REFUSED, aa: false };
         let Some(q) = &r.question else {
             // QDCOUNT ≠ 1 (RFC 9619).
@@ -324,7 +335,6 @@ impl Handler {
             class::CH => return self.chaos(q, w),
             _ => return refused,
         }
-        let table = self.zones.load();
         let mut found = table.find(q.lower.as_wire());
         // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when we
         // also serve the parent, answer from it rather than from the child apex.

@@ -177,6 +177,36 @@ impl<'b> MsgWriter<'b> {
         self.settle(r, mark, section, count, false)
     }
 
+    /// [`rrset`](Self::rrset) (or, unless `required`,
+    /// [`rrset_optional`](Self::rrset_optional)) for an owner already written
+    /// at `at` and an RRset whose RDATA holds no name later owners would
+    /// point at (addresses: glue, additional data). The shortest write: one
+    /// copy, then each owner pointer and TTL.
+    #[inline]
+    pub fn rrset_pointed(&mut self, section: Section, at: u16, ttl: u32, count: u16, image: &[u8], required: bool) -> Result<(), WireError> {
+        debug_assert!((at as usize) < MAX_POINTER);
+        debug_assert!(image.get(2..4).is_some_and(|t| rdata_name_offset(u16::from_be_bytes([t[0], t[1]])).is_none()));
+        let base = self.pos;
+        let end = base + image.len();
+        if end > self.limit {
+            self.truncated |= required;
+            return Err(WireError::NoSpace);
+        }
+        self.buf[base..end].copy_from_slice(image);
+        self.pos = end;
+        let ptr = (0xC000 | at).to_be_bytes();
+        let ttl = ttl.to_be_bytes();
+        let mut p = base;
+        for _ in 0..count {
+            let Some(head) = self.buf.get_mut(p..p + IMAGE_HEADER) else { break };
+            head[..2].copy_from_slice(&ptr);
+            head[6..10].copy_from_slice(&ttl);
+            p += IMAGE_HEADER + u16::from_be_bytes([head[10], head[11]]) as usize;
+        }
+        self.counts[section as usize] += count;
+        Ok(())
+    }
+
     fn settle(&mut self, r: Result<(), WireError>, mark: (usize, usize), section: Section, count: u16, required: bool) -> Result<(), WireError> {
         match r {
             Ok(()) => {
@@ -581,6 +611,29 @@ mod tests {
             parse(&buf[..n]),
             ["sub.example.com. 300 IN NS ns1.sub.example.com.", "sub.example.com. 300 IN NS ns2.sub.example.com.", "ns2.sub.example.com. 60 IN A 192.0.2.1"]
         );
+    }
+
+    #[test]
+    fn rrset_pointed_points_every_owner_and_rolls_back_as_required_or_not() {
+        let mut buf = [0u8; 512];
+        let mut w = MsgWriter::new(&mut buf, 90);
+        w.question(b"\x03sub\x07example\x03com\x00", 2, 1).unwrap();
+        let mut a = Vec::new();
+        push_image(&mut a, rtype::A, 60, &[192, 0, 2, 1]);
+        push_image(&mut a, rtype::A, 60, &[192, 0, 2, 2]);
+        w.rrset_pointed(Section::Additional, 16, 300, 2, &a, true).unwrap();
+        assert_eq!(w.count(Section::Additional), 2);
+        // 33 + 32 + 32 > 90: dropped whole; TC only when required.
+        let at = w.len();
+        assert!(w.rrset_pointed(Section::Additional, 16, 300, 2, &a, false).is_err());
+        assert!(!w.truncated() && w.len() == at);
+        assert!(w.rrset_pointed(Section::Additional, 16, 300, 2, &a, true).is_err());
+        assert!(w.truncated() && w.len() == at && w.count(Section::Additional) == 2);
+        let n = w.finish();
+        assert_eq!(n, at);
+        let m = hickory_proto::op::Message::from_vec(&buf[..n]).expect("a parsable message");
+        let got: Vec<String> = m.additionals.iter().map(|r| r.to_string()).collect();
+        assert_eq!(got, ["example.com. 300 IN A 192.0.2.1", "example.com. 300 IN A 192.0.2.2"]);
     }
 
     #[test]

@@ -50,25 +50,25 @@ pub(super) fn referral(zone: &Zone, cut: &[u8], node: &Node, cur: Cur<'_>, w: &m
         let Some(target) = ns.data.get(rdata_at - base..p) else { break };
         let Some((glue, required)) = target_node(zone, target, cut) else { continue };
         let owner = if rdata_at < MAX_POINTER { Owner::Pointer(rdata_at as u16) } else { Owner::Name(target) };
-        let (mut a, mut aaaa) = (None, None);
+        // Addresses in type order, A then AAAA: a node's RRsets are sorted by type.
         for set in glue.rrsets() {
-            match set.rtype {
-                rtype::A => a = Some(set),
-                rtype::AAAA => aaaa = Some(set),
-                _ => {}
+            if set.rtype > rtype::AAAA {
+                break;
             }
-        }
-        // Addresses in type order, A then AAAA.
-        if !add_glue(w, owner, a, required) || !add_glue(w, owner, aaaa, required) {
-            return;
+            if (set.rtype == rtype::A || set.rtype == rtype::AAAA) && !add_glue(w, owner, set, required) {
+                return;
+            }
         }
     }
 }
 
 /// Adds one glue RRset; false when required glue did not fit (TC is set).
-#[inline]
-fn add_glue(w: &mut MsgWriter<'_>, owner: Owner<'_>, set: Option<Rrset<'_>>, required: bool) -> bool {
-    let Some(set) = set else { return true };
+#[inline(always)]
+fn add_glue(w: &mut MsgWriter<'_>, owner: Owner<'_>, set: Rrset<'_>, required: bool) -> bool {
+    if let Owner::Pointer(at) = owner {
+        // Addresses: no names inside to remember, the shortest write.
+        return w.rrset_pointed(Section::Additional, at, set.ttl, set.count, set.data, required).is_ok() || !required;
+    }
     if required {
         w.rrset(Section::Additional, owner, set.rtype, set.ttl, set.count, set.data).is_ok()
     } else {
@@ -98,18 +98,22 @@ pub(super) fn additional(zone: &Zone, set: &Rrset, w: &mut MsgWriter<'_>) {
 
 /// The node owning `target` (a name in RDATA) when it lies in this zone, and
 /// whether it lies at or below `cut` (itself at or below the apex). Names in
-/// RDATA are usually lowercase already; only mixed-case ones are copied to be
-/// lowercased.
+/// RDATA are usually lowercase already, and nodes are keyed by lowercase
+/// names, so a name with a capital never finds one as written: capitals are
+/// looked for only when the name is not found, and only then is it copied to
+/// be lowercased.
 #[inline]
 fn target_node<'z>(zone: &'z Zone, target: &[u8], cut: &[u8]) -> Option<(&'z Node, bool)> {
+    let below = in_domain(target, cut);
+    if below || in_domain(target, &zone.origin) {
+        if let Some(node) = zone.node(target) {
+            return Some((node, below));
+        }
+    }
     if has_upper(target) {
         return mixed_case_target_node(zone, target, cut);
     }
-    let below = in_domain(target, cut);
-    if !below && !in_domain(target, &zone.origin) {
-        return None;
-    }
-    zone.node(target).map(|node| (node, below))
+    None
 }
 
 #[cold]
