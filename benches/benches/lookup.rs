@@ -8,7 +8,10 @@
 //! across the large zone, so the lookups miss the CPU caches, and
 //! `lookup/1m/exact_spread_1k` the same over 1,000 of those hosts, which stay
 //! in the caches: like for like, their ratio is what a zone's size costs a
-//! lookup. Before timing,
+//! lookup. `lookup/1m/exact_spread_batch` and `exact_spread_1k_batch` answer
+//! the same queries in batches of 32 as a UDP worker does (prefetch passes,
+//! then the answers; [`IronbindEngine::answer_batch`]), ironbind only, and
+//! report the time per query. Before timing,
 //! each engine's answer is checked ([`ironbind_benches::check`]) and the
 //! verdict written to `target/criterion/ironbind-lookup-checks.json`; then
 //! `cargo run --release -p ironbind-benches --bin ratios` prints the table.
@@ -26,7 +29,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{Map, Value};
 
 use ironbind_benches::cases::{
-    spread_queries, Kind, SPREAD_LABEL, SPREAD_QUERIES, SPREAD_SMALL, SPREAD_SMALL_LABEL,
+    spread_queries, Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_QUERIES, SPREAD_SMALL,
+    SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL,
 };
 use ironbind_benches::check::{check, check_host, describe};
 use ironbind_benches::engine::{HickoryEngine, IronbindEngine};
@@ -145,7 +149,10 @@ fn spread(
     checks: &mut Map<String, Value>,
 ) {
     let queries = spread_queries(large_hosts(), QUERY_ID);
-    let cases = [(SPREAD_LABEL, SPREAD_QUERIES), (SPREAD_SMALL_LABEL, SPREAD_SMALL)];
+    let cases = [
+        (SPREAD_LABEL, SPREAD_QUERIES),
+        (SPREAD_SMALL_LABEL, SPREAD_SMALL),
+    ];
     let mut iron = iron;
     for (label, hosts) in cases {
         let name = group_name(ZoneSize::Large.label(), label);
@@ -201,6 +208,87 @@ fn spread(
         });
         g.finish();
     }
+    if let Some(e) = iron {
+        spread_batch(c, e, &queries, checks);
+    }
+}
+
+/// Queries per batch, as a UDP worker's `recvmmsg` takes them.
+const BATCH: usize = ironbind::net::udp::BATCH;
+
+/// `lookup/1m/exact_spread_batch` (and `_1k_batch`): the spread queries
+/// answered [`BATCH`] at a time as the UDP worker does. Each batch's answers
+/// are first checked to be the very bytes of answering the queries one by
+/// one; the time reported is per query (a batch's time over [`BATCH`]).
+fn spread_batch(
+    c: &mut Criterion,
+    e: &mut IronbindEngine,
+    queries: &[(usize, Vec<u8>)],
+    checks: &mut Map<String, Value>,
+) {
+    let cases = [
+        (SPREAD_BATCH_LABEL, SPREAD_QUERIES),
+        (SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL),
+    ];
+    for (label, hosts) in cases {
+        let name = group_name(ZoneSize::Large.label(), label);
+        let msgs = Packed::new(queries, hosts);
+        let batch_at = |k: usize| -> [&[u8]; BATCH] {
+            std::array::from_fn(|j| msgs.get(k.wrapping_mul(BATCH).wrapping_add(j)))
+        };
+        // Byte-identical to the one-by-one answers, over a few batches.
+        let mut bad = None;
+        for k in 0..64 {
+            let batch = batch_at(k);
+            let single: Vec<Vec<u8>> = batch.iter().map(|q| e.answer(q).to_vec()).collect();
+            let mut j = 0;
+            e.answer_batch(&batch, |r| {
+                if bad.is_none() && r != single[j] {
+                    bad = Some(format!(
+                        "batch {k} answer {j} differs from the single answer"
+                    ));
+                }
+                if bad.is_none() && r.is_empty() {
+                    bad = Some(format!("batch {k} answer {j}: no response"));
+                }
+                j += 1;
+            });
+        }
+        let line = match bad {
+            None => format!(
+                "ok: {} batches of {BATCH} byte-identical to single answers",
+                64
+            ),
+            Some(why) => format!("WRONG: {why}"),
+        };
+        eprintln!("check {name} ironbind: {line}");
+        let mut entry = Map::new();
+        entry.insert("ironbind".into(), Value::String(line));
+        checks.insert(name.clone(), Value::Object(entry));
+
+        let mut g = c.benchmark_group(&name);
+        g.throughput(Throughput::Elements(1));
+        let mut k = 0usize;
+        g.bench_function("ironbind", |b| {
+            // One criterion iteration is one query: whole batches are run
+            // and their time scaled to the iterations asked for.
+            b.iter_custom(|iters| {
+                let batches = iters.div_ceil(BATCH as u64).max(1);
+                let start = Instant::now();
+                for _ in 0..batches {
+                    k = k.wrapping_add(1);
+                    let batch = batch_at(k);
+                    let mut sum = 0usize;
+                    e.answer_batch(black_box(&batch), |r| sum += r.len());
+                    black_box(sum);
+                }
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (batches * BATCH as u64) as f64)
+            })
+        });
+        g.finish();
+    }
 }
 
 /// [`SPREAD_QUERIES`] query messages one after another in one buffer, each
@@ -217,7 +305,11 @@ impl Packed {
         let stride = queries.iter().map(|(_, q)| q.len()).max().unwrap_or(0);
         let mut buf = vec![0u8; SPREAD_QUERIES * stride];
         let mut lens = Vec::with_capacity(SPREAD_QUERIES);
-        for (k, slot) in buf.chunks_mut(stride.max(1)).enumerate().take(SPREAD_QUERIES) {
+        for (k, slot) in buf
+            .chunks_mut(stride.max(1))
+            .enumerate()
+            .take(SPREAD_QUERIES)
+        {
             let q = &queries[k % hosts].1;
             slot[..q.len()].copy_from_slice(q);
             lens.push(q.len());

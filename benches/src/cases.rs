@@ -88,6 +88,13 @@ pub const SPREAD_LABEL: &str = "exact_spread";
 /// like for like, `exact_spread` over this is what the zone's size costs.
 pub const SPREAD_SMALL_LABEL: &str = "exact_spread_1k";
 
+/// Label of [`SPREAD_LABEL`] answered in batches of 32 the way a UDP worker
+/// answers a `recvmmsg` batch (prefetch passes first); time per query.
+pub const SPREAD_BATCH_LABEL: &str = "exact_spread_batch";
+
+/// Label of [`SPREAD_SMALL_LABEL`] answered in batches like [`SPREAD_BATCH_LABEL`].
+pub const SPREAD_SMALL_BATCH_LABEL: &str = "exact_spread_1k_batch";
+
 /// Distinct hosts cycled through by [`SPREAD_SMALL_LABEL`].
 pub const SPREAD_SMALL: usize = 1000;
 

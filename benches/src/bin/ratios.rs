@@ -9,7 +9,9 @@
 
 use serde_json::Value;
 
-use ironbind_benches::cases::{Kind, SPREAD_LABEL, SPREAD_SMALL_LABEL};
+use ironbind_benches::cases::{
+    Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL,
+};
 use ironbind_benches::report::{self, estimate_ns, group_name};
 use ironbind_benches::zones::ZoneSize;
 
@@ -45,7 +47,7 @@ fn main() {
     );
     println!();
     println!(
-        "| {:<18} | {:>11} | {:>10} | {:>16} | {:>17} | {:>17} | {:>16} | {:>11} |",
+        "| {:<24} | {:>11} | {:>10} | {:>16} | {:>17} | {:>17} | {:>16} | {:>11} |",
         "case",
         "ironbind ns",
         "hickory ns",
@@ -56,7 +58,7 @@ fn main() {
         "answers i/h"
     );
     println!(
-        "|{:-<20}|{:->13}|{:->12}|{:->18}|{:->19}|{:->19}|{:->18}|{:->13}|",
+        "|{:-<26}|{:->13}|{:->12}|{:->18}|{:->19}|{:->19}|{:->18}|{:->13}|",
         ":", ":", ":", ":", ":", ":", ":", ":"
     );
     let mut ratios: Vec<(ZoneSize, f64)> = Vec::new();
@@ -66,10 +68,17 @@ fn main() {
     let rows = ZoneSize::ALL.into_iter().flat_map(|size| {
         let kinds = Kind::ALL.map(|k| (k.label(), k.label()));
         // The spread case compares with the small zone's (cache-hot) exact case.
-        let extra = [SPREAD_LABEL, SPREAD_SMALL_LABEL]
-            .map(|l| (l, Kind::Exact.label()))
-            .into_iter()
-            .filter(move |_| size == ZoneSize::Large);
+        // The batch rows answer the same queries 32 at a time as a UDP worker
+        // does (prefetch passes first); ironbind only.
+        let extra = [
+            SPREAD_LABEL,
+            SPREAD_SMALL_LABEL,
+            SPREAD_BATCH_LABEL,
+            SPREAD_SMALL_BATCH_LABEL,
+        ]
+        .map(|l| (l, Kind::Exact.label()))
+        .into_iter()
+        .filter(move |_| size == ZoneSize::Large);
         kinds
             .into_iter()
             .chain(extra)
@@ -99,12 +108,18 @@ fn main() {
             }
             match flat {
                 Some(f) if label == SPREAD_LABEL => spread_flat = Some(f),
-                Some(_) if label == SPREAD_SMALL_LABEL => {}
+                Some(_)
+                    if [
+                        SPREAD_SMALL_LABEL,
+                        SPREAD_BATCH_LABEL,
+                        SPREAD_SMALL_BATCH_LABEL,
+                    ]
+                    .contains(&label) => {}
                 Some(f) => worst_flat = Some(worst_flat.map_or(f, |w: f64| w.max(f))),
                 None => {}
             }
             println!(
-                "| {:<18} | {:>11} | {:>10} | {:>16} | {:>17} | {:>17} | {:>16} | {:>11} |",
+                "| {:<24} | {:>11} | {:>10} | {:>16} | {:>17} | {:>17} | {:>16} | {:>11} |",
                 group.trim_start_matches("lookup/"),
                 fmt_opt(iron, 1),
                 fmt_opt(hick, 0),
@@ -153,10 +168,20 @@ fn main() {
     if let Some(f) = spread_flat {
         println!("ironbind 1m-name zone, exact queries spread over the zone, vs small zone exact: {f:.2}x");
     }
-    let spread = estimate_ns(&group_name(ZoneSize::Large.label(), SPREAD_LABEL), "ironbind");
+    let spread = estimate_ns(
+        &group_name(ZoneSize::Large.label(), SPREAD_LABEL),
+        "ironbind",
+    );
     if let Some((all, few)) = spread.zip(spread_1k) {
         println!(
             "ironbind 1m-name zone, exact queries spread over 65,536 hosts vs over 1,000 of them (like for like, 1k -> 1M): {:.2}x",
+            all / few
+        );
+    }
+    let batch = |label| estimate_ns(&group_name(ZoneSize::Large.label(), label), "ironbind");
+    if let Some((all, few)) = batch(SPREAD_BATCH_LABEL).zip(batch(SPREAD_SMALL_BATCH_LABEL)) {
+        println!(
+            "spread 1M vs 1k, batched like the UDP worker: {:.2}x ({all:.1} vs {few:.1} ns/query, batches of 32 with prefetch)",
             all / few
         );
     }

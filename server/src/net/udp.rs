@@ -13,6 +13,12 @@
 //! [`BATCH`]), answers them all from the served zones loaded once for the
 //! batch ([`Handler::handle_in`]) and sends the answers with one `sendmmsg`. The
 //! socket's receive timeout ([`POLL`]) wakes it to check the shutdown token.
+//! When a served zone is too large for the CPU caches
+//! ([`ZoneTable::wants_prefetch`]), two cheap passes over the batch come
+//! first ([`Handler::prefetch`]): one asks the CPU for each query's table
+//! slot line, the next (those lines arriving meanwhile) for each node, so
+//! the batch's cache misses overlap instead of costing two in turn per
+//! query. They are hints only: the answers are the same without them.
 //! Replies leave from the address the query was sent to (RFC 2181 §4, see
 //! [`super::pktinfo`]). An UPDATE is the one request not answered in the
 //! batch: it waits for a zone commit, so it goes to a task ([`super::handoff`]).
@@ -33,7 +39,7 @@ use super::pktinfo::{self, CmsgBuf};
 use super::SharedHandler;
 use crate::metrics::counters::UdpCounters;
 use crate::query::{Handler, RequestCtx, Transport, MAX_MESSAGE};
-use crate::zone::set::ZoneTable;
+use crate::zone::set::{PrefetchHint, ZoneTable};
 
 /// Datagrams taken per `recvmmsg` call.
 pub const BATCH: usize = 32;
@@ -242,6 +248,9 @@ impl Batch {
     /// Answers the `n` received datagrams into the response slots; returns how
     /// many answers there are to send.
     fn answer(&mut self, n: usize, handler: &Arc<Handler>, zones: &ZoneTable, opts: UdpOptions, handoff: Option<&Handoff>) -> usize {
+        if zones.wants_prefetch() {
+            self.prefetch(n, handler, zones);
+        }
         let mut out = 0;
         for i in 0..n {
             let hdr = &self.rx_hdr[i];
@@ -276,6 +285,20 @@ impl Batch {
             out += 1;
         }
         out
+    }
+
+    /// The prefetch passes over the `n` received datagrams (see the module
+    /// doc): every slot line, then every node. No allocation (the hints
+    /// live on the stack), and nothing read but headers and question names.
+    fn prefetch(&self, n: usize, handler: &Handler, zones: &ZoneTable) {
+        let mut hints: [Option<PrefetchHint<'_>>; BATCH] = [None; BATCH];
+        for (i, hint) in hints.iter_mut().enumerate().take(n) {
+            let len = (self.rx_hdr[i].msg_len as usize).min(RX_SLOT);
+            *hint = handler.prefetch(zones, &self.rx[i * RX_SLOT..i * RX_SLOT + len]);
+        }
+        for hint in hints[..n.min(BATCH)].iter().flatten() {
+            hint.prefetch_node();
+        }
     }
 
     /// Sends the first `count` answers, skipping any the kernel refuses.
@@ -323,3 +346,7 @@ impl Batch {
         last_err.map_or(Ok(()), Err)
     }
 }
+
+#[cfg(test)]
+#[path = "udp_tests.rs"]
+mod tests;

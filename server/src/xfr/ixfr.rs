@@ -129,7 +129,7 @@ fn incremental_records<'a>(diffs: &'a [Diff], newest: &'a Rr) -> impl Iterator<I
 /// section. The caller wrote the header and question, and adds OPT/TSIG.
 pub fn write_udp_answer(w: &mut MsgWriter<'_>, zone: &Zone) -> Result<(), WireError> {
     let soa = zone.soa();
-    w.rrset(Section::Answer, Owner::Name(&zone.origin), rtype::SOA, soa.ttl, soa.count, &soa.data)
+    w.rrset(Section::Answer, Owner::Name(&zone.origin), rtype::SOA, soa.ttl, soa.count, soa.data)
 }
 
 /// A complete UDP answer to an IXFR (I5) in `out`, at most `limit` octets:

@@ -219,6 +219,7 @@ impl Node {
 
     /// Number of RRsets.
     #[inline]
+    #[allow(clippy::len_without_is_empty)] // no RRsets: see `is_empty_non_terminal`
     pub fn len(&self) -> usize {
         let b = self.b();
         u16::from_ne_bytes([b[2], b[3]]) as usize

@@ -4,6 +4,14 @@
 //! and publishing new zone versions. Readers call [`ZoneSet::load`] and never
 //! block; writers build a new table beside the old one and swap it in (RCU), so
 //! a query or transfer in flight keeps the version it started with.
+//!
+//! Also owns the prefetch hints for a batch of queries ([`ZoneTable::prefetch`],
+//! [`PrefetchHint`]): in a zone of [`PREFETCH_MIN_NODES`] names or more a
+//! lookup misses the caches twice (slot line, then node), so a UDP worker
+//! first asks the CPU for every query's slot line, then for every node, and
+//! only then answers: the misses of a batch overlap instead of following one
+//! another. A table without such a zone says so ([`ZoneTable::wants_prefetch`])
+//! and its batches skip both passes.
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -12,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 
+use super::table::NodeTable;
 use super::{NodeHasher, Zone};
 use crate::wire::name;
 
@@ -69,6 +78,28 @@ impl Deref for Served {
 /// instead of hashing each suffix of the query name.
 const FEW_ZONES: usize = 8;
 
+/// Zones of at least this many names (those whose nodes live in huge pages,
+/// too large for the CPU caches) get their lookups prefetched; a smaller
+/// zone stays cached, and a batch would pay for the hints for nothing.
+pub const PREFETCH_MIN_NODES: usize = 1 << 15;
+
+/// What [`ZoneTable::prefetch`] asked the CPU for: the second pass
+/// ([`PrefetchHint::prefetch_node`]) reads the slots it brought in.
+#[derive(Debug, Clone, Copy)]
+pub struct PrefetchHint<'t> {
+    nodes: &'t NodeTable,
+    hash: u64,
+}
+
+impl PrefetchHint<'_> {
+    /// Hints the CPU to fetch the node the lookup will read (see
+    /// [`NodeTable::prefetch_node`]); returns its address, if a slot's tag matched.
+    #[inline]
+    pub fn prefetch_node(&self) -> Option<usize> {
+        self.nodes.prefetch_node(self.hash)
+    }
+}
+
 /// An immutable map from apex (lowercase wire) to zone snapshot.
 #[derive(Debug, Default)]
 pub struct ZoneTable {
@@ -79,6 +110,8 @@ pub struct ZoneTable {
     /// a server with one or a few zones finds them with a length test and
     /// a word compare per suffix, no hashing.
     few: Box<[(Box<[u8]>, Served)]>,
+    /// True when a zone holds [`PREFETCH_MIN_NODES`] names or more.
+    large: bool,
 }
 
 impl ZoneTable {
@@ -115,6 +148,31 @@ impl ZoneTable {
         self.few.iter().find(|(a, _)| name::same_octets(a, apex)).map(|(_, z)| z)
     }
 
+    /// True when some zone is large enough for [`ZoneTable::prefetch`] to
+    /// hint anything: without one, a batch skips the prefetch passes.
+    #[inline]
+    pub fn wants_prefetch(&self) -> bool {
+        self.large
+    }
+
+    /// Hints the CPU to fetch the table slot line where the lookup of
+    /// `qname` (lowercase wire) starts, when its zone holds
+    /// [`PREFETCH_MIN_NODES`] names or more; the hint then fetches the node.
+    /// Changes nothing: `None` whenever there is nothing worth fetching.
+    #[inline]
+    pub fn prefetch(&self, qname: &[u8]) -> Option<PrefetchHint<'_>> {
+        if !self.large {
+            return None;
+        }
+        let nodes = &self.find(qname)?.zone.nodes;
+        if nodes.len() < PREFETCH_MIN_NODES {
+            return None;
+        }
+        let hash = super::name_hash(qname);
+        nodes.prefetch_slot(hash);
+        Some(PrefetchHint { nodes, hash })
+    }
+
     /// The zone with exactly this apex.
     pub fn get(&self, apex: &[u8]) -> Option<&Served> {
         self.zones.get(apex)
@@ -140,7 +198,8 @@ impl ZoneTable {
         f(&mut zones);
         let max_len = zones.keys().map(|k| k.len()).max().unwrap_or(0);
         let few = if zones.len() <= FEW_ZONES { zones.iter().map(|(k, z)| (k.clone(), z.clone())).collect() } else { Box::default() };
-        Self { zones, max_len, few }
+        let large = zones.values().any(|z| z.nodes.len() >= PREFETCH_MIN_NODES);
+        Self { zones, max_len, few, large }
     }
 }
 
@@ -251,5 +310,36 @@ mod tests {
             assert_eq!(found(&set, "www.example.com").as_deref(), Some("com."));
         }
         assert_eq!(found(&ZoneSet::new(), "example.com"), None);
+    }
+
+    /// Only a zone of PREFETCH_MIN_NODES names is prefetched, and the hint
+    /// fetches the very node the lookup reads.
+    #[test]
+    fn prefetch_hints_only_large_zones_and_finds_the_node() {
+        let set = ZoneSet::new();
+        set.insert(zone("small.org"));
+        let q = |s: &str| from_dotted(s).unwrap();
+        assert!(!set.load().wants_prefetch());
+        assert!(set.load().prefetch(&q("ns.small.org")).is_none());
+        let o = q("big.example");
+        let mut text = String::from("@ 3600 IN SOA ns hostmaster 1 7200 3600 1209600 300\n@ 3600 IN NS ns\n");
+        for i in 0..PREFETCH_MIN_NODES {
+            text.push_str(&format!("h{i} 60 IN A 192.0.2.1\n"));
+        }
+        let big = Arc::new(build_zone(&o, read_zone_str(&text, "big.zone", &o, None).unwrap()).unwrap());
+        set.insert(big.clone());
+        let table = set.load();
+        assert!(table.wants_prefetch());
+        assert!(table.prefetch(&q("ns.small.org")).is_none(), "a small zone beside a large one");
+        assert!(table.prefetch(&q("example.net")).is_none(), "not served");
+        for name in ["h0.big.example", "h777.big.example", "big.example"] {
+            let n = q(name);
+            let at = table.prefetch(&n).and_then(|h| h.prefetch_node());
+            assert_eq!(at, big.nodes.get(&n).map(|n| n.memory_order()), "{name}");
+            assert!(at.is_some(), "{name}");
+        }
+        assert!(table.prefetch(&q("nope.big.example")).is_some_and(|h| h.prefetch_node().is_none()));
+        set.remove(&o);
+        assert!(!set.load().wants_prefetch(), "gone with the zone");
     }
 }
