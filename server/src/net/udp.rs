@@ -187,6 +187,13 @@ struct Batch {
     counters: UdpCounters,
 }
 
+/// Received datagram `i`: its slot of `rx`, as far as `recvmmsg` filled it.
+#[inline]
+fn datagram<'a>(rx: &'a [u8], hdrs: &[libc::mmsghdr], i: usize) -> &'a [u8] {
+    let len = (hdrs[i].msg_len as usize).min(RX_SLOT);
+    &rx[i * RX_SLOT..i * RX_SLOT + len]
+}
+
 fn zeroed_slice<T: Copy>(n: usize) -> Box<[T]> {
     // SAFETY: only used for libc plain-old-data structs (sockaddr_storage,
     // iovec, mmsghdr) for which all-zero bytes are a valid value.
@@ -258,8 +265,7 @@ impl Batch {
                 continue;
             }
             let Some(peer) = pktinfo::to_std(&self.names[i], hdr.msg_hdr.msg_namelen) else { continue };
-            let len = (hdr.msg_len as usize).min(RX_SLOT);
-            let req = &self.rx[i * RX_SLOT..i * RX_SLOT + len];
+            let req = datagram(&self.rx, &self.rx_hdr, i);
             if let (Some(handoff), true) = (handoff, handler.is_update(req)) {
                 // Answered on a task: the commit must not hold up this batch.
                 #[allow(clippy::unnecessary_cast)]
@@ -293,8 +299,7 @@ impl Batch {
     fn prefetch(&self, n: usize, handler: &Handler, zones: &ZoneTable) {
         let mut hints: [Option<PrefetchHint<'_>>; BATCH] = [None; BATCH];
         for (i, hint) in hints.iter_mut().enumerate().take(n) {
-            let len = (self.rx_hdr[i].msg_len as usize).min(RX_SLOT);
-            *hint = handler.prefetch(zones, &self.rx[i * RX_SLOT..i * RX_SLOT + len]);
+            *hint = handler.prefetch(zones, datagram(&self.rx, &self.rx_hdr, i));
         }
         for hint in hints[..n.min(BATCH)].iter().flatten() {
             hint.prefetch_node();

@@ -4,8 +4,7 @@ mod prefetch {
     use super::super::*;
     use crate::query::QueryConfig;
     use crate::wire::name::from_dotted;
-    use crate::zone::build::build_zone;
-    use crate::zone::file::read_zone_str;
+    use crate::zone::build::hosts_zone;
     use crate::zone::set::{ZoneSet, PREFETCH_MIN_NODES};
 
     fn query(name: &str, flags: [u8; 2], qdcount: u8) -> Vec<u8> {
@@ -20,11 +19,7 @@ mod prefetch {
     #[test]
     fn prefetch_hints_queries_into_a_large_zone_only() {
         let o = from_dotted("big.example").unwrap();
-        let mut text = String::from("@ 60 IN SOA ns hm 1 7200 3600 1209600 300\n@ 60 IN NS ns\n");
-        for i in 0..PREFETCH_MIN_NODES {
-            text.push_str(&format!("h{i} 60 IN A 192.0.2.1\n"));
-        }
-        let zone = build_zone(&o, read_zone_str(&text, "big.zone", &o, None).unwrap()).unwrap();
+        let zone = hosts_zone("big.example", "h", PREFETCH_MIN_NODES);
         let set = Arc::new(ZoneSet::new());
         set.insert(Arc::new(zone));
         let h = Handler::new(set.clone(), QueryConfig::default());
@@ -59,8 +54,7 @@ mod hot {
     use super::super::*;
     use crate::query::QueryConfig;
     use crate::wire::name::from_dotted;
-    use crate::zone::build::build_zone;
-    use crate::zone::file::read_zone_str;
+    use crate::zone::build::hosts_zone;
     use crate::zone::set::ZoneSet;
 
     fn env(key: &str, default: usize) -> usize {
@@ -72,12 +66,7 @@ mod hot {
     fn hot_batch() {
         let names = env("HOT_NAMES", 1000);
         let batches = env("HOT_BATCHES", 20_000);
-        let o = from_dotted("example.com").unwrap();
-        let mut text = String::from("@ 60 IN SOA ns hm 1 7200 3600 1209600 300\n@ 60 IN NS ns\n");
-        for i in 0..names {
-            text.push_str(&format!("host{i} 60 IN A 192.0.2.1\n"));
-        }
-        let zone = build_zone(&o, read_zone_str(&text, "hot.zone", &o, None).unwrap()).unwrap();
+        let zone = hosts_zone("example.com", "host", names);
         let set = Arc::new(ZoneSet::new());
         set.insert(Arc::new(zone));
         let h = Arc::new(Handler::new(set.clone(), QueryConfig::default()));

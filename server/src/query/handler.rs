@@ -25,11 +25,18 @@ use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 #[inline]
 pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
     let mut r = Request::header(req)?;
+    let malformed = read_rest(&mut r)?;
+    Some((r, malformed))
+}
+
+/// Reads the rest of the request whose header `r` holds, in place: whether
+/// it is malformed (FORMERR), or `None` for a response, which gets no answer.
+#[inline]
+fn read_rest(r: &mut Request<'_>) -> Option<bool> {
     if r.is_response() {
         return None;
     }
-    let malformed = r.parse_rest().is_err();
-    Some((r, malformed))
+    Some(r.parse_rest().is_err())
 }
 
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
@@ -154,10 +161,7 @@ impl Handler {
         // [`parse_request`], in place: a `Request` holds a 256-octet name
         // buffer, and moving it out of a function is a copy per query.
         let mut parsed = Request::header(req)?;
-        if parsed.is_response() {
-            return None;
-        }
-        let malformed = parsed.parse_rest().is_err();
+        let malformed = read_rest(&mut parsed)?;
         self.answer_parsed(table, &parsed, malformed, ctx, out)
     }
 
@@ -295,10 +299,7 @@ impl Handler {
     pub fn handle_tcp(&self, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> TcpResponse {
         // Parsed once, in place, for both a transfer and any other request.
         let Some(mut r) = Request::header(req) else { return TcpResponse::Drop };
-        if r.is_response() {
-            return TcpResponse::Drop;
-        }
-        let malformed = r.parse_rest().is_err();
+        let Some(malformed) = read_rest(&mut r) else { return TcpResponse::Drop };
         if let (Some(reg), false) = (&self.transfers, malformed) {
             let is_xfr = r.question.is_some_and(|q| matches!(q.qtype, rtype::AXFR | rtype::IXFR));
             if is_xfr && r.opcode() == opcode::QUERY && r.edns.is_none_or(|e| e.version == 0) {

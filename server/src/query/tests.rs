@@ -42,7 +42,7 @@ fn handler() -> Handler {
     handler_for(ZONE)
 }
 
-fn handler_for(text: &str) -> Handler {
+pub(super) fn handler_for(text: &str) -> Handler {
     let origin = from_dotted("example.com").unwrap();
     let src = read_zone_str(text, "test.zone", &origin, None).unwrap();
     let zone = build_zone(&origin, src).unwrap();
@@ -52,7 +52,7 @@ fn handler_for(text: &str) -> Handler {
 }
 
 /// A query for `name`/`qtype`; `edns` adds an OPT with that payload size.
-fn query(name: &str, qtype: u16, edns: Option<u16>) -> Vec<u8> {
+pub(super) fn query(name: &str, qtype: u16, edns: Option<u16>) -> Vec<u8> {
     let mut m = vec![0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns.is_some() as u8];
     m.extend_from_slice(&from_dotted(name).unwrap());
     m.extend_from_slice(&qtype.to_be_bytes());
@@ -65,7 +65,7 @@ fn query(name: &str, qtype: u16, edns: Option<u16>) -> Vec<u8> {
     m
 }
 
-fn ask(h: &Handler, q: &[u8], transport: Transport) -> (Vec<u8>, Message) {
+pub(super) fn ask(h: &Handler, q: &[u8], transport: Transport) -> (Vec<u8>, Message) {
     let ctx = RequestCtx { peer: SocketAddr::from(([127, 0, 0, 1], 5000)), transport };
     let mut out = vec![0u8; 65535];
     let n = h.handle(q, &ctx, &mut out).expect("an answer");
@@ -74,7 +74,7 @@ fn ask(h: &Handler, q: &[u8], transport: Transport) -> (Vec<u8>, Message) {
     (out, msg)
 }
 
-fn texts(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+pub(super) fn texts(records: &[hickory_proto::rr::Record]) -> Vec<String> {
     records.iter().map(|r| r.to_string()).collect()
 }
 

@@ -312,3 +312,16 @@ pub fn soa_fields(rdata: &[u8]) -> Option<(u32, u32)> {
     let minimum = u32::from_be_bytes([f[16], f[17], f[18], f[19]]);
     Some((serial, minimum))
 }
+
+/// A zone at `origin` holding `n` names `{label}{i}`, one A record each,
+/// beside the apex SOA and NS: for tests of the large-zone paths.
+#[cfg(test)]
+pub(crate) fn hosts_zone(origin: &str, label: &str, n: usize) -> Zone {
+    let o = name::from_dotted(origin).expect("origin");
+    let mut text = String::from("@ 60 IN SOA ns hm 1 7200 3600 1209600 300\n@ 60 IN NS ns\n");
+    for i in 0..n {
+        text.push_str(&format!("{label}{i} 60 IN A 192.0.2.1\n"));
+    }
+    let src = super::file::read_zone_str(&text, "hosts.zone", &o, None).expect("zone text");
+    build_zone(&o, src).expect("zone")
+}

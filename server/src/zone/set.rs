@@ -260,7 +260,7 @@ impl ZoneSet {
 mod tests {
     use super::*;
     use crate::wire::name::from_dotted;
-    use crate::zone::{build::build_zone, file::read_zone_str};
+    use crate::zone::{build::{build_zone, hosts_zone}, file::read_zone_str};
 
     fn zone(origin: &str) -> Arc<Zone> {
         let o = from_dotted(origin).unwrap();
@@ -322,11 +322,7 @@ mod tests {
         assert!(!set.load().wants_prefetch());
         assert!(set.load().prefetch(&q("ns.small.org")).is_none());
         let o = q("big.example");
-        let mut text = String::from("@ 3600 IN SOA ns hostmaster 1 7200 3600 1209600 300\n@ 3600 IN NS ns\n");
-        for i in 0..PREFETCH_MIN_NODES {
-            text.push_str(&format!("h{i} 60 IN A 192.0.2.1\n"));
-        }
-        let big = Arc::new(build_zone(&o, read_zone_str(&text, "big.zone", &o, None).unwrap()).unwrap());
+        let big = Arc::new(hosts_zone("big.example", "h", PREFETCH_MIN_NODES));
         set.insert(big.clone());
         let table = set.load();
         assert!(table.wants_prefetch());

@@ -1,14 +1,11 @@
 //! Where the answer's owners point: into the question, at CNAME targets and
 //! at NS RDATA, with the names read back as the zone or the client wrote them.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use hickory_proto::op::Message;
 
-use crate::query::{Handler, QueryConfig, RequestCtx, Transport};
+use crate::query::tests::{self as query_tests, handler_for, query, texts};
+use crate::query::Transport;
 use crate::wire::name::from_dotted;
-use crate::zone::{build::build_zone, file::read_zone_str, set::ZoneSet};
 
 const ZONE: &str = "\
 $ORIGIN example.com.
@@ -32,25 +29,7 @@ other   IN NS NS1.Sub.Example.COM.
 ";
 
 fn ask(name: &str, qtype: u16) -> (Vec<u8>, Message) {
-    let origin = from_dotted("example.com").unwrap();
-    let zone = build_zone(&origin, read_zone_str(ZONE, "t.zone", &origin, None).unwrap()).unwrap();
-    let set = ZoneSet::new();
-    set.insert(Arc::new(zone));
-    let h = Handler::new(Arc::new(set), QueryConfig::default());
-    let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    q.extend_from_slice(&from_dotted(name).unwrap());
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&[0, 1]);
-    let ctx = RequestCtx { peer: SocketAddr::from(([127, 0, 0, 1], 5000)), transport: Transport::Udp };
-    let mut out = vec![0u8; 65535];
-    let n = h.handle(&q, &ctx, &mut out).expect("an answer");
-    out.truncate(n);
-    let m = Message::from_vec(&out).expect("a parsable response");
-    (out, m)
-}
-
-fn texts(records: &[hickory_proto::rr::Record]) -> Vec<String> {
-    records.iter().map(|r| r.to_string()).collect()
+    query_tests::ask(&handler_for(ZONE), &query(name, qtype, None), Transport::Udp)
 }
 
 /// Where the first record after the question starts.
