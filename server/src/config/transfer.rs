@@ -137,7 +137,10 @@ pub struct TsigKeyConfig {
     /// Key name, e.g. `xfr-key` (compared ignoring case).
     pub name: String,
     /// `hmac-sha256` (default), `hmac-sha1`, `hmac-sha224`, `hmac-sha384` or
-    /// `hmac-sha512`. HMAC-MD5 is refused (RFC 8945 §6).
+    /// `hmac-sha512`. HMAC-MD5 is refused (RFC 8945 §6). A bit count after
+    /// the name (`hmac-sha256-128`, as BIND writes it) lets requests signed
+    /// with this key carry MACs truncated to that length; without one, only
+    /// full-length MACs are accepted.
     #[serde(default = "default_algorithm")]
     pub algorithm: String,
     /// The secret, base64.
@@ -182,13 +185,12 @@ impl TsigKeyConfig {
 
     /// The key; reads `secret_file` when the secret is not inline.
     pub fn to_key(&self) -> Result<Key, String> {
-        let alg: Algorithm = self.algorithm.parse().map_err(|e: crate::tsig::TsigError| e.to_string())?;
         let text = match (&self.secret, &self.secret_file) {
             (Some(s), None) => s.clone(),
             (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| format!("cannot read secret_file {}: {e}", p.display()))?,
             _ => return Err("give exactly one of `secret` and `secret_file`".into()),
         };
-        Key::from_spec(&format!("{}={}:{}", self.name, alg.name(), text.trim())).map_err(|e| e.to_string())
+        Key::from_parts(&self.name, &self.algorithm, &text).map_err(|e| e.to_string())
     }
 }
 

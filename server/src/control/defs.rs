@@ -180,7 +180,7 @@ impl ZoneDef {
 pub struct KeyDef {
     /// Key name.
     pub name: String,
-    /// `hmac-sha256`, …
+    /// `hmac-sha256`, …, or with a truncation policy, `hmac-sha256-128`.
     pub algorithm: String,
     /// Base64 secret (never shown: not in `Debug`, not in any response).
     pub secret: String,
@@ -195,8 +195,7 @@ impl std::fmt::Debug for KeyDef {
 impl KeyDef {
     /// The usable key, or why not.
     pub fn key(&self) -> Result<Key, String> {
-        let alg: crate::tsig::Algorithm = self.algorithm.parse().map_err(|e: crate::tsig::TsigError| e.to_string())?;
-        Key::from_spec(&format!("{}={}:{}", self.name, alg.name(), self.secret.trim())).map_err(|e| e.to_string())
+        Key::from_parts(&self.name, &self.algorithm, &self.secret).map_err(|e| e.to_string())
     }
 }
 

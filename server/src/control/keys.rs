@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 use super::defs::KeyDef;
 use super::{ApiError, Control};
 use crate::server::Runtime;
-use crate::tsig::{Algorithm, Key, TsigError};
+use crate::tsig::{Algorithm, AlgorithmSpec, Key, TsigError};
 use crate::wire::name::{BareName, DisplayName};
 
 /// `PUT /v1/keys/{name}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
-    /// `hmac-sha256` (default), `hmac-sha1`, `hmac-sha384`, `hmac-sha512`, …
+    /// `hmac-sha256` (default), `hmac-sha1`, `hmac-sha384`, `hmac-sha512`, …;
+    /// `hmac-sha256-128` and the like accept MACs truncated to that many bits.
     #[serde(default)]
     pub algorithm: Option<String>,
     /// Base64 secret.
@@ -28,7 +29,7 @@ pub struct KeyBody {
 #[derive(Debug, Serialize)]
 pub struct KeyView {
     name: String,
-    algorithm: &'static str,
+    algorithm: String,
     /// `api` or `config`.
     source: &'static str,
 }
@@ -37,7 +38,7 @@ pub struct KeyView {
 #[derive(Debug, Serialize)]
 pub struct KeyPut {
     name: String,
-    algorithm: &'static str,
+    algorithm: String,
     changed: bool,
 }
 
@@ -51,7 +52,7 @@ impl Control {
             .iter()
             .map(|k| KeyView {
                 name: BareName(&k.name).to_string(),
-                algorithm: k.algorithm.name(),
+                algorithm: k.spec().to_string(),
                 source: if g.keys.contains_key(&k.name) { "api" } else { "config" },
             })
             .collect();
@@ -62,8 +63,8 @@ impl Control {
     /// `PUT /v1/keys/{name}`.
     pub async fn put_key(&self, rt: &Runtime, name: &str, body: KeyBody) -> Result<KeyPut, ApiError> {
         let algorithm = body.algorithm.unwrap_or_else(|| Algorithm::HmacSha256.name().into());
-        let alg: Algorithm = algorithm.parse().map_err(|e: TsigError| ApiError::Invalid { field: "algorithm".into(), msg: e.to_string() })?;
-        let def = KeyDef { name: name.trim_end_matches('.').to_string(), algorithm: alg.name().into(), secret: body.secret.trim().to_string() };
+        let alg: AlgorithmSpec = algorithm.parse().map_err(|e: TsigError| ApiError::Invalid { field: "algorithm".into(), msg: e.to_string() })?;
+        let def = KeyDef { name: name.trim_end_matches('.').to_string(), algorithm: alg.to_string(), secret: body.secret.trim().to_string() };
         let key: Key = def.key().map_err(|msg| {
             let field = if msg.contains("secret") { "secret" } else { "name" };
             ApiError::Invalid { field: field.into(), msg }
@@ -86,9 +87,9 @@ impl Control {
             let mut ring = (*ring).clone();
             ring.insert(key.clone());
             rt.registry.set_keys(ring);
-            tracing::info!(key = %DisplayName(&key.name), algorithm = alg.name(), op = "key", "TSIG key set through the control API");
+            tracing::info!(key = %DisplayName(&key.name), algorithm = %alg, op = "key", "TSIG key set through the control API");
         }
-        Ok(KeyPut { name: BareName(&key.name).to_string(), algorithm: alg.name(), changed })
+        Ok(KeyPut { name: BareName(&key.name).to_string(), algorithm: alg.to_string(), changed })
     }
 
     /// `DELETE /v1/keys/{name}`: refused while an API zone names the key.

@@ -219,6 +219,28 @@ impl Handler {
         }
     }
 
+    /// Admits a verified request that changes state (UPDATE) once: the same
+    /// key, Time Signed and MAC seen before within the fudge window is a
+    /// replay (RFC 8945 §5.2.3), refused with a signed BADTIME; seen and still
+    /// being handled, a retransmission (`Ok(None)`: send nothing, the first
+    /// one's reply answers it). Call [`Self::finish_once`] when done.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn admit_once(&self, (v, s): (Verified, ResponseSigner)) -> Result<Option<(Verified, ResponseSigner)>, Box<tsig::Failure>> {
+        let now = unix_now();
+        match self.transfers.as_ref().map(|reg| reg.replay_guard().begin(&v, now)) {
+            Some(tsig::Seen::Done) => Err(Box::new(tsig::Failure::replayed(v, now))),
+            Some(tsig::Seen::InFlight) => Ok(None),
+            Some(tsig::Seen::Fresh) | None => Ok(Some((v, s))),
+        }
+    }
+
+    /// Marks a request admitted by [`Self::admit_once`] as handled.
+    pub(super) fn finish_once(&self, v: &Verified) {
+        if let Some(reg) = &self.transfers {
+            reg.replay_guard().finish(v);
+        }
+    }
+
     /// The NOTAUTH answer to a request whose TSIG failed (RFC 8945 §5.2).
     pub(super) fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize> {
         tracing::debug!(op = "tsig", rcode = f.rcode, "{f}");

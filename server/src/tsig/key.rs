@@ -1,8 +1,10 @@
 //! TSIG algorithms, keys and the key ring (RFC 8945 §4.2, §6).
 //!
 //! Owns: the algorithm names and sizes, parsing keys from configuration
-//! (`name=alg:base64` or `name=base64`), and key lookup by name, ignoring case
-//! (checklist S6). Must not: show a secret — `Key`'s `Debug` prints only its
+//! (`name=alg:base64` or `name=base64`), each key's truncation policy (the
+//! shortest MAC it accepts: the full hash unless the algorithm is written with
+//! a bit count, as BIND's `hmac-sha256-128`), and key lookup by name, ignoring
+//! case (checklist S6). Must not: show a secret — `Key`'s `Debug` prints only its
 //! length and no error message includes it — or accept HMAC-MD5 (§6 MUST NOT).
 
 use std::collections::HashMap;
@@ -109,6 +111,48 @@ pub struct Key {
     /// MAC algorithm.
     pub algorithm: Algorithm,
     secret: Vec<u8>,
+    /// Local truncation policy: the shortest MAC accepted in a request, in
+    /// octets (RFC 8945 §5.2.4). The full hash unless configured otherwise.
+    min_mac_len: usize,
+}
+
+/// An algorithm as configured: `hmac-sha256`, or with a truncation policy in
+/// bits as BIND writes it, `hmac-sha256-128` (RFC 8945 §5.2.2.1: a multiple
+/// of 8, at least max(80, hash/2), at most the hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlgorithmSpec {
+    /// The MAC algorithm.
+    pub algorithm: Algorithm,
+    /// Shortest MAC accepted, in octets; `None` for the full hash.
+    pub min_mac_len: Option<usize>,
+}
+
+impl FromStr for AlgorithmSpec {
+    type Err = TsigError;
+
+    fn from_str(s: &str) -> Result<Self, TsigError> {
+        let bare = s.trim().strip_suffix('.').unwrap_or(s.trim());
+        let plain = bare.parse::<Algorithm>();
+        let Some((alg, bits)) = bare.rsplit_once('-').filter(|(_, b)| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit())) else {
+            return plain.map(|algorithm| Self { algorithm, min_mac_len: None });
+        };
+        let algorithm: Algorithm = alg.parse()?;
+        let bits: usize = bits.parse().map_err(|_| TsigError::UnknownAlgorithm(s.to_owned()))?;
+        let full = algorithm.mac_len() * 8;
+        if bits % 8 != 0 || bits < algorithm.min_mac_len() * 8 || bits > full {
+            return Err(TsigError::BadTruncation { algorithm, bits });
+        }
+        Ok(Self { algorithm, min_mac_len: (bits < full).then_some(bits / 8) })
+    }
+}
+
+impl fmt::Display for AlgorithmSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.min_mac_len {
+            Some(n) => write!(f, "{}-{}", self.algorithm, n * 8),
+            None => write!(f, "{}", self.algorithm),
+        }
+    }
 }
 
 impl Key {
@@ -123,22 +167,47 @@ impl Key {
             return Err(TsigError::BadSecret { name: name.to_owned(), reason: "the secret is empty" });
         }
         lowercase_wire(&mut wire);
-        Ok(Key { name: wire.into_boxed_slice(), algorithm, secret: secret.to_vec() })
+        Ok(Key { name: wire.into_boxed_slice(), algorithm, secret: secret.to_vec(), min_mac_len: algorithm.mac_len() })
+    }
+
+    /// This key with a truncation policy (see [`AlgorithmSpec`]); `None`
+    /// keeps the full hash.
+    pub fn with_min_mac_len(mut self, min: Option<usize>) -> Key {
+        self.min_mac_len = min.unwrap_or(self.algorithm.mac_len()).clamp(self.algorithm.min_mac_len(), self.algorithm.mac_len());
+        self
+    }
+
+    /// The shortest MAC this key accepts in a request (local policy, RFC 8945 §5.2.4).
+    pub fn min_mac_len(&self) -> usize {
+        self.min_mac_len
+    }
+
+    /// The algorithm with this key's truncation policy, as configured.
+    pub fn spec(&self) -> AlgorithmSpec {
+        let min = (self.min_mac_len < self.algorithm.mac_len()).then_some(self.min_mac_len);
+        AlgorithmSpec { algorithm: self.algorithm, min_mac_len: min }
     }
 
     /// Parses `name=algorithm:base64secret`, or `name=base64secret` for hmac-sha256.
-    /// Whitespace around the parts is ignored.
+    /// The algorithm may carry a truncation policy (`hmac-sha256-128`, see
+    /// [`AlgorithmSpec`]). Whitespace around the parts is ignored.
     pub fn from_spec(spec: &str) -> Result<Key, TsigError> {
         let (name, rest) = spec.split_once('=').ok_or(TsigError::BadSpec)?;
+        match rest.split_once(':') {
+            Some((alg, secret)) => Key::from_parts(name, alg, secret),
+            None => Key::from_parts(name, Algorithm::HmacSha256.name(), rest),
+        }
+    }
+
+    /// A key from its configured parts: name, algorithm (an [`AlgorithmSpec`])
+    /// and base64 secret. Whitespace around each is ignored.
+    pub fn from_parts(name: &str, algorithm: &str, secret_base64: &str) -> Result<Key, TsigError> {
         let name = name.trim();
-        let (alg, secret) = match rest.split_once(':') {
-            Some((alg, secret)) => (alg.trim().parse()?, secret),
-            None => (Algorithm::HmacSha256, rest),
-        };
+        let alg: AlgorithmSpec = algorithm.trim().parse()?;
         let secret = base64::engine::general_purpose::STANDARD
-            .decode(secret.trim())
+            .decode(secret_base64.trim())
             .map_err(|_| TsigError::BadSecret { name: name.to_owned(), reason: "the secret is not valid base64" })?;
-        Key::new(name, alg, &secret)
+        Ok(Key::new(name, alg.algorithm, &secret)?.with_min_mac_len(alg.min_mac_len))
     }
 
     /// The secret, for the MAC code only.
@@ -157,6 +226,7 @@ impl fmt::Debug for Key {
         f.debug_struct("Key")
             .field("name", &format_args!("{}", DisplayName(&self.name)))
             .field("algorithm", &self.algorithm)
+            .field("min_mac_len", &self.min_mac_len)
             .field("secret", &format_args!("<{} octets redacted>", self.secret.len()))
             .finish()
     }

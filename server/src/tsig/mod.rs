@@ -39,15 +39,19 @@
 //! - [`ClientSession`] — signs a request and verifies the response stream,
 //!   accepting up to 99 unsigned intermediate messages (§5.3.1).
 //!
-//! Checks on a request, in the order of §5.2: key (BADKEY), MAC (BADSIG; a MAC
-//! longer than the hash is FORMERR), time (BADTIME, against the request's
-//! fudge), truncation (BADTRUNC). A MAC may be truncated down to
-//! max(10, hash/2) octets (§5.2.2.1); a shorter one that still verifies is
-//! answered with a signed BADTRUNC (checklist S3) rather than the FORMERR of
-//! §5.2.2.1 rule 3, so the client learns why.
+//! Checks on a request, in the order of §5.2, sizes first: key (BADKEY); MAC
+//! size — longer than the hash or shorter than max(10, hash/2) is FORMERR
+//! (§5.2.2.1), shorter than the key's local policy (full length unless the
+//! key says `hmac-sha256-128` and the like) is BADTRUNC, unsigned and never
+//! verified (§5.2.4); the MAC (BADSIG); time (BADTIME, against the request's
+//! fudge capped at [`MAX_FUDGE`]). No reply depends on whether a truncated
+//! MAC was a right prefix: a prefix oracle would forge a MAC an octet at a
+//! time.
 //!
-//! Not done here: the §5.2.3 SHOULD to remember the last Time Signed per key
-//! and reject older ones (replay inside the fudge window).
+//! [`ReplayGuard`] remembers the signed requests that change state (UPDATE)
+//! for the fudge window and refuses the same key, time and MAC again (the
+//! §5.2.3 SHOULD, made exact); a copy that arrives while the first is still
+//! being handled is a retransmission and is dropped.
 //!
 //! [RFC 8945]: https://www.rfc-editor.org/rfc/rfc8945
 
@@ -55,6 +59,7 @@ pub mod client;
 pub mod key;
 mod mac;
 pub mod record;
+pub mod replay;
 pub mod server;
 pub mod signer;
 
@@ -64,7 +69,8 @@ mod tests;
 mod tests_interop;
 
 pub use client::ClientSession;
-pub use key::{Algorithm, Key, KeyRing};
+pub use key::{Algorithm, AlgorithmSpec, Key, KeyRing};
+pub use replay::{ReplayGuard, Seen};
 pub use server::{verify_request, write_error_response, Failure, Verified};
 pub use signer::ResponseSigner;
 
@@ -72,6 +78,11 @@ use crate::wire::WireError;
 
 /// Fudge we put in the TSIG records we write, in seconds (RFC 8945 §10: 300 recommended).
 pub const FUDGE: u16 = 300;
+
+/// Largest fudge honoured in a request, in seconds: a request claiming a
+/// wider window is checked against this one (RFC 8945 §5.2.3 lets the
+/// receiver apply local policy; BIND and Knot use 300).
+pub const MAX_FUDGE: u16 = 300;
 
 /// Most consecutive unsigned messages in a multi-message response (RFC 8945 §5.3.1).
 pub const MAX_UNSIGNED: usize = 99;
@@ -112,6 +123,14 @@ pub enum TsigError {
     /// An algorithm name we do not know.
     #[error("unknown TSIG algorithm {0:?}: expected hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512")]
     UnknownAlgorithm(String),
+    /// A truncation policy outside what RFC 8945 §5.2.2.1 allows.
+    #[error("TSIG algorithm {algorithm}-{bits}: the MAC length must be a multiple of 8 bits between max(80, hash/2) and the hash length")]
+    BadTruncation {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// The bits asked for.
+        bits: usize,
+    },
     /// A key spec without `=`.
     #[error("bad TSIG key spec: expected NAME=ALGORITHM:BASE64SECRET or NAME=BASE64SECRET")]
     BadSpec,

@@ -1,6 +1,8 @@
 //! In-module tests: keys, request verification and its failures, response
 //! chains with unsigned intermediate messages.
 
+use base64::Engine as _;
+
 use super::record::TsigRr;
 use super::*;
 use crate::wire::request::{parse, Parsed};
@@ -215,26 +217,109 @@ fn truncated_query(k: &Key, len: usize) -> Vec<u8> {
     out
 }
 
+/// The whole reply to `q` when it fails, or `None` when it verifies.
+fn reply(q: &[u8], keys: &KeyRing) -> Option<Vec<u8>> {
+    let f = verify_request(q, tsig_at(q), keys, NOW).err()?;
+    let Parsed::Ok(req) = parse(q) else { panic!() };
+    let mut buf = vec![0u8; 1024];
+    let n = write_error_response(&req, &f, 1232, &mut buf).unwrap();
+    buf.truncate(n);
+    Some(buf)
+}
+
 #[test]
-fn truncated_macs() {
+fn truncated_macs_are_judged_by_size_before_any_mac() {
     let k = key(Algorithm::HmacSha256);
     let keys = ring(k.clone());
-    // 16 octets = half of SHA-256: allowed (RFC 8945 §5.2.2.1), and the response
-    // MAC starts from the truncated request MAC as transmitted.
+    for len in 1..32 {
+        let right = truncated_query(&k, len);
+        let mut wrong = right.clone();
+        let n = wrong.len();
+        wrong[n - 7] ^= 0xFF; // the last MAC octet
+        let (a, b) = (failure(&right, &keys, NOW), failure(&wrong, &keys, NOW));
+        let want = if len < 16 { (rcode::FORMERR, error::NOERROR) } else { (rcode::NOTAUTH, error::BADTRUNC) };
+        assert_eq!((a.rcode, a.error), want, "right prefix of {len} octets");
+        assert_eq!((b.rcode, b.error), want, "wrong prefix of {len} octets");
+        assert_eq!(reply(&right, &keys), reply(&wrong, &keys), "a {len}-octet prefix: replies must not tell right from wrong");
+    }
+    // BADTRUNC is unsigned: nothing was verified.
     let q = truncated_query(&k, 16);
-    let v = verify_request(&q, tsig_at(&q), &keys, NOW).unwrap();
-    assert_eq!(v.request_mac.len(), 16);
-    // 12 octets verifies but is below policy: BADTRUNC, signed.
-    let q = truncated_query(&k, 12);
-    let f = failure(&q, &keys, NOW);
-    assert_eq!((f.rcode, f.error), (rcode::NOTAUTH, error::BADTRUNC));
-    let resp = error_response(&q, &f, NOW);
-    assert_eq!(TsigRr::parse(&resp, tsig_at(&resp)).unwrap().mac.len(), 32);
-    // A wrong short MAC is BADSIG, not BADTRUNC.
-    let mut bad = truncated_query(&k, 12);
+    let resp = reply(&q, &keys).unwrap();
+    assert!(TsigRr::parse(&resp, tsig_at(&resp)).unwrap().mac.is_empty());
+    // The full MAC verifies.
+    assert!(verify_request(&truncated_query(&k, 32), tsig_at(&truncated_query(&k, 32)), &keys, NOW).is_ok());
+}
+
+#[test]
+fn truncation_policy_from_the_algorithm_name() {
+    let spec: AlgorithmSpec = "hmac-sha256-128".parse().unwrap();
+    assert_eq!(spec, AlgorithmSpec { algorithm: Algorithm::HmacSha256, min_mac_len: Some(16) });
+    assert_eq!(spec.to_string(), "hmac-sha256-128");
+    assert_eq!("HMAC-SHA256-256".parse::<AlgorithmSpec>().unwrap().min_mac_len, None);
+    for bad in ["hmac-sha256-120", "hmac-sha256-127", "hmac-sha256-264", "hmac-sha1-72", "hmac-md5-128"] {
+        assert!(bad.parse::<AlgorithmSpec>().is_err(), "{bad}");
+    }
+    assert_eq!("hmac-sha1-80".parse::<AlgorithmSpec>().unwrap().min_mac_len, Some(10));
+
+    let k = Key::from_spec(&format!("key.example=hmac-sha256-128:{}", base64::engine::general_purpose::STANDARD.encode(SECRET))).unwrap();
+    assert_eq!(k.min_mac_len(), 16);
+    let keys = ring(k.clone());
+    // At or above the policy: verified, and the response MAC chains from
+    // the truncated request MAC as transmitted.
+    let q = truncated_query(&k, 16);
+    assert_eq!(verify_request(&q, tsig_at(&q), &keys, NOW).unwrap().request_mac.len(), 16);
+    let mut bad = q.clone();
     let n = bad.len();
-    bad[n - 10] ^= 1; // last MAC octet
+    bad[n - 7] ^= 1;
     assert_eq!(failure(&bad, &keys, NOW).error, error::BADSIG);
+    // Below it: BADTRUNC whatever the prefix.
+    let q = truncated_query(&k, 15);
+    assert_eq!(failure(&q, &keys, NOW).rcode, rcode::FORMERR);
+}
+
+#[test]
+fn fudge_is_capped_locally() {
+    let k = key(Algorithm::HmacSha256);
+    let keys = ring(k.clone());
+    let mut q = query(false);
+    let unsigned_len = q.len();
+    // A request that claims a fudge of 65535 s, signed 1000 s ago.
+    let mut ctx = mac::MacCtx::new(&k);
+    ctx.update(&q);
+    let then = NOW - 1000;
+    ctx.variables(&k.name, k.algorithm.wire_name(), &mac::Vars { time_signed: then, fudge: u16::MAX, error: 0, other: &[] });
+    let m = ctx.finish();
+    let fields = record::Fields { key_name: &k.name, algorithm: k.algorithm.wire_name(), time_signed: then, fudge: u16::MAX, mac: m.as_slice(), original_id: 0x1234, error: 0, other: &[] };
+    q.resize(unsigned_len + fields.len(), 0);
+    fields.append(&mut q, unsigned_len).unwrap();
+    assert_eq!(failure(&q, &keys, NOW).error, error::BADTIME);
+    assert!(verify_request(&q, tsig_at(&q), &keys, then + 300).is_ok(), "within 300 s it verifies");
+}
+
+#[test]
+fn replayed_requests_are_refused_within_the_window() {
+    let k = key(Algorithm::HmacSha256);
+    let keys = ring(k.clone());
+    let guard = ReplayGuard::new(4);
+    let (q, _) = signed_query(&k, NOW);
+    let v = verify_request(&q, tsig_at(&q), &keys, NOW).unwrap();
+    assert_eq!(guard.begin(&v, NOW), Seen::Fresh);
+    assert_eq!(guard.begin(&v, NOW + 1), Seen::InFlight, "a retransmission while it is handled");
+    guard.finish(&v);
+    assert_eq!(guard.begin(&v, NOW + 10), Seen::Done, "same key, time and MAC");
+    let (q2, _) = signed_query(&k, NOW + 1);
+    let v2 = verify_request(&q2, tsig_at(&q2), &keys, NOW + 1).unwrap();
+    assert_eq!(guard.begin(&v2, NOW + 1), Seen::Fresh, "another request");
+    // Once the window is past, the entry is forgotten (the time check refuses it anyway).
+    assert_eq!(guard.begin(&v, NOW + 301), Seen::Fresh);
+    let f = Failure::replayed(v.clone(), NOW);
+    assert_eq!((f.rcode, f.error), (rcode::NOTAUTH, error::BADTIME));
+    // The cap holds.
+    for i in 0..10 {
+        let (q, _) = signed_query(&k, NOW + 2 + i);
+        guard.begin(&verify_request(&q, tsig_at(&q), &keys, NOW + 2 + i).unwrap(), NOW + 2 + i);
+    }
+    assert_eq!(guard.len(), 4);
 }
 
 #[test]

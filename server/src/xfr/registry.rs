@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use arc_swap::ArcSwap;
 
 use crate::acl::Acl;
-use crate::tsig::KeyRing;
+use crate::tsig::{KeyRing, ReplayGuard};
 use crate::xfr::journal::{Journal, JournalLimits};
 
 /// A remote server: a primary to transfer from, or a NOTIFY target.
@@ -172,6 +172,8 @@ impl ZoneCtl {
 pub struct Registry {
     zones: RwLock<HashMap<Box<[u8]>, Arc<ZoneCtl>>>,
     keys: ArcSwap<KeyRing>,
+    /// Signed UPDATEs seen within the fudge window (replays are refused).
+    replay: ReplayGuard,
 }
 
 impl Registry {
@@ -218,6 +220,11 @@ impl Registry {
     /// The TSIG keys.
     pub fn keys(&self) -> Arc<KeyRing> {
         self.keys.load_full()
+    }
+
+    /// The signed requests that changed state within the fudge window.
+    pub fn replay_guard(&self) -> &ReplayGuard {
+        &self.replay
     }
 
     /// Replaces the TSIG keys.

@@ -126,8 +126,12 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut signer = None;
     if let (Some(at), false) = (r.tsig_at, malformed) {
-        match h.verify_tsig(&r, at) {
-            Ok(v) => signer = Some(v),
+        match h.verify_tsig(&r, at).and_then(|v| h.admit_once(v)) {
+            Ok(Some(v)) => signer = Some(v),
+            Ok(None) => {
+                tracing::debug!(remote = %Peer(ctx.peer), op = "update", "client {}: update: retransmission of an update in progress; dropped", Peer(ctx.peer));
+                return None;
+            }
             Err(f) => {
                 tracing::info!(remote = %Peer(ctx.peer), op = "update", rcode = f.rcode, "client {}: update: {f}", Peer(ctx.peer));
                 let n = h.tsig_error(&r, f, &mut out)?;
@@ -144,7 +148,11 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
         rcode::REFUSED
     } else {
         let key = signer.as_ref().map(|(v, _)| v.key.display_name().to_string());
-        match run(h, editor, &r, ctx, key.as_deref()).await {
+        let result = run(h, editor, &r, ctx, key.as_deref()).await;
+        if let Some((v, _)) = &signer {
+            h.finish_once(v);
+        }
+        match result {
             Ok(()) => rcode::NOERROR,
             Err(e) => e.rcode(),
         }
