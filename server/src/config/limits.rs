@@ -73,6 +73,13 @@ pub const REFRESH_MAX_SECS: Bounds = Bounds { default: 2_419_200, min: 60, max: 
 /// BIND sends 5). At least one; a hundred is beyond any useful persistence.
 pub const NOTIFY_RETRIES: Bounds = Bounds { default: 5, min: 1, max: 100 };
 
+/// Least time between two NOTIFY-triggered refreshes (SOA queries) of one
+/// zone: BIND's serial-query-rate, per zone. NOTIFYs arriving meanwhile are
+/// folded into the next refresh, so a spoofed flood costs at most this rate
+/// of SOA queries to the primaries; two per second keeps a real change a
+/// fraction of a second from the secondaries.
+pub const NOTIFY_REFRESH_INTERVAL_MS: Bounds = Bounds { default: 500, min: 10, max: 60_000 };
+
 /// First wait for a NOTIFY answer (doubled per retransmission, capped at
 /// 60 s, RFC 1996 §3.6's interval). Under 100 ms retransmits before loopback
 /// answers under load; over a minute delays the secondaries needlessly.

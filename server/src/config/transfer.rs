@@ -217,6 +217,10 @@ pub struct TransferConfig {
     /// milliseconds; doubled after each one, up to 60 s. Bounds:
     /// [`limits::NOTIFY_TIMEOUT_MS`].
     pub notify_timeout_ms: u64,
+    /// Least time between two NOTIFY-triggered refreshes of one zone, in
+    /// milliseconds (BIND's serial-query-rate, per zone). Bounds:
+    /// [`limits::NOTIFY_REFRESH_INTERVAL_MS`].
+    pub notify_refresh_interval_ms: u64,
 }
 
 impl Default for TransferConfig {
@@ -228,6 +232,7 @@ impl Default for TransferConfig {
             refresh_max_secs: limits::REFRESH_MAX_SECS.default,
             notify_retries: limits::NOTIFY_RETRIES.default as u32,
             notify_timeout_ms: limits::NOTIFY_TIMEOUT_MS.default,
+            notify_refresh_interval_ms: limits::NOTIFY_REFRESH_INTERVAL_MS.default,
         }
     }
 }
@@ -241,6 +246,7 @@ impl TransferConfig {
         limits::REFRESH_MAX_SECS.check(origin, "transfer.refresh_max_secs", self.refresh_max_secs)?;
         limits::NOTIFY_RETRIES.check(origin, "transfer.notify_retries", self.notify_retries as u64)?;
         limits::NOTIFY_TIMEOUT_MS.check(origin, "transfer.notify_timeout_ms", self.notify_timeout_ms)?;
+        limits::NOTIFY_REFRESH_INTERVAL_MS.check(origin, "transfer.notify_refresh_interval_ms", self.notify_refresh_interval_ms)?;
         if self.refresh_min_secs > self.refresh_max_secs {
             return Err(super::invalid(
                 origin,

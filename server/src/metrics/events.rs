@@ -101,6 +101,18 @@ pub fn notify_sent(result: NotifyResult) {
     NOTIFY_SENT[result as usize].fetch_add(1, Relaxed);
 }
 
+static NOTIFY_DEFERRED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a NOTIFY-triggered refresh held back by the per-zone interval.
+pub fn notify_refresh_deferred() {
+    NOTIFY_DEFERRED.fetch_add(1, Relaxed);
+}
+
+/// NOTIFY-triggered refreshes held back so far.
+pub fn notify_refreshes_deferred() -> u64 {
+    NOTIFY_DEFERRED.load(Relaxed)
+}
+
 /// Transfers in so far.
 pub fn transfers_in(kind: XfrKind, result: XfrResult) -> u64 {
     XFR_IN[kind as usize][result as usize].load(Relaxed)

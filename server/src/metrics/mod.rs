@@ -102,6 +102,8 @@ fn transfers(out: &mut Text) {
     for r in NotifyResult::ALL {
         out.sample("ironbind_notify_sent_total", &[("result", r.label())], events::notifies_sent(r));
     }
+    out.head("ironbind_notify_refresh_deferred_total", "counter", "NOTIFY-triggered refreshes held back by transfer.notify_refresh_interval_ms (a NOTIFY flood shows here).");
+    out.sample("ironbind_notify_refresh_deferred_total", &[], events::notify_refreshes_deferred());
 }
 
 fn zones(out: &mut Text, zones: &[health::ZoneHealth]) {

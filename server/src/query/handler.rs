@@ -187,7 +187,7 @@ impl Handler {
             } else {
                 match (r.opcode(), &h.transfers) {
                     (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref()),
-                    (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx),
+                    (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx, key_name(&signer).as_deref()),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
             }

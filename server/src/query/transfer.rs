@@ -21,7 +21,7 @@ use crate::wire::writer::MsgWriter;
 use crate::wire::{rcode, MessageStream};
 use crate::xfr::axfr::AxfrStream;
 use crate::xfr::ixfr::{self, IxfrStream};
-use crate::xfr::registry::{Registry, ZonePolicy};
+use crate::xfr::registry::{NotifySource, Registry, ZonePolicy};
 use crate::zone::set::ZoneSet;
 
 /// `ip#port` as BIND writes it in logs.
@@ -103,7 +103,7 @@ pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
 }
 
 /// NOTIFY in (RFC 1996 §3.7–3.11).
-pub(super) fn notify(reg: &Registry, r: &Request<'_>, ctx: &RequestCtx) -> Outcome {
+pub(super) fn notify(reg: &Registry, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>) -> Outcome {
     let Some(q) = &r.question else { return Outcome { rcode: rcode::FORMERR, aa: false } };
     if q.qtype != rtype::SOA {
         return Outcome { rcode: rcode::FORMERR, aa: false };
@@ -120,9 +120,16 @@ pub(super) fn notify(reg: &Registry, r: &Request<'_>, ctx: &RequestCtx) -> Outco
         tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "received notify for zone '{}' from {}: not a secondary zone; refused", DisplayName(apex), Peer(ctx.peer));
         return Outcome { rcode: rcode::REFUSED, aa: false };
     }
-    if !(policy.is_primary_addr(ctx.peer.ip()) || policy.allow_notify.matches(ctx.peer.ip())) {
-        tracing::warn!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "refused notify for zone '{}' from non-primary {}", DisplayName(apex), Peer(ctx.peer));
-        return Outcome { rcode: rcode::REFUSED, aa: false };
+    match policy.notify_from(ctx.peer.ip(), tsig_key) {
+        NotifySource::Allowed => {}
+        NotifySource::Stranger => {
+            tracing::warn!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "refused notify for zone '{}' from non-primary {}", DisplayName(apex), Peer(ctx.peer));
+            return Outcome { rcode: rcode::REFUSED, aa: false };
+        }
+        NotifySource::KeyRequired(want) => {
+            tracing::warn!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), key = tsig_key.unwrap_or("-"), "refused notify for zone '{}' from {}: the primary is configured with key {want}; the NOTIFY must be signed with it", DisplayName(apex), Peer(ctx.peer));
+            return Outcome { rcode: rcode::REFUSED, aa: false };
+        }
     }
     tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), "received notify for zone '{}' from {}", DisplayName(apex), Peer(ctx.peer));
     ctl.refresh.notify_one();

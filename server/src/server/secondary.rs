@@ -206,6 +206,8 @@ struct State {
     timers: Timers,
     /// Consecutive failed refreshes.
     failures: u32,
+    /// When the last NOTIFY-triggered refresh started.
+    last_notify: Option<tokio::time::Instant>,
 }
 
 fn now_unix() -> u64 {
@@ -280,8 +282,17 @@ impl SecondaryZone {
         self.refresh(st).await;
     }
 
-    /// NOTIFY from a primary: act as if the refresh timer fired (RFC 1996 §3.11).
+    /// NOTIFY from a primary: act as if the refresh timer fired (RFC 1996 §3.11),
+    /// at most once per `notify_refresh_interval_ms`; NOTIFYs that arrive
+    /// while waiting are folded into this refresh (the Notify permit).
     async fn on_notify(&self, st: &mut State) {
+        let gap = Duration::from_millis(self.rt.transfer.notify_refresh_interval_ms);
+        if let Some(last) = st.last_notify.filter(|t| t.elapsed() < gap) {
+            tracing::debug!(zone = %self.name, op = "notify", "zone {}/IN: notify-triggered refresh deferred (notify_refresh_interval_ms)", self.name);
+            crate::metrics::events::notify_refresh_deferred();
+            tokio::time::sleep_until(last + gap).await;
+        }
+        st.last_notify = Some(tokio::time::Instant::now());
         tracing::info!(zone = %self.name, op = "notify", "zone {}/IN: notify received; refreshing now", self.name);
         self.refresh(st).await;
     }
@@ -309,7 +320,7 @@ impl SecondaryZone {
         let Some(zone) = saved.zone else {
             tracing::info!(zone = %self.name, op = "load", "zone {}/IN: no saved copy; transferring from the primaries", self.name);
             let timers = Timers { last_refresh_unix: 0, next_refresh_unix: now, expire_at_unix: None, last_serial: 0 };
-            return State { phase: Phase::Empty, timers, failures: 0 };
+            return State { phase: Phase::Empty, timers, failures: 0, last_notify: None };
         };
         let serial = zone.serial;
         let timers = saved.timers.unwrap_or(Timers { last_refresh_unix: 0, next_refresh_unix: now, expire_at_unix: None, last_serial: serial });
@@ -329,7 +340,7 @@ impl SecondaryZone {
             Phase::Fresh
         };
         let timers = if expired { Timers { next_refresh_unix: now, ..timers } } else { timers };
-        State { phase, timers, failures: 0 }
+        State { phase, timers, failures: 0, last_notify: None }
     }
 
     /// Asks each primary in turn; transfers from the first with a newer serial.

@@ -139,7 +139,7 @@ impl ClientSession {
                 e => TsigError::PeerError { error: e, authenticated: false },
             });
         }
-        if rr.mac.len() > alg.mac_len() || rr.mac.len() < alg.min_mac_len() {
+        if rr.mac.len() > alg.mac_len() || rr.mac.len() < self.key.min_mac_len() {
             return Err(TsigError::BadTrunc(rr.mac.len()));
         }
         let mut ctx = self.pending.take().unwrap_or_else(|| self.start());

@@ -87,6 +87,47 @@ impl ZonePolicy {
     }
 }
 
+/// Who sent a NOTIFY, as [`ZonePolicy::notify_from`] judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifySource {
+    /// A primary (signed with its key when it has one), or an `allow_notify` address.
+    Allowed,
+    /// Neither a primary nor listed in `allow_notify`.
+    Stranger,
+    /// The address is a primary configured with this key (`@KEY`), and the
+    /// NOTIFY was not signed with it.
+    KeyRequired(String),
+}
+
+impl ZonePolicy {
+    /// Whether a NOTIFY from `ip`, signed with `key` (a verified TSIG key
+    /// name) or unsigned, may start a refresh. A primary configured with a
+    /// key (`addr@KEY`) is only believed when the NOTIFY is signed with that
+    /// key: its address alone is easy to spoof over UDP. Primaries without
+    /// a key, and the `allow_notify` addresses, are believed by address.
+    pub fn notify_from(&self, ip: IpAddr, key: Option<&str>) -> NotifySource {
+        let Role::Secondary { primaries } = &self.role else { return NotifySource::Stranger };
+        let mut keyed = None;
+        for p in primaries.iter().filter(|p| same_ip(p.addr.ip(), ip)) {
+            match &p.key {
+                None => return NotifySource::Allowed,
+                Some(k) if key.is_some_and(|s| same_key(s, k)) => return NotifySource::Allowed,
+                Some(k) => keyed = Some(k.clone()),
+            }
+        }
+        match keyed {
+            Some(k) => NotifySource::KeyRequired(k),
+            None if self.allow_notify.matches(ip) => NotifySource::Allowed,
+            None => NotifySource::Stranger,
+        }
+    }
+}
+
+/// Key names compare ignoring case and a trailing dot (RFC 8945 §4.2).
+fn same_key(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
 fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     let norm = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
