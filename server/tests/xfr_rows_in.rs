@@ -341,15 +341,18 @@ fn s2_s3_tsig_placement_and_errors() {
                 assert_eq!(r, Err(TsigError::PeerError { error: err, authenticated: false }));
             }
         }
-        // Truncated MACs: 16 of 32 octets is allowed, 12 is BADTRUNC.
+        // Truncated MACs (the key's policy is the full hash, as BIND's and
+        // Knot's): 16 of 32 octets is BADTRUNC, unsigned and never verified;
+        // 12, below max(10, hash/2), FORMERR without a TSIG (RFC 8945 §5.2.2.1).
         let mut q = query(0x5400, ZONE, qtype);
         sign(&mut q, &key);
         let m = ask(&truncate_mac(&q, 16), tcp);
-        assert_eq!(m.rcode(), NOERROR, "tcp {tcp}: half the hash is allowed");
-        let m = ask(&truncate_mac(&q, 12), tcp);
-        assert_eq!(m.rcode(), NOTAUTH);
+        assert_eq!(m.rcode(), NOTAUTH, "tcp {tcp}: truncated below policy");
         let t = m.tsig().unwrap();
-        assert_eq!((t.error, t.mac.len()), (BADTRUNC, 32), "BADTRUNC is signed");
+        assert_eq!((t.error, t.mac.len()), (BADTRUNC, 0), "BADTRUNC is unsigned");
+        let m = ask(&truncate_mac(&q, 12), tcp);
+        assert_eq!(m.rcode(), FORMERR);
+        assert!(m.tsig().is_none(), "FORMERR carries no TSIG");
     }
 
     // As dig shows it.
