@@ -43,6 +43,7 @@ impl From<EditError> for ApiError {
             EditError::Invalid { field, reason } => ApiError::Invalid { field: field_of(&field), msg: reason },
             EditError::Refused(m) => ApiError::Conflict(m),
             EditError::Internal(m) => ApiError::Internal(m),
+            e @ EditError::NotSaved(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -159,7 +160,7 @@ impl Control {
         rt.store.settled(apex).await;
         let (serial, records) = (zone.serial, zone.record_count());
         // No history to journal: served once the zone file is written.
-        rt.store.commit(&rt.zones, &ctl, zone, None, None).await;
+        rt.store.commit(&rt.zones, &ctl, zone, None, None).await.map_err(|e| ApiError::Internal(e.to_string()))?;
         if let Some(now) = rt.zones.load().get(apex).map(|s| s.zone.clone()) {
             rt.edits.digests.put(&now, digest);
         }

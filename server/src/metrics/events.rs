@@ -102,6 +102,17 @@ pub fn notify_sent(result: NotifyResult) {
 }
 
 static NOTIFY_DEFERRED: AtomicU64 = AtomicU64::new(0);
+static COMMIT_FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a new version not served because it could not be saved.
+pub fn commit_failed() {
+    COMMIT_FAILED.fetch_add(1, Relaxed);
+}
+
+/// New versions refused for want of disk so far.
+pub fn commits_failed() -> u64 {
+    COMMIT_FAILED.load(Relaxed)
+}
 
 /// Counts a NOTIFY-triggered refresh held back by the per-zone interval.
 pub fn notify_refresh_deferred() {

@@ -104,6 +104,8 @@ fn transfers(out: &mut Text) {
     }
     out.head("ironbind_notify_refresh_deferred_total", "counter", "NOTIFY-triggered refreshes held back by transfer.notify_refresh_interval_ms (a NOTIFY flood shows here).");
     out.sample("ironbind_notify_refresh_deferred_total", &[], events::notify_refreshes_deferred());
+    out.head("ironbind_commit_failures_total", "counter", "New zone versions (transfer, UPDATE, API) not served because the journal or zone file could not be written.");
+    out.sample("ironbind_commit_failures_total", &[], events::commits_failed());
 }
 
 fn zones(out: &mut Text, zones: &[health::ZoneHealth]) {

@@ -66,6 +66,9 @@ pub enum EditError {
     /// The server failed (a task panicked); nothing changed.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The change could not be saved (the disk is full); nothing changed.
+    #[error(transparent)]
+    NotSaved(#[from] super::persist::CommitError),
 }
 
 /// The outcome of an accepted edit.
@@ -231,7 +234,7 @@ impl Runtime {
                 let (serial, changes) = (zone.serial, diff.change_count());
                 let digest = digest.apply(&diff);
                 // Served once the journal holds the change (durable); the zone file follows.
-                self.store.commit(&self.zones, &ctl, *zone, Some(vec![diff]), None).await;
+                self.store.commit(&self.zones, &ctl, *zone, Some(vec![diff]), None).await?;
                 if let Some(now) = self.zones.load().get(apex).map(|s| s.zone.clone()) {
                     self.edits.digests.put(&now, digest);
                 }

@@ -21,8 +21,10 @@
 //!  roll_forward(saved)             (start: the copy plus the journal past it)
 //!  free_later(old)                 (the saved copy a restart compared with)
 //!    queued: drop ─► malloc_trim
-//!  a failed write is logged and the version is served anyway: serving the
-//!  newest data matters more than the copy on disk.
+//!  publish: a failed write is logged and the version is served anyway (a
+//!  primary's master file is the truth). commit: a version whose journal or
+//!  zone file could not be written is not served and the in-memory journal
+//!  is put back (CommitError), so a restart never goes back in time.
 //! ```
 //!
 //! A primary's copy only gives the next start a base to diff against, and
@@ -32,6 +34,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,7 +43,7 @@ use super::memory;
 use crate::store::{DataDir, Timers};
 use crate::wire::name::DisplayName;
 use crate::xfr::diff::Diff;
-use crate::xfr::journal::{Journal, JournalLimits, Pushed};
+use crate::xfr::journal::{Journal, JournalLimits, JournalUndo};
 use crate::xfr::registry::ZoneCtl;
 use crate::zone::set::{ZoneSet, ZoneStatus};
 use crate::xfr::next::next_version;
@@ -117,6 +120,16 @@ pub fn roll_forward_blocking(name: &str, mut saved: Saved) -> Saved {
         Err(e) => tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); using the copy"),
     }
     saved
+}
+
+/// A new version that could not be made durable, and so was not served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("zone {zone}/IN: serial {serial} could not be saved to the data directory (is the disk full?); the previous version stays served")]
+pub struct CommitError {
+    /// The zone.
+    pub zone: String,
+    /// The serial that was not committed.
+    pub serial: u32,
 }
 
 /// What to write to the journal file after [`Journal::record`].
@@ -293,12 +306,12 @@ impl Store {
     /// forward, or no previous version) and clears it.
     pub fn publish(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, copy: SavedCopy) -> Arc<ZoneStatus> {
         let zone = Arc::new(zone);
-        let write = record(ctl, &zone, diffs);
+        let (write, _) = record(ctl, &zone, diffs);
         let status = zones.insert(zone.clone());
         if copy == SavedCopy::Current {
             self.mark_saved(&ctl.apex, zone.serial);
         }
-        self.queue_write(&ctl.apex, None, write, None);
+        self.queue_write(&ctl.apex, None, write, None, None);
         if copy == SavedCopy::Stale {
             self.save_served_after_delay(zones, &ctl.apex);
         }
@@ -310,30 +323,47 @@ impl Store {
     /// A version reached by diffs is served as soon as the journal holds
     /// them (the zone file follows, [`save_served_later`](Self::save_served_later);
     /// a restart rolls the copy forward); any other waits for the zone file.
-    pub async fn commit(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Arc<ZoneStatus> {
+    ///
+    /// A version that could not be made durable (the disk is full) is not
+    /// served: the in-memory journal is put back, the journal file was cut
+    /// back ([`DataDir::append_journal`]) or left whole (atomic rewrite), and
+    /// the error says so. So a restart never comes back at an older serial
+    /// than was served. Without a data directory nothing is durable and
+    /// every version is served.
+    pub async fn commit(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Result<Arc<ZoneStatus>, CommitError> {
         let zone = Arc::new(zone);
         let incremental = diffs.as_ref().is_some_and(|d| !d.is_empty());
-        let write = record(ctl, &zone, diffs);
+        let (write, undo) = record(ctl, &zone, diffs);
         let file = (!incremental).then(|| zone.clone());
-        if let Some(queued) = self.queue_write(&ctl.apex, file, write, timers) {
-            if !queued.done().await {
-                tracing::error!(zone = %DisplayName(&zone.origin), op = "flush", "saving the zone failed or was cut short");
+        let durable = Arc::new(AtomicBool::new(false));
+        if let Some(queued) = self.queue_write(&ctl.apex, file, write, timers, Some(durable.clone())) {
+            if !(queued.done().await && durable.load(Ordering::Acquire)) {
+                ctl.journal.lock().unwrap_or_else(|p| p.into_inner()).undo(undo);
+                crate::metrics::events::commit_failed();
+                let e = CommitError { zone: crate::wire::name::BareName(&zone.origin).to_string(), serial: zone.serial };
+                tracing::error!(zone = %DisplayName(&zone.origin), serial = zone.serial, op = "flush", "{e}");
+                return Err(e);
             }
         }
         let status = zones.insert(zone);
         if incremental {
             self.save_served_later(zones, &ctl.apex);
         }
-        status
+        Ok(status)
     }
 
     /// Queues the write of a new version: journal, then the zone file (when
     /// given), then the timers. `None` without a data directory.
-    fn queue_write(&self, apex: &[u8], zone: Option<Arc<Zone>>, journal: JournalWrite, timers: Option<Timers>) -> Option<Queued> {
+    /// `durable`, when given, is set once the journal and the zone file were
+    /// written.
+    fn queue_write(&self, apex: &[u8], zone: Option<Arc<Zone>>, journal: JournalWrite, timers: Option<Timers>, durable: Option<Arc<AtomicBool>>) -> Option<Queued> {
         self.dir.as_ref()?;
         let (store, owned): (Store, Box<[u8]>) = (self.clone(), apex.into());
         Some(self.flush.queue(apex, move || {
-            store.write(&owned, zone.as_deref(), journal, timers);
+            let ok = store.write(&owned, zone.as_deref(), journal, timers);
+            if let Some(d) = durable {
+                d.store(ok, Ordering::Release);
+            }
             if zone.is_some() {
                 // The save's buffers, and the previous version if this one replaced it.
                 memory::release_free_memory();
@@ -341,49 +371,51 @@ impl Store {
         }))
     }
 
-    fn write(&self, apex: &[u8], zone: Option<&Zone>, journal: JournalWrite, timers: Option<Timers>) {
-        let Some(dir) = &self.dir else { return };
+    /// Writes journal, zone file and timers; true when the journal and the
+    /// zone file (when given) are on disk.
+    fn write(&self, apex: &[u8], zone: Option<&Zone>, journal: JournalWrite, timers: Option<Timers>) -> bool {
+        let Some(dir) = &self.dir else { return false };
         let name = DisplayName(apex);
         let j = match journal {
             JournalWrite::Append(diffs) => diffs.iter().try_for_each(|d| dir.append_journal(apex, d)),
             JournalWrite::Rewrite(j) => dir.save_journal(&j),
         };
-        if let Err(e) = j {
+        if let Err(e) = &j {
             tracing::error!(zone = %name, op = "flush", error = %e, "cannot write the journal");
         }
-        if let Some(zone) = zone {
+        let mut ok = j.is_ok();
+        if let Some(zone) = zone.filter(|_| ok) {
             match dir.save_zone(zone) {
                 Ok(()) => self.mark_saved(apex, zone.serial),
                 Err(e) => {
+                    ok = false;
                     self.saved.lock().unwrap_or_else(|p| p.into_inner()).remove(apex);
-                    tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone; a restart will serve an older version");
+                    tracing::error!(zone = %name, serial = zone.serial, op = "flush", error = %e, "cannot save the zone");
                 }
             }
         }
-        if let Some(t) = timers {
+        if let Some(t) = timers.filter(|_| ok) {
             self.save_timers(apex, &t);
         }
+        ok
     }
 }
 
 /// Records `diffs` in the zone's journal and says what the file needs: an
 /// append when the history only grew, a rewrite when it was cut or reset.
-fn record(ctl: &ZoneCtl, zone: &Zone, diffs: Option<Vec<Diff>>) -> JournalWrite {
+/// Also returns what it takes to put the in-memory journal back
+/// ([`Journal::undo`]) should the write fail.
+fn record(ctl: &ZoneCtl, zone: &Zone, diffs: Option<Vec<Diff>>) -> (JournalWrite, JournalUndo) {
     let mut j = ctl.journal.lock().unwrap_or_else(|p| p.into_inner());
     let Some(diffs) = diffs else {
-        j.clear();
-        return JournalWrite::Rewrite(j.clone());
+        let undo = j.clear_undoable();
+        return (JournalWrite::Rewrite(j.clone()), undo);
     };
-    let mut only_appended = true;
-    for d in &diffs {
-        let before = j.len();
-        let pushed = j.record(d.clone(), zone);
-        only_appended &= pushed == Pushed::Appended && j.len() == before + 1;
-    }
+    let (only_appended, undo) = j.record_undoable(diffs.clone(), zone);
     if only_appended {
-        JournalWrite::Append(diffs)
+        (JournalWrite::Append(diffs), undo)
     } else {
-        JournalWrite::Rewrite(j.clone())
+        (JournalWrite::Rewrite(j.clone()), undo)
     }
 }
 

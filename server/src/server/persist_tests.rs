@@ -22,8 +22,8 @@ async fn incremental_commit_serves_after_the_journal_and_a_restart_rolls_forward
         store.release();
         let zones = Arc::new(ZoneSet::new());
         let ctl = crate::xfr::registry::Registry::new().upsert(&origin(), Default::default());
-        store.commit(&zones, &ctl, zone(1, "www IN A 192.0.2.1\n"), None, None).await;
-        store.commit(&zones, &ctl, zone(2, "www IN A 192.0.2.2\n"), Some(vec![d12.clone()]), None).await;
+        store.commit(&zones, &ctl, zone(1, "www IN A 192.0.2.1\n"), None, None).await.unwrap();
+        store.commit(&zones, &ctl, zone(2, "www IN A 192.0.2.2\n"), Some(vec![d12.clone()]), None).await.unwrap();
         assert_eq!(zones.load().get(&origin()).unwrap().zone.serial, 2);
         store.settled(&origin()).await;
         // The coalesced save caught up: the copy is at serial 2.

@@ -367,7 +367,15 @@ impl SecondaryZone {
                     let done = v.completed();
                     let diffs = (!v.diffs.is_empty()).then_some(v.diffs);
                     let timers = self.success_timers(&v.zone);
-                    let status = self.rt.store.commit(&self.rt.zones, &self.ctl, v.zone, diffs, Some(timers)).await;
+                    let status = match self.rt.store.commit(&self.rt.zones, &self.ctl, v.zone, diffs, Some(timers)).await {
+                        Ok(status) => status,
+                        Err(e) => {
+                            // Not served: a restart must not come back older
+                            // than what was answered. Retried on RETRY.
+                            last_error = e.to_string();
+                            break;
+                        }
+                    };
                     done.log(&self.name);
                     if status.is_expired() {
                         tracing::info!(zone = %self.name, serial = timers.last_serial, op = "refresh", "zone {}/IN: transferred after expiry; answering again", self.name);

@@ -88,6 +88,7 @@ fn rcode_of(e: EditError) -> UpdateError {
         // below a DNAME, say): refused, nothing changed.
         e @ (EditError::Invalid { .. } | EditError::Refused(_)) => UpdateError::Refused(e.to_string()),
         EditError::Internal(m) => UpdateError::ServFail(m),
+        e @ EditError::NotSaved(_) => UpdateError::ServFail(e.to_string()),
     }
 }
 

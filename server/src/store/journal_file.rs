@@ -38,14 +38,27 @@ impl DataDir {
     /// Appends one diff to the journal file of the zone at `origin` and
     /// fsyncs it; creates the file when missing. Call after
     /// [`load_journal`](Self::load_journal), which repairs a torn tail.
+    ///
+    /// All or nothing: an append that fails part-way (the disk fills up, the
+    /// fsync fails) is cut back to the file's previous length, so the next
+    /// append does not land behind a torn entry (which would hide it, and
+    /// every later one, from [`load_journal`](Self::load_journal)).
     pub fn append_journal(&self, origin: &[u8], diff: &Diff) -> Result<(), StoreError> {
         let path = self.journal_path(origin);
         let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path, "open"))?;
-        let new = f.metadata().map_err(io_err(&path, "stat"))?.len() == 0;
+        let before = f.metadata().map_err(io_err(&path, "stat"))?.len();
+        let new = before == 0;
         let mut buf = if new { header(origin) } else { Vec::new() };
         put_entry(&mut buf, diff);
-        f.write_all(&buf).map_err(io_err(&path, "append to"))?;
-        f.sync_data().map_err(io_err(&path, "fsync"))?;
+        let written = f.write_all(&buf).map_err(io_err(&path, "append to")).and_then(|()| f.sync_data().map_err(io_err(&path, "fsync")));
+        if let Err(e) = written {
+            // Shrinking needs no space; if even that fails, the torn tail is
+            // cut at the next load, which stops at the first bad entry.
+            if let Err(cut) = f.set_len(before).and_then(|()| f.sync_data()) {
+                tracing::error!(path = %path.display(), error = %cut, "cannot cut a failed journal append back");
+            }
+            return Err(e);
+        }
         if new {
             sync_dir(&self.zones_dir())?;
         }

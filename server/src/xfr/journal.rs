@@ -74,12 +74,27 @@ pub struct Journal {
     diffs: VecDeque<Diff>,
     bytes: usize,
     limits: JournalLimits,
+    /// While [`Journal::record_undoable`] runs: every diff dropped, in the
+    /// order dropped (oldest first), so [`Journal::undo`] can put them back.
+    capture: Option<VecDeque<Diff>>,
+}
+
+/// What [`Journal::record_undoable`] changed, to put it back with
+/// [`Journal::undo`] when the change could not be made durable.
+#[derive(Debug, Default)]
+pub struct JournalUndo {
+    /// Diffs held before.
+    before: usize,
+    /// Diffs of the batch that were appended.
+    added: usize,
+    /// Diffs dropped by purges or resets, in the order dropped.
+    dropped: VecDeque<Diff>,
 }
 
 impl Journal {
     /// An empty journal for the zone at `origin` (lowercase wire).
     pub fn new(origin: &[u8], limits: JournalLimits) -> Self {
-        Self { origin: origin.into(), diffs: VecDeque::new(), bytes: 0, limits }
+        Self { origin: origin.into(), diffs: VecDeque::new(), bytes: 0, limits, capture: None }
     }
 
     /// The zone's apex.
@@ -130,7 +145,10 @@ impl Journal {
 
     /// Drops the whole history.
     pub fn clear(&mut self) {
-        self.diffs.clear();
+        match &mut self.capture {
+            Some(c) => c.extend(self.diffs.drain(..)),
+            None => self.diffs.clear(),
+        }
         self.bytes = 0;
     }
 
@@ -180,6 +198,52 @@ impl Journal {
     fn pop_oldest(&mut self) {
         if let Some(d) = self.diffs.pop_front() {
             self.bytes -= d.wire_size();
+            if let Some(c) = &mut self.capture {
+                c.push_back(d);
+            }
+        }
+    }
+
+    /// [`record`](Self::record)s each of `diffs` and says whether they were
+    /// all simply appended (nothing purged or reset), with what it takes to
+    /// [`undo`](Self::undo) the lot. Nothing is cloned: dropped diffs are
+    /// moved aside.
+    pub fn record_undoable(&mut self, diffs: Vec<Diff>, zone: &Zone) -> (bool, JournalUndo) {
+        let before = self.diffs.len();
+        self.capture = Some(VecDeque::new());
+        let (mut only_appended, mut added) = (true, 0);
+        for d in diffs {
+            let len = self.diffs.len();
+            let pushed = self.record(d, zone);
+            added += usize::from(pushed != Pushed::Rejected);
+            only_appended &= pushed == Pushed::Appended && self.diffs.len() == len + 1;
+        }
+        let dropped = self.capture.take().unwrap_or_default();
+        (only_appended, JournalUndo { before, added, dropped })
+    }
+
+    /// Clears the history, keeping what it takes to [`undo`](Self::undo) it.
+    pub fn clear_undoable(&mut self) -> JournalUndo {
+        let before = self.diffs.len();
+        self.bytes = 0;
+        JournalUndo { before, added: 0, dropped: std::mem::take(&mut self.diffs) }
+    }
+
+    /// Puts the history back as it was before the batch `u` describes.
+    /// Diffs leave from the front, so every old diff was dropped before any
+    /// of the batch: the batch's survivors are the newest, and the batch's
+    /// dropped ones the last of `u.dropped`.
+    pub fn undo(&mut self, mut u: JournalUndo) {
+        let new_dropped = u.dropped.len().saturating_sub(u.before);
+        for _ in 0..u.added.saturating_sub(new_dropped) {
+            if let Some(d) = self.diffs.pop_back() {
+                self.bytes -= d.wire_size();
+            }
+        }
+        u.dropped.truncate(u.before.min(u.dropped.len()));
+        while let Some(d) = u.dropped.pop_back() {
+            self.bytes += d.wire_size();
+            self.diffs.push_front(d);
         }
     }
 
@@ -273,5 +337,45 @@ pub(crate) mod tests {
         assert_eq!(j.record(diff(7, 8, &[1]), &crate::xfr::diff::fixtures::zone(8, "h IN A 192.0.2.1\n")), Pushed::Appended);
         assert_eq!(j.len(), 1);
         assert!(j.bytes() <= j.limits().max_bytes);
+    }
+
+    #[test]
+    fn undo_puts_back_appends_purges_resets_and_clears() {
+        let text: String = (0..50).map(|i| format!("h{i} IN A 192.0.2.1\n")).collect();
+        let zone = crate::xfr::diff::fixtures::zone(100, &text);
+        let check = |j: &Journal, want: &[(u32, u32)]| {
+            assert_eq!(serials(j.iter()), want);
+            assert_eq!(j.bytes(), j.iter().map(Diff::wire_size).sum::<usize>());
+        };
+        let mut j = Journal::new(b"\x07example\x03com\x00", JournalLimits::new(3, 1 << 20));
+        for s in 1..=3 {
+            j.push(diff(s, s + 1, &[s as u8]));
+        }
+        // A plain append.
+        let (only, u) = j.record_undoable(vec![diff(4, 5, &[4])], &zone);
+        assert!(!only, "the count limit purged the oldest");
+        check(&j, &[(2, 3), (3, 4), (4, 5)]);
+        j.undo(u);
+        check(&j, &[(1, 2), (2, 3), (3, 4)]);
+        // Several, some of which are purged again by the count limit.
+        let (_, u) = j.record_undoable(vec![diff(4, 5, &[4]), diff(5, 6, &[5]), diff(6, 7, &[6]), diff(7, 8, &[7])], &zone);
+        check(&j, &[(5, 6), (6, 7), (7, 8)]);
+        j.undo(u);
+        check(&j, &[(1, 2), (2, 3), (3, 4)]);
+        // A reset (a gap), and one more after it.
+        let (_, u) = j.record_undoable(vec![diff(9, 10, &[9]), diff(10, 11, &[10])], &zone);
+        check(&j, &[(9, 10), (10, 11)]);
+        j.undo(u);
+        check(&j, &[(1, 2), (2, 3), (3, 4)]);
+        // A clear (a full transfer).
+        let u = j.clear_undoable();
+        assert!(j.is_empty() && j.bytes() == 0);
+        j.undo(u);
+        check(&j, &[(1, 2), (2, 3), (3, 4)]);
+        // A rejected diff (serial not moving forward) clears the history.
+        let (only, u) = j.record_undoable(vec![diff(4, 4, &[1])], &zone);
+        assert!(!only && j.is_empty());
+        j.undo(u);
+        check(&j, &[(1, 2), (2, 3), (3, 4)]);
     }
 }
