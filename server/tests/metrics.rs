@@ -371,3 +371,39 @@ fn transfers_and_notifies_are_counted_on_both_sides() {
     let _ = std::fs::remove_dir_all(pdir);
     let _ = std::fs::remove_dir_all(sdir);
 }
+
+/// A panic on a UDP worker (a bug some input reaches; provoked here through
+/// the debug build's `IRONBIND_DEBUG_PANIC_ON`) costs that batch only: the
+/// worker is restarted on its socket, logs why, and counts it.
+#[test]
+fn a_worker_panic_is_survived_logged_and_counted() {
+    let dir = tempdir("panic");
+    let ctl = ctl_addr();
+    let zone = dir.join("m.test.zone");
+    std::fs::write(&zone, zone_text(SERIAL)).unwrap();
+    let token = dir.join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let (zone_arg, ctl_arg, data) = (format!("m.test={}", zone.display()), ctl.to_string(), dir.join("data"));
+    let args = [
+        "--listen", "127.0.0.1:0", "--udp-workers", "1", "--data-dir", data.to_str().unwrap(), "--zone", &zone_arg,
+        "--control-listen", &ctl_arg, "--control-token-file", token.to_str().unwrap(),
+    ];
+    let p = Ironbind::start_with_env(&args, &[("IRONBIND_DEBUG_PANIC_ON", "crashme")]);
+    wait_control(ctl);
+    let www = query(0x0101, "www.m.test", 1);
+    assert_eq!(udp(p.addr, &www)[3] & 0x0f, 0);
+    // The poisoned query gets no answer; the one worker panics.
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    s.send_to(&query(0x0202, "crashme.m.test", 1), p.addr).unwrap();
+    let mut b = [0u8; 512];
+    assert!(s.recv(&mut b).is_err(), "no answer to the query that panicked");
+    p.wait_log(|l| l.contains("worker panicked; restarting it") && l.contains("ironbind-udp-0"), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no restart logged:\n{}", p.log()));
+    // The same (only) worker answers again.
+    for id in 0..5u16 {
+        assert_eq!(udp(p.addr, &query(0x0300 + id, "www.m.test", 1))[..2], (0x0300 + id).to_be_bytes());
+    }
+    let m = scrape(ctl);
+    assert_eq!(val(&m, "ironbind_worker_panics_total{proto=\"udp\"}"), 1.0);
+}

@@ -103,6 +103,17 @@ pub fn notify_sent(result: NotifyResult) {
 
 static NOTIFY_DEFERRED: AtomicU64 = AtomicU64::new(0);
 static COMMIT_FAILED: AtomicU64 = AtomicU64::new(0);
+static WORKER_PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a UDP worker panic (the worker is restarted).
+pub fn worker_panicked() {
+    WORKER_PANICS.fetch_add(1, Relaxed);
+}
+
+/// UDP worker panics so far.
+pub fn worker_panics() -> u64 {
+    WORKER_PANICS.load(Relaxed)
+}
 
 /// Counts a new version not served because it could not be saved.
 pub fn commit_failed() {

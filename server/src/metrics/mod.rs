@@ -106,6 +106,8 @@ fn transfers(out: &mut Text) {
     out.sample("ironbind_notify_refresh_deferred_total", &[], events::notify_refreshes_deferred());
     out.head("ironbind_commit_failures_total", "counter", "New zone versions (transfer, UPDATE, API) not served because the journal or zone file could not be written.");
     out.sample("ironbind_commit_failures_total", &[], events::commits_failed());
+    out.head("ironbind_worker_panics_total", "counter", "UDP worker panics; each worker is restarted on its socket (more than 10 a minute abort the process).");
+    out.sample("ironbind_worker_panics_total", &[("proto", "udp")], events::worker_panics());
 }
 
 fn zones(out: &mut Text, zones: &[health::ZoneHealth]) {

@@ -20,6 +20,7 @@
 
 pub mod handoff;
 pub mod pktinfo;
+pub mod supervise;
 pub mod tcp;
 pub mod udp;
 

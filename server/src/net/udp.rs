@@ -36,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::handoff::Handoff;
 use super::pktinfo::{self, CmsgBuf};
+use super::supervise::{supervise, Verdict};
 use super::SharedHandler;
 use crate::metrics::counters::UdpCounters;
 use crate::query::{Handler, RequestCtx, Transport, MAX_MESSAGE};
@@ -123,15 +124,21 @@ pub fn spawn_workers(
     for (i, sock) in sockets.into_iter().enumerate() {
         let (handler, shutdown) = (handler.clone(), shutdown.clone());
         let handoff = Handoff::new(&sock, rt.clone(), slots.clone(), opts.query_log);
-        let t = std::thread::Builder::new()
-            .name(format!("ironbind-udp-{i}"))
-            .spawn(move || worker(sock, handler, opts, shutdown, handoff))?;
+        let name = format!("ironbind-udp-{i}");
+        let t = std::thread::Builder::new().name(name.clone()).spawn(move || {
+            // A panic (a bug some input reached) restarts the worker on the
+            // same socket; too many in a row abort the process instead.
+            let count = || crate::metrics::events::worker_panicked();
+            if supervise(&name, count, || worker(&sock, &handler, opts, &shutdown, handoff.as_ref())) == Verdict::GiveUp {
+                std::process::abort();
+            }
+        })?;
         threads.push(t);
     }
     Ok(threads)
 }
 
-fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: CancellationToken, handoff: Option<Handoff>) {
+fn worker(sock: &Socket, handler: &SharedHandler, opts: UdpOptions, shutdown: &CancellationToken, handoff: Option<&Handoff>) {
     let listen = sock.local_addr().ok().and_then(|a| a.as_socket());
     let span = tracing::info_span!("udp", proto = "udp", listen = ?listen);
     let _enter = span.enter();
@@ -148,18 +155,36 @@ fn worker(sock: Socket, handler: SharedHandler, opts: UdpOptions, shutdown: Canc
                 continue;
             }
         };
+        #[cfg(debug_assertions)]
+        debug_panic_on(&batch, n);
         let answers = {
             // The handler and the served zones, loaded once for the batch and
             // dropped once it is answered (an idle worker holds no old version).
             let h = handler.load();
             let zones = h.zones().load();
-            batch.answer(n, &h, &zones, opts, handoff.as_ref())
+            batch.answer(n, &h, &zones, opts, handoff)
         };
         if let Err(e) = batch.send(fd, answers) {
             warn_rate_limited(&mut last_warn, "sendmmsg", &e);
         }
     }
     tracing::debug!("udp worker stopped");
+}
+
+/// Debug builds only (the tests' binary): panics when a received datagram
+/// contains the bytes of `IRONBIND_DEBUG_PANIC_ON`, so that tests can prove a
+/// worker panic is survived. Release builds have no such code.
+#[cfg(debug_assertions)]
+fn debug_panic_on(batch: &Batch, n: usize) {
+    static NEEDLE: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    let Some(needle) = NEEDLE.get_or_init(|| std::env::var("IRONBIND_DEBUG_PANIC_ON").ok().filter(|s| !s.is_empty()).map(String::into_bytes)) else {
+        return;
+    };
+    for i in 0..n {
+        if datagram(&batch.rx, &batch.rx_hdr, i).windows(needle.len()).any(|w| w == needle.as_slice()) {
+            panic!("IRONBIND_DEBUG_PANIC_ON matched a datagram");
+        }
+    }
 }
 
 fn warn_rate_limited(last: &mut Option<Instant>, op: &'static str, e: &io::Error) {

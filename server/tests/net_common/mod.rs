@@ -137,7 +137,13 @@ impl Ironbind {
     /// Starts the binary with `args` (add `--listen 127.0.0.1:0` to get a free
     /// port) and waits until it listens.
     pub fn start(args: &[&str]) -> Ironbind {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Ironbind {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ironbind"))
+            .envs(env.iter().copied())
             .args(args)
             .args(["--log-format", "text"])
             .stdin(Stdio::null())
