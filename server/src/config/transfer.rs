@@ -215,6 +215,13 @@ pub struct TransferConfig {
     /// milliseconds; doubled after each one, up to 60 s. Bounds:
     /// [`limits::NOTIFY_TIMEOUT_MS`].
     pub notify_timeout_ms: u64,
+    /// Records a zone may hold, unless its `[[zone]]` says otherwise; checked
+    /// while a transfer is received, a zone file read or a `PUT` parsed.
+    /// Bounds: [`limits::MAX_RECORDS`].
+    pub max_records: u64,
+    /// Uncompressed wire octets a zone may hold, unless its `[[zone]]` says
+    /// otherwise; checked as `max_records` is. Bounds: [`limits::MAX_ZONE_BYTES`].
+    pub max_zone_bytes: u64,
 }
 
 impl Default for TransferConfig {
@@ -226,6 +233,8 @@ impl Default for TransferConfig {
             refresh_max_secs: limits::REFRESH_MAX_SECS.default,
             notify_retries: limits::NOTIFY_RETRIES.default as u32,
             notify_timeout_ms: limits::NOTIFY_TIMEOUT_MS.default,
+            max_records: limits::MAX_RECORDS.default,
+            max_zone_bytes: limits::MAX_ZONE_BYTES.default,
         }
     }
 }
@@ -239,6 +248,8 @@ impl TransferConfig {
         limits::REFRESH_MAX_SECS.check(origin, "transfer.refresh_max_secs", self.refresh_max_secs)?;
         limits::NOTIFY_RETRIES.check(origin, "transfer.notify_retries", self.notify_retries as u64)?;
         limits::NOTIFY_TIMEOUT_MS.check(origin, "transfer.notify_timeout_ms", self.notify_timeout_ms)?;
+        limits::MAX_RECORDS.check(origin, "transfer.max_records", self.max_records)?;
+        limits::MAX_ZONE_BYTES.check(origin, "transfer.max_zone_bytes", self.max_zone_bytes)?;
         if self.refresh_min_secs > self.refresh_max_secs {
             return Err(super::invalid(
                 origin,
@@ -247,6 +258,13 @@ impl TransferConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl TransferConfig {
+    /// The size limits of a zone that sets none of its own.
+    pub fn zone_limits(&self) -> crate::zone::limits::ZoneLimits {
+        crate::zone::limits::ZoneLimits { max_records: self.max_records, max_zone_bytes: self.max_zone_bytes }
     }
 }
 
