@@ -315,6 +315,8 @@ pub async fn transfer(
         Ok(!rx.is_done())
     })
     .await?;
+    tracing::debug!(zone = %crate::wire::name::DisplayName(zone), records = rx.len(), held = rx.heap_bytes(), received = stats.bytes,
+        "transfer received: {} records held in {} octets ({} octets on the wire)", rx.len(), rx.heap_bytes(), stats.bytes);
     rx.finish().map(|t| (t, stats)).map_err(Into::into)
 }
 
