@@ -121,7 +121,7 @@ impl IxfrStream {
 
     /// Number of messages left, when rendered up front (`None`: a whole
     /// zone, packed on demand).
-    pub fn len(&self) -> Option<usize> {
+    pub fn messages_left(&self) -> Option<usize> {
         match &self.body {
             Body::Rendered(r) => Some(r.len()),
             Body::Zone(_) => None,
