@@ -261,6 +261,48 @@ fn oversize_zone_file_is_refused_and_the_old_version_kept() {
     p.proc.expect(sl, &["zone reloaded: serial 1 -> 4"], 20 * S);
 }
 
+/// An RFC 2136 UPDATE that would grow a zone past its `max_records` is
+/// REFUSED and changes nothing; one within it is applied.
+#[test]
+fn update_past_the_limit_is_refused() {
+    require(&["nsupdate", "dig"]);
+    let dir = tempdir("limits-upd");
+    let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 1, SLOW, 10, ""));
+    let cfg = ironbind_config(
+        &dir,
+        &format!(
+            "[[tsig_key]]\nname = \"upd\"\nsecret = \"{SECRET}\"\n\n[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nnotify_ns = false\n\
+             allow_update = [\"upd\"]\nmax_records = 16\n"
+        ),
+    );
+    let (p, api, _) = start("limits-upd", &["--config", &cfg]);
+    let update = |adds: std::ops::Range<u32>| {
+        let body: String = adds.map(|i| format!("update add u{i}.{ZONE}. 300 A 192.0.2.{i}\n")).collect();
+        let mut c = Command::new("nsupdate")
+            .args(["-t", "10", "-y", &format!("hmac-sha256:upd:{SECRET}")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run nsupdate");
+        let script = format!("server {} {}\nzone {ZONE}\n{body}send\n", p.addr.ip(), p.addr.port());
+        c.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    };
+    // SOA, NS, ns1 and 10 hosts: 13 records; 3 more make 16.
+    let (ok, out) = update(1..4);
+    assert!(ok, "{out}");
+    assert_eq!(serial(p.addr, ZONE), Some(2));
+    let sl = p.proc.log_len();
+    let (ok, out) = update(4..5);
+    assert!(!ok && out.contains("REFUSED"), "{out}");
+    p.proc.expect(sl, &["zone edit refused: zone exceeds max_records = 16 (17 records so far)"], 10 * S);
+    assert_eq!(serial(p.addr, ZONE), Some(2), "nothing changed");
+    assert_eq!(status(p.addr, "u4.example.com", "A"), "NXDOMAIN");
+    assert_eq!(metric(&api, &limit_series("update", "max_records")), 1);
+}
+
 /// A `PUT` over the zone's `maxRecords` or the server's `--max-zone-bytes`
 /// gets 413 naming the field; the version served stays.
 #[test]

@@ -99,11 +99,13 @@ pub enum LimitSource {
     File,
     /// A control API `PUT`, answered 413.
     Api,
+    /// An edit of a served zone (RFC 2136 UPDATE), refused.
+    Update,
 }
 
 impl LimitSource {
     /// Every source, in label order.
-    pub const ALL: [LimitSource; 3] = [LimitSource::Transfer, LimitSource::File, LimitSource::Api];
+    pub const ALL: [LimitSource; 4] = [LimitSource::Transfer, LimitSource::File, LimitSource::Api, LimitSource::Update];
 
     /// The metric label.
     pub fn label(self) -> &'static str {
@@ -111,11 +113,12 @@ impl LimitSource {
             LimitSource::Transfer => "transfer",
             LimitSource::File => "file",
             LimitSource::Api => "api",
+            LimitSource::Update => "update",
         }
     }
 }
 
-static LIMIT_EXCEEDED: [[AtomicU64; 2]; 3] = [const { [const { AtomicU64::new(0) }; 2] }; 3];
+static LIMIT_EXCEEDED: [[AtomicU64; 2]; 4] = [const { [const { AtomicU64::new(0) }; 2] }; 4];
 
 /// Counts one zone refused (a transfer aborted, a file or body rejected)
 /// because it grew past `limit`.

@@ -108,7 +108,7 @@ fn transfers(out: &mut Text) {
 /// Zones refused for their size (`zone::limits`), by source and limit.
 fn zone_limits(out: &mut Text) {
     const NAME: &str = "ironbind_zone_limit_exceeded_total";
-    out.head(NAME, "counter", "Zones refused for exceeding max_records or max_zone_bytes (transfer: aborted while receiving; file: refused while reading; api: PUT answered 413), by source and limit.");
+    out.head(NAME, "counter", "Zones refused for exceeding max_records or max_zone_bytes (transfer: aborted while receiving; file: refused while reading; api: PUT answered 413; update: edit refused), by source and limit.");
     for src in events::LimitSource::ALL {
         for l in crate::zone::limits::Limit::ALL {
             out.sample(NAME, &[("source", src.label()), ("limit", l.label())], events::zone_limits_exceeded(src, l));
