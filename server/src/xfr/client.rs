@@ -1,10 +1,14 @@
 //! The client side of zone transfers: SOA queries and AXFR/IXFR in
 //! (RFC 5936 §2.2, RFC 1995 §4), over tokio sockets.
 //!
-//! Owns: sending the request, reading the TCP message stream, checking each
-//! message (ID, QR, RCODE), and classifying the record sequence as up to date,
-//! incremental or full. Applying the result is the caller's job.
-//! Must not: touch the zone set.
+//! Owns: sending the request, reading the TCP message stream into one reused
+//! 64 KiB buffer, checking each message (TSIG, ID, QR, RCODE) and handing its
+//! answer records, decompressed into a reused scratch buffer, to
+//! [`Receiver`](super::receive::Receiver), which classifies them (up to
+//! date, incremental or full), stores them compactly and enforces the zone's
+//! size limits. Applying the result is the caller's job.
+//! Must not: touch the zone set, or keep a message or a record beyond the
+//! one being read.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
