@@ -113,6 +113,17 @@ pub struct Cli {
     /// PEM private key for --control-tls-cert.
     #[arg(long, value_name = "FILE", requires = "control_tls_cert")]
     pub control_tls_key: Option<PathBuf>,
+
+    // ---- zone size limits ----
+    /// Records a zone may hold unless it sets its own (`[transfer]
+    /// max_records`; 2..=4294967295; default 10000000). A transfer, zone
+    /// file or PUT over it is refused while it is read.
+    #[arg(long, value_name = "N")]
+    pub max_records: Option<u64>,
+    /// Uncompressed wire octets a zone may hold unless it sets its own
+    /// (`[transfer] max_zone_bytes`; 512..=4294967295; default 1073741824).
+    #[arg(long, value_name = "N")]
+    pub max_zone_bytes: Option<u64>,
 }
 
 fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
@@ -204,6 +215,14 @@ impl Cli {
         }
         if let Some(v) = &self.chaos_id {
             cfg.chaos.id = Some(v.clone());
+        }
+        if let Some(n) = self.max_records {
+            limits::MAX_RECORDS.check(ORIGIN, "--max-records", n)?;
+            cfg.transfer.max_records = n;
+        }
+        if let Some(n) = self.max_zone_bytes {
+            limits::MAX_ZONE_BYTES.check(ORIGIN, "--max-zone-bytes", n)?;
+            cfg.transfer.max_zone_bytes = n;
         }
         let c = &mut cfg.control;
         c.listen = self.control_listen.or(c.listen);

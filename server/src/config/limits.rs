@@ -98,6 +98,23 @@ pub const CONTROL_MAX_CONNECTIONS: Bounds = Bounds { default: 256, min: 1, max: 
 /// minutes is already far longer than any HTTP client waits.
 pub const CONTROL_IDLE_TIMEOUT_MS: Bounds = Bounds { default: 30_000, min: 1_000, max: 300_000 };
 
+// ---- zone size limits (`zone::limits`) ----
+
+/// Records one zone may hold: `[transfer] max_records`, per zone
+/// `max_records`. BIND's `max-records` is unlimited by default, which lets a
+/// hostile primary or a runaway file take the process down
+/// (CVE-2016-6170); ten million records is far beyond any zone served
+/// outside TLDs. At least 2 (SOA and NS); at most 2³²−1, as a received
+/// zone's offsets are 32-bit.
+pub const MAX_RECORDS: Bounds = Bounds { default: crate::zone::limits::DEFAULT_MAX_RECORDS, min: 2, max: crate::zone::limits::MAX_LIMIT };
+
+/// Uncompressed wire octets one zone may hold: `[transfer] max_zone_bytes`,
+/// per zone `max_zone_bytes`. 1 GiB by default (what ten million records
+/// of ~100 octets take); at least 512 (an SOA and an NS), at most 2³²−1.
+pub const MAX_ZONE_BYTES: Bounds = Bounds { default: crate::zone::limits::DEFAULT_MAX_ZONE_BYTES, min: 512, max: crate::zone::limits::MAX_LIMIT };
+
+// ---- end of zone size limits ----
+
 /// Serde default for `udp_max_payload`.
 pub(super) fn default_udp_max_payload() -> u32 {
     UDP_MAX_PAYLOAD.default as u32

@@ -252,3 +252,35 @@ fn query_log_is_off_by_default_and_has_a_second_spelling() {
     }
     assert!(!Cli::parse_from(["ironbind", "--example"]).load().unwrap().log.query_log);
 }
+
+// ---- zone size limits ----
+
+/// `[transfer] max_records` / `max_zone_bytes` are the defaults, a
+/// `[[zone]]` overrides them, the flags replace the file's, and every
+/// value is range-checked wherever it comes from.
+#[test]
+fn zone_limits_from_file_zone_and_flags() {
+    use crate::zone::limits::{ZoneLimits, DEFAULT_MAX_RECORDS, DEFAULT_MAX_ZONE_BYTES};
+    let doc = |transfer: &str, zone: &str| {
+        format!("version = 1\n[transfer]\n{transfer}\n[[zone]]\nname = \"example.com\"\nfile = \"x\"\n{zone}\n")
+    };
+    let cfg = Config::from_toml(&doc("", ""), "l.toml", None).unwrap();
+    assert_eq!(cfg.transfer.zone_limits(), ZoneLimits { max_records: DEFAULT_MAX_RECORDS, max_zone_bytes: DEFAULT_MAX_ZONE_BYTES });
+    assert_eq!((DEFAULT_MAX_RECORDS, DEFAULT_MAX_ZONE_BYTES), (10_000_000, 1 << 30));
+    let cfg = Config::from_toml(&doc("max_records = 1000\nmax_zone_bytes = 65536", "max_records = 10"), "l.toml", None).unwrap();
+    let limits = cfg.zones[0].policy().limits(cfg.transfer.zone_limits());
+    assert_eq!(limits, ZoneLimits { max_records: 10, max_zone_bytes: 65536 });
+    let e = Config::from_toml(&doc("max_records = 1", ""), "l.toml", None).unwrap_err().to_string();
+    assert_eq!(e, "l.toml: transfer.max_records = 1 is out of range 2..=4294967295");
+    let e = Config::from_toml(&doc("", "max_zone_bytes = 8589934592"), "l.toml", None).unwrap_err().to_string();
+    assert_eq!(e, "l.toml: zone.max_zone_bytes = 8589934592 is out of range 512..=4294967295");
+    let e = Config::from_toml(&doc("max_record = 5", ""), "l.toml", None).unwrap_err().to_string();
+    assert!(e.contains("unknown field `max_record`"), "{e}");
+
+    let cfg = Cli::parse_from(["ironbind", "--example", "--max-records", "500", "--max-zone-bytes", "100000"]).load().unwrap();
+    assert_eq!(cfg.transfer.zone_limits(), ZoneLimits { max_records: 500, max_zone_bytes: 100_000 });
+    let e = Cli::parse_from(["ironbind", "--example", "--max-zone-bytes", "10"]).load().unwrap_err().to_string();
+    assert_eq!(e, "command line: --max-zone-bytes = 10 is out of range 512..=4294967295");
+}
+
+// ---- end of zone size limits ----

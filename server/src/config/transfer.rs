@@ -221,6 +221,13 @@ pub struct TransferConfig {
     /// milliseconds (BIND's serial-query-rate, per zone). Bounds:
     /// [`limits::NOTIFY_REFRESH_INTERVAL_MS`].
     pub notify_refresh_interval_ms: u64,
+    /// Records a zone may hold, unless its `[[zone]]` says otherwise; checked
+    /// while a transfer is received, a zone file read or a `PUT` parsed.
+    /// Bounds: [`limits::MAX_RECORDS`].
+    pub max_records: u64,
+    /// Uncompressed wire octets a zone may hold, unless its `[[zone]]` says
+    /// otherwise; checked as `max_records` is. Bounds: [`limits::MAX_ZONE_BYTES`].
+    pub max_zone_bytes: u64,
 }
 
 impl Default for TransferConfig {
@@ -233,6 +240,8 @@ impl Default for TransferConfig {
             notify_retries: limits::NOTIFY_RETRIES.default as u32,
             notify_timeout_ms: limits::NOTIFY_TIMEOUT_MS.default,
             notify_refresh_interval_ms: limits::NOTIFY_REFRESH_INTERVAL_MS.default,
+            max_records: limits::MAX_RECORDS.default,
+            max_zone_bytes: limits::MAX_ZONE_BYTES.default,
         }
     }
 }
@@ -247,6 +256,8 @@ impl TransferConfig {
         limits::NOTIFY_RETRIES.check(origin, "transfer.notify_retries", self.notify_retries as u64)?;
         limits::NOTIFY_TIMEOUT_MS.check(origin, "transfer.notify_timeout_ms", self.notify_timeout_ms)?;
         limits::NOTIFY_REFRESH_INTERVAL_MS.check(origin, "transfer.notify_refresh_interval_ms", self.notify_refresh_interval_ms)?;
+        limits::MAX_RECORDS.check(origin, "transfer.max_records", self.max_records)?;
+        limits::MAX_ZONE_BYTES.check(origin, "transfer.max_zone_bytes", self.max_zone_bytes)?;
         if self.refresh_min_secs > self.refresh_max_secs {
             return Err(super::invalid(
                 origin,
@@ -255,6 +266,13 @@ impl TransferConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl TransferConfig {
+    /// The size limits of a zone that sets none of its own.
+    pub fn zone_limits(&self) -> crate::zone::limits::ZoneLimits {
+        crate::zone::limits::ZoneLimits { max_records: self.max_records, max_zone_bytes: self.max_zone_bytes }
     }
 }
 

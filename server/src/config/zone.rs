@@ -57,6 +57,14 @@ pub struct ZoneConfig {
     /// zones only. Empty (the default): every UPDATE is refused.
     #[serde(default)]
     pub allow_update: Vec<String>,
+    /// Records this zone may hold; `[transfer] max_records` when unset.
+    /// Bounds: [`super::limits::MAX_RECORDS`].
+    #[serde(default)]
+    pub max_records: Option<u64>,
+    /// Uncompressed wire octets this zone may hold; `[transfer]
+    /// max_zone_bytes` when unset. Bounds: [`super::limits::MAX_ZONE_BYTES`].
+    #[serde(default)]
+    pub max_zone_bytes: Option<u64>,
 }
 
 fn de_allow_transfer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Prefix>, D::Error> {
@@ -87,6 +95,8 @@ impl ZoneConfig {
             notify_key: None,
             notify_ns: true,
             allow_update: Vec::new(),
+            max_records: None,
+            max_zone_bytes: None,
         }
     }
 
@@ -152,6 +162,12 @@ impl ZoneConfig {
         if let Some(k) = &self.notify_key {
             known(at("notify_key"), k)?;
         }
+        if let Some(n) = self.max_records {
+            super::limits::MAX_RECORDS.check(origin, "zone.max_records", n)?;
+        }
+        if let Some(n) = self.max_zone_bytes {
+            super::limits::MAX_ZONE_BYTES.check(origin, "zone.max_zone_bytes", n)?;
+        }
         Ok(wire)
     }
 
@@ -179,6 +195,8 @@ impl ZoneConfig {
             also_notify,
             notify_ns: self.notify_ns,
             allow_update: self.allow_update.clone(),
+            max_records: self.max_records,
+            max_zone_bytes: self.max_zone_bytes,
         }
     }
 }

@@ -102,7 +102,15 @@ impl ZoneBody {
             allow_update: self.allow_update.clone(),
             notify_ns: self.notify_ns,
             notify_key: self.notify_key.clone(),
+            max_records: self.max_records,
+            max_zone_bytes: self.max_zone_bytes,
         }
+    }
+
+    /// Records the body holds (the SOA included), counted before any is
+    /// parsed, so a body over `maxRecords` is refused without building them.
+    pub fn record_count(&self) -> u64 {
+        self.soa.is_some() as u64 + self.rrsets.iter().map(|r| r.rdata.len() as u64).sum::<u64>()
     }
 
     /// Primary: the records (SOA first, its serial the hint or 0) and the

@@ -82,6 +82,14 @@ macro_rules! with_zone_policy {
             /// TSIG key for NOTIFY targets that name none.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub notify_key: Option<String>,
+            /// Records the zone may hold (the server's `[transfer]
+            /// max_records` when unset); 2..=4294967295.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub max_records: Option<u64>,
+            /// Uncompressed wire octets the zone may hold (the server's
+            /// `[transfer] max_zone_bytes` when unset); 512..=4294967295.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub max_zone_bytes: Option<u64>,
         }
     };
 }
@@ -140,6 +148,12 @@ impl ZoneDef {
                 r
             })
             .collect();
+        let bounded = |field: &str, v: Option<u64>, b: crate::config::limits::Bounds| match v {
+            Some(n) if !(b.min..=b.max).contains(&n) => Err((field.to_string(), format!("{n} is out of range {}..={}", b.min, b.max))),
+            _ => Ok(v),
+        };
+        let max_records = bounded("maxRecords", self.max_records, crate::config::limits::MAX_RECORDS)?;
+        let max_zone_bytes = bounded("maxZoneBytes", self.max_zone_bytes, crate::config::limits::MAX_ZONE_BYTES)?;
         Ok(ZonePolicy {
             role,
             allow_transfer: prefixes("allowTransfer", &self.allow_transfer)?,
@@ -148,6 +162,8 @@ impl ZoneDef {
             also_notify,
             notify_ns: self.notify_ns,
             allow_update: self.allow_update.clone(),
+            max_records,
+            max_zone_bytes,
         })
     }
 
@@ -307,6 +323,8 @@ mod tests {
             allow_update: Vec::new(),
             notify_ns: false,
             notify_key: None,
+            max_records: None,
+            max_zone_bytes: None,
         }
     }
 

@@ -53,6 +53,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, None),
             ApiError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(field.clone())),
+            ApiError::TooLarge { field, .. } => (StatusCode::PAYLOAD_TOO_LARGE, Some(field.clone())),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
         };
         let mut body = json!({ "error": self.to_string() });

@@ -92,6 +92,15 @@ pub enum ApiError {
         /// Why.
         msg: String,
     },
+    /// 413: the zone is larger than its `maxRecords` / `maxZoneBytes`
+    /// (or the server's defaults); nothing was changed.
+    #[error("{msg}")]
+    TooLarge {
+        /// `maxRecords` or `maxZoneBytes`.
+        field: String,
+        /// Why, with the limit and the count.
+        msg: String,
+    },
     /// 500: the server failed; nothing was changed unless the message says so.
     #[error("{0}")]
     Internal(String),

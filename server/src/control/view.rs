@@ -45,6 +45,11 @@ pub struct ZoneView {
     also_notify: Vec<String>,
     allow_update: Vec<String>,
     notify_ns: bool,
+    /// The zone's own size limits (absent: the server's `[transfer]` defaults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_records: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_zone_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     soa: Option<SoaBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +173,8 @@ fn view(apex: &[u8], p: &ZonePolicy, zone: Option<&Zone>, hash: Option<String>) 
         also_notify: p.also_notify.iter().map(remote).collect(),
         allow_update: p.allow_update.clone(),
         notify_ns: p.notify_ns,
+        max_records: p.max_records,
+        max_zone_bytes: p.max_zone_bytes,
         soa: None,
         rrsets: None,
     }

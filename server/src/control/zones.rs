@@ -15,10 +15,12 @@ use serde::Serialize;
 use super::body::{field_of, ZoneBody};
 use super::defs::{Kind, ZoneDef};
 use super::{now_unix, ApiError, Control, Inner};
+use crate::metrics::events::{self, LimitSource};
 use crate::server::edit::{invalid, with_serial, ContentDigest, EditError};
 use crate::server::Runtime;
 use crate::wire::name::DisplayName;
 use crate::zone::build::build_zone;
+use crate::zone::limits::{Limit, Tally, ZoneLimits};
 use crate::zone::RecordSource;
 
 /// The answer to `PUT /v1/zones/{zone}`.
@@ -61,12 +63,15 @@ impl Control {
     /// `PUT /v1/zones/{zone}`.
     pub async fn put_zone(&self, rt: &Arc<Runtime>, apex: Box<[u8]>, body: ZoneBody) -> Result<PutResult, ApiError> {
         let def = body.def(&apex);
-        def.policy().map_err(ApiError::invalid)?;
+        let limits = def.policy().map_err(ApiError::invalid)?.limits(rt.transfer.zone_limits());
+        too_large(&apex, limits, body.record_count(), 0)?;
         let (owned, b) = (apex.clone(), body);
         let (records, hint) = tokio::task::spawn_blocking(move || b.records(&owned))
             .await
             .map_err(|e| ApiError::Internal(format!("parsing the body panicked: {e}")))?
             .map_err(ApiError::invalid)?;
+        let bytes = records.records.iter().map(|r| (r.owner.len() + 10 + r.rdata.len()) as u64).sum();
+        too_large(&apex, limits, records.records.len() as u64, bytes)?;
         let mut g = self.lock().await;
         self.check_owner(&g, rt, &apex)?;
         let keys = rt.registry.keys();
@@ -261,6 +266,22 @@ impl Control {
         tracing::info!(zone = %DisplayName(apex), op = "refresh", force, "refresh requested through the control API");
         Ok(())
     }
+}
+
+/// 413 when a zone of `records` records and `bytes` octets is over
+/// `limits`; logged and counted as the transfers and files over theirs are.
+fn too_large(apex: &[u8], limits: ZoneLimits, records: u64, bytes: u64) -> Result<(), ApiError> {
+    let Err(l) = Tally::check(limits, records, bytes) else { return Ok(()) };
+    events::zone_limit_exceeded(LimitSource::Api, l.which);
+    tracing::warn!(zone = %DisplayName(apex), op = "put", limit = l.which.label(), max = l.limit, "zone PUT refused: {l}");
+    let field = match l.which {
+        Limit::Records => "maxRecords",
+        Limit::Bytes => "maxZoneBytes",
+    };
+    Err(ApiError::TooLarge {
+        field: field.into(),
+        msg: format!("{l}; raise the zone's {field} or the server's [transfer] {} to accept it", l.which.label()),
+    })
 }
 
 /// Sets the serial of the SOA `records` starts with.

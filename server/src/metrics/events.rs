@@ -1,5 +1,6 @@
 //! Counters of zone events off the query path: transfers in and out, NOTIFY
-//! sent. (NOTIFY received is counted with the requests, by opcode.)
+//! sent, zones refused for their size. (NOTIFY received is counted with the
+//! requests, by opcode.)
 //!
 //! Owns: the process-wide counters and the one-line hooks the transfer and
 //! NOTIFY code calls. Must not: log or block; each hook is one `fetch_add`.
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::counters::{self, qtype_bucket};
 use crate::wire::rtype;
+use crate::zone::limits::Limit;
 
 /// AXFR or IXFR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +87,51 @@ impl NotifyResult {
 static XFR_IN: [[AtomicU64; 3]; 2] = [const { [const { AtomicU64::new(0) }; 3] }; 2];
 static XFR_OUT: [[AtomicU64; 3]; 2] = [const { [const { AtomicU64::new(0) }; 3] }; 2];
 static NOTIFY_SENT: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+
+// ---- zone size limits (`zone::limits`) ----
+
+/// Where a zone over a size limit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitSource {
+    /// A transfer in (AXFR or IXFR), aborted while receiving.
+    Transfer,
+    /// A zone file, refused while reading.
+    File,
+    /// A control API `PUT`, answered 413.
+    Api,
+    /// An edit of a served zone (RFC 2136 UPDATE), refused.
+    Update,
+}
+
+impl LimitSource {
+    /// Every source, in label order.
+    pub const ALL: [LimitSource; 4] = [LimitSource::Transfer, LimitSource::File, LimitSource::Api, LimitSource::Update];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            LimitSource::Transfer => "transfer",
+            LimitSource::File => "file",
+            LimitSource::Api => "api",
+            LimitSource::Update => "update",
+        }
+    }
+}
+
+static LIMIT_EXCEEDED: [[AtomicU64; 2]; 4] = [const { [const { AtomicU64::new(0) }; 2] }; 4];
+
+/// Counts one zone refused (a transfer aborted, a file or body rejected)
+/// because it grew past `limit`.
+pub fn zone_limit_exceeded(source: LimitSource, limit: Limit) {
+    LIMIT_EXCEEDED[source as usize][limit as usize].fetch_add(1, Relaxed);
+}
+
+/// Zones refused for their size so far.
+pub fn zone_limits_exceeded(source: LimitSource, limit: Limit) -> u64 {
+    LIMIT_EXCEEDED[source as usize][limit as usize].load(Relaxed)
+}
+
+// ---- end of zone size limits ----
 
 /// Counts one transfer in (one attempt from one primary).
 pub fn transfer_in(kind: XfrKind, result: XfrResult) {

@@ -108,6 +108,18 @@ fn transfers(out: &mut Text) {
     out.sample("ironbind_commit_failures_total", &[], events::commits_failed());
     out.head("ironbind_worker_panics_total", "counter", "UDP worker panics; each worker is restarted on its socket (more than 10 a minute abort the process).");
     out.sample("ironbind_worker_panics_total", &[("proto", "udp")], events::worker_panics());
+    zone_limits(out);
+}
+
+/// Zones refused for their size (`zone::limits`), by source and limit.
+fn zone_limits(out: &mut Text) {
+    const NAME: &str = "ironbind_zone_limit_exceeded_total";
+    out.head(NAME, "counter", "Zones refused for exceeding max_records or max_zone_bytes (transfer: aborted while receiving; file: refused while reading; api: PUT answered 413; update: edit refused), by source and limit.");
+    for src in events::LimitSource::ALL {
+        for l in crate::zone::limits::Limit::ALL {
+            out.sample(NAME, &[("source", src.label()), ("limit", l.label())], events::zone_limits_exceeded(src, l));
+        }
+    }
 }
 
 fn zones(out: &mut Text, zones: &[health::ZoneHealth]) {

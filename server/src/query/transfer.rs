@@ -76,8 +76,13 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
         return Decision::Stream(Box::new(AxfrStream::new(zone, r.id, question)));
     }
     let Some(client) = ixfr::client_serial(r) else { return Decision::Refuse(rcode::FORMERR) };
-    let journal = ctl.journal.lock().unwrap_or_else(|p| p.into_inner());
-    let stream = IxfrStream::new(Arc::clone(&zone), &journal, client, r.id, question);
+    // The journal's lock is held only to choose (and condense the diff):
+    // the answer, a whole zone included, is produced after it is released.
+    let plan = {
+        let journal = ctl.journal.lock().unwrap_or_else(|p| p.into_inner());
+        IxfrStream::plan(&zone, &journal, client)
+    };
+    let stream = IxfrStream::with_plan(Arc::clone(&zone), plan, client, r.id, question);
     tracing::info!(remote = %Peer(ctx.peer), zone = %DisplayName(apex), serial = zone.serial, op = "IXFR",
         "client {}: transfer of '{}/IN': IXFR started (serial {} -> {}, {})", Peer(ctx.peer), DisplayName(apex), client, zone.serial, stream.kind().as_str());
     Decision::Stream(Box::new(stream))

@@ -19,6 +19,7 @@
 //!    build with serial = hint if RFC 1982-greater than served, else served+1
 //!      └─ build error → Invalid (nothing served changed)
 //!    diff(served, new): no change besides the serial → Edited { changed: false, same serial }
+//!    else over the zone's max_records / max_zone_bytes → Refused (counted, nothing changed)
 //!    else journal written ─► swap ─► NOTIFY ─► Edited { changed: true }
 //!         (a restart rolls the saved zone file forward with the journal)
 //! ```
@@ -36,11 +37,13 @@ use std::sync::Arc;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::Runtime;
+use crate::metrics::events::{self, LimitSource};
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype;
 use crate::xfr::diff::diff_zones;
 use crate::xfr::serial_gt;
 use crate::zone::build::{build_zone, BuildError};
+use crate::zone::limits::Tally;
 use crate::zone::{RecordSource, Zone};
 
 /// Why an edit was refused; nothing served changed.
@@ -231,6 +234,14 @@ impl Runtime {
                 Ok(Edited { serial: served.serial, changed: false, content_hash: digest.hex() })
             }
             Outcome::Changed { zone, diff } => {
+                // An edit (RFC 2136 UPDATE above all) must not grow the zone
+                // past its size limits any more than a transfer or a file may.
+                let limits = ctl.policy().limits(self.transfer.zone_limits());
+                if let Err(l) = Tally::check(limits, zone.records as u64, zone.wire_size as u64) {
+                    events::zone_limit_exceeded(LimitSource::Update, l.which);
+                    tracing::warn!(zone = %zname, serial = served.serial, op = "edit", limit = l.which.label(), max = l.limit, "zone edit refused: {l}");
+                    return Err(EditError::Refused(format!("zone edit refused: {l}")));
+                }
                 let (serial, changes) = (zone.serial, diff.change_count());
                 let digest = digest.apply(&diff);
                 // Served once the journal holds the change (durable); the zone file follows.

@@ -2,9 +2,13 @@
 //! with fallback to AXFR (RFC 1995 §4, RFC 5936), turned into a new snapshot.
 //!
 //! Owns: deciding whether to transfer (RFC 1982 serial comparison), the
-//! IXFR → AXFR fallback, converting the client's [`Delta`]s into journal
-//! [`Diff`]s and checking that they chain from our serial, building the new
-//! [`Zone`] off the runtime threads, and the BIND-style log lines
+//! IXFR → AXFR fallback, converting the client's difference [`Span`]s into
+//! journal [`Diff`]s and checking that they chain from our serial, building
+//! the new [`Zone`] off the runtime threads, the zone's size limits (checked
+//! by the client while receiving, and on a version an IXFR leads to; a
+//! transfer over one is aborted, logged and counted in
+//! `ironbind_zone_limit_exceeded_total{source="transfer"}`), and the
+//! BIND-style log lines
 //! (`transfer of 'zone/IN' from ip#port: Transfer completed: …`, which
 //! the caller emits through [`Completed::log`] once the version is served).
 //! Must not: publish, persist or schedule; [`super::secondary`] does that
@@ -27,17 +31,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::metrics::events::{self, XfrKind, XfrResult};
+use crate::metrics::events::{self, LimitSource, XfrKind, XfrResult};
 use crate::tsig::KeyRing;
 use crate::wire::rr::WireRr;
-use crate::wire::{class, rtype};
-use crate::xfr::client::{self, Delta, Stats, Transfer};
+use crate::wire::class;
+use crate::xfr::client::{self, Stats, Transfer, XfrError};
+use crate::xfr::receive::{Records, Span};
 use crate::xfr::diff::{self, diff_zones, Diff, Rr};
 use crate::xfr::next::next_version;
 use crate::xfr::registry::Remote;
 use crate::xfr::serial_gt;
 use crate::zone::build::build_zone;
-use crate::zone::{Record, RecordSource, SourcePos, Zone};
+use crate::zone::limits::{LimitExceeded, Tally, ZoneLimits};
+use crate::zone::Zone;
 
 use super::remote::{auth_for, failure, short, Peer};
 
@@ -52,6 +58,8 @@ pub struct Target {
     pub soa_timeout: Duration,
     /// Whole-transfer timeout.
     pub xfr_timeout: Duration,
+    /// How big the zone may grow (per zone, else the `[transfer]` defaults).
+    pub limits: ZoneLimits,
 }
 
 /// The outcome of a successful refresh from one primary.
@@ -141,17 +149,37 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
 /// An IXFR that did not work out; try AXFR.
 struct Fallback(String);
 
+/// Logs and counts a transfer aborted at a size limit; the served version
+/// stays.
+fn over_limit(t: &Target, peer: Peer, kind: &str, l: &LimitExceeded) {
+    events::zone_limit_exceeded(LimitSource::Transfer, l.which);
+    tracing::error!(zone = %t.name, remote = %peer, op = kind.to_ascii_lowercase(), limit = l.which.label(), max = l.limit,
+        "transfer of '{}/IN' from {peer}: {kind} aborted: {l}; keeping the served version", t.name);
+}
+
+/// Runs one transfer; a limit crossed is logged and counted here.
+async fn fetch(t: &Target, primary: &Remote, keys: &KeyRing, ours: Option<&WireRr>, kind: &str) -> Result<(Transfer, Stats), String> {
+    let auth = auth_for(primary, keys)?;
+    client::transfer(primary.endpoint(), &t.apex, ours, t.limits, auth, t.xfr_timeout).await.map_err(|e| {
+        if let XfrError::Limit(l) = &e {
+            over_limit(t, Peer(primary.addr), kind, l);
+        }
+        failure(&e)
+    })
+}
+
 async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> Result<Refreshed, Fallback> {
     let ours = to_wire(&diff::soa_rr(cur));
-    let auth = auth_for(primary, keys).map_err(Fallback)?;
-    let (transfer, stats) = client::transfer(primary.endpoint(), &t.apex, Some(&ours), auth, t.xfr_timeout)
-        .await
-        .map_err(|e| Fallback(failure(&e)))?;
+    let (transfer, stats) = fetch(t, primary, keys, Some(&ours), "IXFR").await.map_err(Fallback)?;
     match transfer {
         Transfer::UpToDate { soa } => Ok(Refreshed::UpToDate { serial: client::soa_serial(&soa) }),
         Transfer::Full(records) => finish_full(t, primary.addr, records, Some(cur), stats, "IXFR").await.map_err(Fallback),
-        Transfer::Incremental(deltas) => {
-            let (zone, diffs) = apply_deltas(t, cur.clone(), deltas).await.map_err(Fallback)?;
+        Transfer::Incremental(records, spans) => {
+            let (zone, diffs) = apply_deltas(t, cur.clone(), &records, &spans).await.map_err(Fallback)?;
+            if let Err(l) = Tally::check(t.limits, zone.records as u64, zone.wire_size as u64) {
+                over_limit(t, Peer(primary.addr), "IXFR", &l);
+                return Err(Fallback(format!("the version it leads to is too big: {l}")));
+            }
             Ok(Refreshed::New(NewVersion { zone, diffs, kind: "IXFR", from: primary.addr, stats }))
         }
     }
@@ -163,20 +191,18 @@ async fn axfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: Option<&Zone>) 
         tracing::warn!(zone = %t.name, remote = %peer, op = "axfr", "transfer of '{}/IN' from {peer}: {why}", t.name);
         RefreshError::Transfer(why)
     };
-    let auth = auth_for(primary, keys).map_err(fail)?;
-    let (transfer, stats) = client::transfer(primary.endpoint(), &t.apex, None, auth, t.xfr_timeout).await.map_err(|e| fail(failure(&e)))?;
+    let (transfer, stats) = fetch(t, primary, keys, None, "AXFR").await.map_err(fail)?;
     match transfer {
         Transfer::Full(records) => finish_full(t, primary.addr, records, cur, stats, "AXFR").await.map_err(fail),
-        Transfer::UpToDate { .. } | Transfer::Incremental(_) => Err(fail("failed while receiving responses: not an AXFR answer".into())),
+        Transfer::UpToDate { .. } | Transfer::Incremental(..) => Err(fail("failed while receiving responses: not an AXFR answer".into())),
     }
 }
 
 /// Builds a full transfer and checks that it moves the serial forward.
-async fn finish_full(t: &Target, from: SocketAddr, records: Vec<WireRr>, cur: Option<&Zone>, stats: Stats, kind: &'static str) -> Result<Refreshed, String> {
+async fn finish_full(t: &Target, from: SocketAddr, records: Records, cur: Option<&Zone>, stats: Stats, kind: &'static str) -> Result<Refreshed, String> {
     let label = format!("<{kind} {} from {}>", t.name, Peer(from));
     let apex = t.apex.clone();
-    let src = RecordSource { files: vec![label], records: records.into_iter().map(to_record).collect() };
-    let zone = tokio::task::spawn_blocking(move || build_zone(&apex, src))
+    let zone = tokio::task::spawn_blocking(move || build_zone(&apex, records.into_source(label)))
         .await
         .map_err(|e| format!("building the zone panicked: {e}"))?
         .map_err(|e| format!("failed: the transferred zone is not valid: {e}"))?;
@@ -192,8 +218,8 @@ async fn finish_full(t: &Target, from: SocketAddr, records: Vec<WireRr>, cur: Op
 
 /// Checks that the diffs chain from our serial (RFC 1995 §4), applies them
 /// (condensed into one, RFC 1995 §5) and builds the result.
-async fn apply_deltas(t: &Target, cur: Arc<Zone>, deltas: Vec<Delta>) -> Result<(Zone, Vec<Diff>), String> {
-    let diffs: Vec<Diff> = deltas.into_iter().map(|d| to_diff(&t.apex, d)).collect::<Result<_, _>>()?;
+async fn apply_deltas(t: &Target, cur: Arc<Zone>, records: &Records, spans: &[Span]) -> Result<(Zone, Vec<Diff>), String> {
+    let diffs: Vec<Diff> = spans.iter().map(|s| to_diff(&t.apex, records, s)).collect();
     let mut at = cur.serial;
     for d in &diffs {
         if d.from_serial() != at {
@@ -241,23 +267,14 @@ impl Completed {
     }
 }
 
-/// A client difference as a journal diff. SOAs at the apex are only the
-/// delimiters (RFC 1995 §4); one inside the lists is dropped.
-pub fn to_diff(apex: &[u8], d: Delta) -> Result<Diff, String> {
-    let (Some(from), Some(to)) = (d.from_soa, d.to_soa) else {
-        return Err("incomplete difference sequence".into());
+/// A received difference as a journal diff. Every SOA at the apex was a
+/// delimiter ([`crate::xfr::receive`]), so the lists hold none.
+pub fn to_diff(apex: &[u8], records: &Records, s: &Span) -> Diff {
+    let rr = |i: usize| {
+        let r = records.get(i);
+        Rr { owner: r.owner(apex), rtype: r.rtype, ttl: r.ttl, rdata: r.rdata.into() }
     };
-    let keep = |r: &WireRr| !(r.rtype == rtype::SOA && r.owner == apex);
-    Ok(Diff {
-        from_soa: to_rr(&from),
-        to_soa: to_rr(&to),
-        removed: d.removed.iter().filter(|r| keep(r)).map(to_rr).collect(),
-        added: d.added.iter().filter(|r| keep(r)).map(to_rr).collect(),
-    })
-}
-
-fn to_rr(r: &WireRr) -> Rr {
-    Rr::new(&r.owner, r.rtype, r.ttl, &r.rdata)
+    Diff { from_soa: rr(s.from), to_soa: rr(s.to), removed: s.removed().map(rr).collect(), added: s.added().map(rr).collect() }
 }
 
 /// A journal record as the client's type (for the IXFR query's SOA).
@@ -265,13 +282,12 @@ pub fn to_wire(r: &Rr) -> WireRr {
     WireRr { owner: r.owner.to_vec(), rtype: r.rtype, class: class::IN, ttl: r.ttl, rdata: r.rdata.to_vec() }
 }
 
-fn to_record(r: WireRr) -> Record {
-    Record { owner: r.owner.into(), rtype: r.rtype, class: r.class, ttl: r.ttl, rdata: r.rdata.into(), src: SourcePos::default() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::rr::read_rr_into;
+    use crate::wire::rtype;
+    use crate::xfr::receive::Receiver;
 
     fn soa(serial: u32) -> WireRr {
         let mut rdata = vec![0u8, 0];
@@ -281,14 +297,34 @@ mod tests {
         WireRr { owner: b"\x07example\x03com\x00".to_vec(), rtype: rtype::SOA, class: class::IN, ttl: 3600, rdata }
     }
 
+    /// Feeds records to a receiver as if they came in one message.
+    fn receive(ours: u32, rrs: &[WireRr]) -> Transfer {
+        let mut rx = Receiver::new(b"\x07example\x03com\x00", Some(ours), ZoneLimits::default());
+        let mut buf = Vec::new();
+        for r in rrs {
+            let mut m = vec![0u8; 12];
+            m.extend_from_slice(&r.owner);
+            m.extend_from_slice(&r.rtype.to_be_bytes());
+            m.extend_from_slice(&r.class.to_be_bytes());
+            m.extend_from_slice(&r.ttl.to_be_bytes());
+            m.extend_from_slice(&(r.rdata.len() as u16).to_be_bytes());
+            m.extend_from_slice(&r.rdata);
+            let (head, _) = read_rr_into(&m, 12, &mut buf).unwrap();
+            rx.push(&head, &buf).unwrap();
+        }
+        rx.finish().unwrap()
+    }
+
     #[test]
-    fn deltas_become_diffs_without_soas() {
+    fn spans_become_diffs_without_soas() {
         let apex = b"\x07example\x03com\x00";
         let a = WireRr { owner: b"\x03www\x07example\x03com\x00".to_vec(), rtype: 1, class: 1, ttl: 60, rdata: vec![192, 0, 2, 1] };
-        let d = Delta { from_soa: Some(soa(1)), removed: vec![a.clone()], to_soa: Some(soa(2)), added: vec![soa(2), a] };
-        let diff = to_diff(apex, d).unwrap();
+        let t = receive(1, &[soa(2), soa(1), a.clone(), soa(2), a, soa(2)]);
+        let Transfer::Incremental(records, spans) = t else { panic!("not incremental: {t:?}") };
+        assert_eq!(spans.len(), 1);
+        let diff = to_diff(apex, &records, &spans[0]);
         assert_eq!((diff.from_serial(), diff.to_serial(), diff.removed.len(), diff.added.len()), (1, 2, 1, 1));
-        assert!(to_diff(apex, Delta { from_soa: Some(soa(1)), ..Default::default() }).is_err());
         assert_eq!(to_wire(&diff.to_soa), soa(2));
+        assert_eq!(&*diff.added[0].owner, b"\x03www\x07example\x03com\x00");
     }
 }

@@ -93,6 +93,7 @@ pub fn failure(e: &XfrError) -> String {
         XfrError::Wire(w) => format!("failed while receiving responses: malformed answer: {w}"),
         XfrError::Protocol(p) => format!("failed while receiving responses: {p}"),
         XfrError::Tsig(t) => format!("failed while receiving responses: TSIG: {t}"),
+        XfrError::Limit(l) => format!("failed while receiving responses: {l}; transfer aborted"),
     }
 }
 

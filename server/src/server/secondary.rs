@@ -354,6 +354,7 @@ impl SecondaryZone {
             name: self.name.clone(),
             soa_timeout: Duration::from_millis(self.rt.transfer.soa_timeout_ms),
             xfr_timeout: Duration::from_secs(self.rt.transfer.timeout_secs),
+            limits: self.ctl.policy().limits(self.rt.transfer.zone_limits()),
         };
         let keys = self.rt.registry.keys();
         // A manual retransfer (control API): AXFR whatever the serials say.

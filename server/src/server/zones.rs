@@ -35,6 +35,7 @@ use crate::xfr::journal::{Journal, JournalLimits};
 use crate::xfr::registry::ZonePolicy;
 use crate::xfr::serial_gt;
 use crate::zone::build::{build_zone, BuildError};
+use crate::zone::limits::ZoneLimits;
 use crate::zone::{file, RecordSource, Zone};
 
 /// The built-in example zone served by `--example`.
@@ -65,6 +66,8 @@ pub struct ZoneSpec {
     pub policy: ZonePolicy,
     /// TSIG key for NOTIFY to targets that name none.
     pub notify_key: Option<String>,
+    /// How big the zone may be (its own limits, else `[transfer]`'s).
+    pub limits: ZoneLimits,
 }
 
 impl ZoneSpec {
@@ -107,12 +110,15 @@ pub fn specs(cfg: &Config) -> Vec<ZoneSpec> {
     for z in cfg.zones.iter().filter(|z| z.kind == ZoneKind::Primary) {
         // `Config::validate` has checked the name and the file already.
         let (Some(origin), Some(f)) = (apex_of(&z.name), &z.file) else { continue };
-        out.push(ZoneSpec { name: z.name.clone(), origin, source: ZoneSource::File(f.clone()), policy: z.policy(), notify_key: z.notify_key.clone() });
+        let policy = z.policy();
+        let limits = policy.limits(cfg.transfer.zone_limits());
+        out.push(ZoneSpec { name: z.name.clone(), origin, source: ZoneSource::File(f.clone()), policy, notify_key: z.notify_key.clone(), limits });
     }
     if cfg.example_zone {
         let origin = apex_of(EXAMPLE_ORIGIN).expect("valid name");
         if !cfg.zones.iter().any(|z| apex_of(&z.name).as_ref() == Some(&origin)) {
-            out.push(ZoneSpec { name: EXAMPLE_ORIGIN.into(), origin, source: ZoneSource::Example, policy: ZonePolicy::default(), notify_key: None });
+            let limits = cfg.transfer.zone_limits();
+            out.push(ZoneSpec { name: EXAMPLE_ORIGIN.into(), origin, source: ZoneSource::Example, policy: ZonePolicy::default(), notify_key: None, limits });
         }
     }
     out
@@ -150,7 +156,7 @@ fn load_against(spec: &ZoneSpec, base: Option<&Zone>) -> Result<(Zone, Option<Di
 /// Reads the records of a zone's source.
 fn read(spec: &ZoneSpec) -> Result<RecordSource, ZoneLoadError> {
     Ok(match &spec.source {
-        ZoneSource::File(path) => file::read_zone_file(path, &spec.origin),
+        ZoneSource::File(path) => file::read_zone_file_limited(path, &spec.origin, spec.limits),
         ZoneSource::Example => file::read_zone_str(EXAMPLE_ZONE, EXAMPLE_LABEL, &spec.origin, None),
     }?)
 }
@@ -282,6 +288,9 @@ impl Catalog {
                     }
                 }
                 Plan::Failed { error } => {
+                    if let ZoneLoadError::File(file::ZoneFileError { limit: Some(l), .. }) = &error {
+                        crate::metrics::events::zone_limit_exceeded(crate::metrics::events::LimitSource::File, *l);
+                    }
                     let kept = if old.is_some() { "keeping the version already served" } else { "not served" };
                     ctl.record(if old.is_none() { "load" } else { "reload" }, format!("{error}; {kept}"));
                     summary.failed += 1;

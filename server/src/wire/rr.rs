@@ -71,6 +71,52 @@ pub fn read_rr(msg: &[u8], pos: usize) -> Result<(WireRr, usize), WireError> {
 
 fn decompress(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: bool) -> Result<Vec<u8>, WireError> {
     let mut out = Vec::with_capacity(end - start + 32);
+    decompress_into(msg, start, end, fields, naptr, &mut out)?;
+    Ok(out)
+}
+
+/// The fixed fields of a record read by [`read_rr_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrHead {
+    /// Type.
+    pub rtype: u16,
+    /// Class.
+    pub class: u16,
+    /// TTL.
+    pub ttl: u32,
+    /// Length of the owner at the start of the output.
+    pub owner_len: usize,
+}
+
+/// Reads the record at `pos` as [`read_rr`] does, into `out` (cleared
+/// first): the owner (lowercase, uncompressed), then the RDATA
+/// (decompressed). A reused `out` means no allocation per record, for
+/// transfers in. Returns the fixed fields and the offset after the record.
+pub fn read_rr_into(msg: &[u8], pos: usize, out: &mut Vec<u8>) -> Result<(RrHead, usize), WireError> {
+    let mut owner = NameBuf::root();
+    let p = read_name(msg, pos, &mut owner)?;
+    owner.make_lowercase();
+    let t = get_u16(msg, p)?;
+    let class = get_u16(msg, p + 2)?;
+    let ttl = get_u32(msg, p + 4)?;
+    let len = get_u16(msg, p + 8)? as usize;
+    let start = p + 10;
+    let end = start + len;
+    if end > msg.len() {
+        return Err(WireError::Truncated);
+    }
+    out.clear();
+    out.extend_from_slice(owner.as_wire());
+    let owner_len = out.len();
+    match layout(t) {
+        Some(fields) if len > 0 => decompress_into(msg, start, end, fields, t == rtype::NAPTR, out)?,
+        _ if t == rtype::NAPTR && len > 0 => decompress_into(msg, start, end, &[], true, out)?,
+        _ => out.extend_from_slice(&msg[start..end]),
+    }
+    Ok((RrHead { rtype: t, class, ttl, owner_len }, end))
+}
+
+fn decompress_into(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: bool, out: &mut Vec<u8>) -> Result<(), WireError> {
     let mut p = start;
     let mut name = NameBuf::root();
     if naptr {
@@ -100,7 +146,7 @@ fn decompress(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: boo
     if p != end {
         return Err(WireError::Malformed);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks without allocating that the names inside the RDATA at
@@ -159,5 +205,9 @@ mod tests {
         assert_eq!(end, m.len());
         assert_eq!(rr.rtype, 15);
         assert_eq!(rr.rdata, b"\x00\x0a\x04mail\x07example\x03com\x00");
+        let mut out = vec![9; 3];
+        let (head, end2) = read_rr_into(&m, rr_at, &mut out).unwrap();
+        assert_eq!((head.rtype, head.class, head.ttl, end2), (15, 1, 60, end));
+        assert_eq!((&out[..head.owner_len], &out[head.owner_len..]), (&rr.owner[..], &rr.rdata[..]));
     }
 }

@@ -1,10 +1,14 @@
 //! The client side of zone transfers: SOA queries and AXFR/IXFR in
 //! (RFC 5936 §2.2, RFC 1995 §4), over tokio sockets.
 //!
-//! Owns: sending the request, reading the TCP message stream, checking each
-//! message (ID, QR, RCODE), and classifying the record sequence as up to date,
-//! incremental or full. Applying the result is the caller's job.
-//! Must not: touch the zone set.
+//! Owns: sending the request, reading the TCP message stream into one reused
+//! 64 KiB buffer, checking each message (TSIG, ID, QR, RCODE) and handing its
+//! answer records, decompressed into a reused scratch buffer, to
+//! [`Receiver`](super::receive::Receiver), which classifies them (up to
+//! date, incremental or full), stores them compactly and enforces the zone's
+//! size limits. Applying the result is the caller's job.
+//! Must not: touch the zone set, or keep a message or a record beyond the
+//! one being read.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -12,11 +16,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
-use crate::wire::name::{self, DisplayName};
-use crate::wire::request::{self, Parsed};
-use crate::wire::rr::{read_sections, WireRr};
+use crate::wire::request::{self, Parsed, Request};
+use crate::wire::rr::{read_rr_into, read_sections, WireRr};
 use crate::wire::{class, flags, rcode, rtype, WireError};
 use crate::zone::build::soa_fields;
+use crate::zone::limits::{LimitExceeded, ZoneLimits};
+
+pub use super::receive::Transfer;
+use super::receive::{ReceiveError, Receiver};
 
 /// Why a transfer or SOA query failed; the text is what the log line says.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +46,18 @@ pub enum XfrError {
     /// TSIG verification of the answer failed.
     #[error("TSIG: {0}")]
     Tsig(String),
+    /// The zone grew past one of its limits; the transfer was aborted.
+    #[error("{0}")]
+    Limit(LimitExceeded),
+}
+
+impl From<ReceiveError> for XfrError {
+    fn from(e: ReceiveError) -> Self {
+        match e {
+            ReceiveError::Limit(l) => XfrError::Limit(l),
+            ReceiveError::Protocol(why) => XfrError::Protocol(why.into()),
+        }
+    }
 }
 
 /// Signs requests and verifies answers of one exchange (TSIG, RFC 8945).
@@ -49,33 +68,6 @@ pub trait Auth: Send {
     fn verify(&mut self, msg: &[u8]) -> Result<(), String>;
     /// Checks the stream ended with a signed message.
     fn finish(&mut self) -> Result<(), String>;
-}
-
-/// What a transfer brought.
-#[derive(Debug)]
-pub enum Transfer {
-    /// The primary's serial is not newer (IXFR answered with one SOA).
-    UpToDate {
-        /// The primary's SOA.
-        soa: WireRr,
-    },
-    /// The whole zone (AXFR, or IXFR answered AXFR-style); SOA first.
-    Full(Vec<WireRr>),
-    /// Differences, oldest first: (old SOA, deleted, new SOA, added).
-    Incremental(Vec<Delta>),
-}
-
-/// One IXFR difference sequence (RFC 1995 §4).
-#[derive(Debug, Default)]
-pub struct Delta {
-    /// SOA of the version the difference starts from.
-    pub from_soa: Option<WireRr>,
-    /// Records deleted.
-    pub removed: Vec<WireRr>,
-    /// SOA of the version the difference leads to.
-    pub to_soa: Option<WireRr>,
-    /// Records added.
-    pub added: Vec<WireRr>,
 }
 
 /// Counters for the BIND-style "Transfer completed" line.
@@ -164,8 +156,8 @@ fn rcode_name(r: u16) -> &'static str {
     rcode::name(r).unwrap_or("an error")
 }
 
-/// Checks a response header and returns its records.
-fn check_response(msg: &[u8], id: u16) -> Result<Vec<(u8, WireRr)>, XfrError> {
+/// Checks a response header (ID, QR, RCODE) and returns the parsed message.
+fn check_header(msg: &[u8], id: u16) -> Result<Request<'_>, XfrError> {
     let r = match request::parse(msg) {
         Parsed::Ok(r) => r,
         Parsed::FormErr(_, e) => return Err(e.into()),
@@ -178,6 +170,12 @@ fn check_response(msg: &[u8], id: u16) -> Result<Vec<(u8, WireRr)>, XfrError> {
     if rc != rcode::NOERROR {
         return Err(XfrError::Rcode(rcode_name(rc)));
     }
+    Ok(r)
+}
+
+/// Checks a response header and returns its records.
+fn check_response(msg: &[u8], id: u16) -> Result<Vec<(u8, WireRr)>, XfrError> {
+    let r = check_header(msg, id)?;
     Ok(read_sections(msg, r.answer_at, r.counts)?)
 }
 
@@ -230,9 +228,29 @@ async fn tcp_exchange(
     primary: Endpoint,
     q: &[u8],
     id: u16,
-    mut auth: Option<&mut (dyn Auth + 'static)>,
+    auth: Option<&mut (dyn Auth + 'static)>,
     timeout: Duration,
     mut each: impl FnMut(Vec<(u8, WireRr)>, usize) -> Result<bool, XfrError>,
+) -> Result<Stats, XfrError> {
+    let mut n = 0;
+    tcp_stream(primary, q, id, auth, timeout, |msg, r| {
+        n += 1;
+        let answers = read_sections(msg, r.answer_at, r.counts)?.into_iter().filter(|(s, _)| *s == 1).collect();
+        each(answers, n)
+    })
+    .await
+}
+
+/// Sends `q` over TCP and hands every answer message, checked (TSIG, ID,
+/// QR, RCODE) and parsed, to `each` until it returns `Ok(false)`. One
+/// 64 KiB buffer is reused for every message.
+async fn tcp_stream(
+    primary: Endpoint,
+    q: &[u8],
+    id: u16,
+    mut auth: Option<&mut (dyn Auth + 'static)>,
+    timeout: Duration,
+    mut each: impl FnMut(&[u8], &Request<'_>) -> Result<bool, XfrError>,
 ) -> Result<Stats, XfrError> {
     let started = Instant::now();
     let io = async {
@@ -255,10 +273,9 @@ async fn tcp_exchange(
             if let Some(a) = auth.as_deref_mut() {
                 a.verify(msg).map_err(XfrError::Tsig)?;
             }
-            let rrs = check_response(msg, id)?;
-            let answers: Vec<(u8, WireRr)> = rrs.into_iter().filter(|(s, _)| *s == 1).collect();
-            stats.records += answers.len();
-            if !each(answers, stats.messages)? {
+            let r = check_header(msg, id)?;
+            stats.records += r.counts[1] as usize;
+            if !each(msg, &r)? {
                 break;
             }
         }
@@ -273,10 +290,13 @@ async fn tcp_exchange(
 
 /// Transfers `zone` from `primary`: IXFR from `current` (our SOA) when given,
 /// else AXFR (RFC 5936). Out-of-zone and non-IN records are ignored (A8).
+/// The answer is classified and stored as it arrives ([`Receiver`]); one
+/// over `limits` aborts the transfer at the record that crossed it.
 pub async fn transfer(
     primary: impl Into<Endpoint>,
     zone: &[u8],
     current: Option<&WireRr>,
+    limits: ZoneLimits,
     mut auth: Option<Box<dyn Auth>>,
     timeout: Duration,
 ) -> Result<(Transfer, Stats), XfrError> {
@@ -286,119 +306,22 @@ pub async fn transfer(
     if let Some(a) = auth.as_mut() {
         a.sign(&mut q);
     }
-    let mut records: Vec<WireRr> = Vec::new();
-    let mut first_serial = None;
-    let stats = tcp_exchange(primary, &q, id, auth.as_deref_mut(), timeout, |rrs, _| {
-        for (_, rr) in rrs {
-            if rr.class != class::IN || !name::is_subdomain(&rr.owner, zone) {
-                continue;
-            }
-            let is_soa = rr.rtype == rtype::SOA && rr.owner == zone;
-            if records.is_empty() {
-                if !is_soa {
-                    return Err(XfrError::Protocol("transfer does not start with the zone's SOA".into()));
-                }
-                first_serial = Some(soa_serial(&rr));
-                records.push(rr);
-                continue;
-            }
-            let ends = is_soa && Some(soa_serial(&rr)) == first_serial;
-            records.push(rr);
-            if ends && !is_ixfr_middle(&records, current) {
-                return Ok(false);
-            }
+    let mut rx = Receiver::new(zone, current.map(soa_serial), limits);
+    let mut scratch = Vec::with_capacity(512);
+    let stats = tcp_stream(primary, &q, id, auth.as_deref_mut(), timeout, |msg, r| {
+        let mut pos = r.answer_at;
+        for _ in 0..r.counts[1] {
+            let (head, next) = read_rr_into(msg, pos, &mut scratch)?;
+            pos = next;
+            rx.push(&head, &scratch)?;
         }
-        // IXFR with a single SOA: the client is current (RFC 1995 §4).
-        if qtype == rtype::IXFR && records.len() == 1 {
-            if let (Some(cur), Some(f)) = (current, first_serial) {
-                if !crate::xfr::serial_gt(f, soa_serial(cur)) {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
+        rx.end_of_message();
+        Ok(!rx.is_done())
     })
     .await?;
-    classify(zone, records, current).map(|t| (t, stats))
-}
-
-/// While reading an incremental IXFR, an SOA with the final serial also
-/// appears as the "new SOA" of the last difference; the stream ends only at
-/// the SOA that closes the sequence.
-fn is_ixfr_middle(records: &[WireRr], current: Option<&WireRr>) -> bool {
-    let Some(cur) = current else { return false };
-    if records.len() < 2 || records[1].rtype != rtype::SOA || soa_serial(&records[1]) != soa_serial(cur) {
-        return false; // AXFR-style
-    }
-    // Incremental: SOAs after the first alternate old/new; the closing SOA is
-    // the one following an "added" section, i.e. an odd count of SOAs after
-    // the first one means we are between old and new.
-    let soas = records[1..].iter().filter(|r| r.rtype == rtype::SOA).count();
-    soas % 2 == 0
-}
-
-fn classify(zone: &[u8], mut records: Vec<WireRr>, current: Option<&WireRr>) -> Result<Transfer, XfrError> {
-    let bad = |why: &str| XfrError::Protocol(format!("{why} in transfer of {}", DisplayName(zone)));
-    if records.len() == 1 {
-        return Ok(Transfer::UpToDate { soa: records.remove(0) });
-    }
-    if records.len() < 2 || records.last().map(|r| r.rtype) != Some(rtype::SOA) {
-        return Err(bad("missing closing SOA"));
-    }
-    let incremental = current.is_some_and(|c| records[1].rtype == rtype::SOA && soa_serial(&records[1]) == soa_serial(c));
-    if !incremental {
-        records.pop(); // closing SOA
-        if records[1..].iter().any(|r| r.rtype == rtype::SOA && r.owner == zone) {
-            return Err(bad("SOA in the middle"));
-        }
-        return Ok(Transfer::Full(records));
-    }
-    let mut deltas = Vec::new();
-    let mut it = records.into_iter().skip(1).peekable();
-    let mut cur: Option<Delta> = None;
-    let mut in_added = false;
-    while let Some(rr) = it.next() {
-        let is_soa = rr.rtype == rtype::SOA && rr.owner == zone;
-        if it.peek().is_none() {
-            // the closing SOA
-            break;
-        }
-        if is_soa {
-            if !in_added {
-                match cur.as_mut() {
-                    Some(d) if d.to_soa.is_none() => {
-                        d.to_soa = Some(rr);
-                        in_added = true;
-                    }
-                    _ => {
-                        if let Some(d) = cur.take() {
-                            deltas.push(d);
-                        }
-                        cur = Some(Delta { from_soa: Some(rr), ..Default::default() });
-                    }
-                }
-            } else {
-                if let Some(d) = cur.take() {
-                    deltas.push(d);
-                }
-                cur = Some(Delta { from_soa: Some(rr), ..Default::default() });
-                in_added = false;
-            }
-            continue;
-        }
-        match cur.as_mut() {
-            Some(d) if in_added => d.added.push(rr),
-            Some(d) => d.removed.push(rr),
-            None => return Err(bad("record before the first difference")),
-        }
-    }
-    if let Some(d) = cur.take() {
-        deltas.push(d);
-    }
-    if deltas.iter().any(|d| d.to_soa.is_none()) {
-        return Err(bad("incomplete difference sequence"));
-    }
-    Ok(Transfer::Incremental(deltas))
+    tracing::debug!(zone = %crate::wire::name::DisplayName(zone), records = rx.len(), held = rx.heap_bytes(), received = stats.bytes,
+        "transfer received: {} records held in {} octets ({} octets on the wire)", rx.len(), rx.heap_bytes(), stats.bytes);
+    rx.finish().map(|t| (t, stats)).map_err(Into::into)
 }
 
 /// Sends a NOTIFY for `zone` (with `soa` as the answer hint, RFC 1996 §3.7) to

@@ -1,7 +1,10 @@
 //! IXFR responses (RFC 1995 §4), served from a zone snapshot and its journal.
 //!
-//! Owns: choosing the form of the answer and rendering it as a stream of
-//! messages, and reading the client's serial from the request (I1).
+//! Owns: choosing the form of the answer (under the journal's lock, briefly)
+//! and producing it as a stream of messages — a diff rendered up front, the
+//! whole zone packed on demand from its snapshot like an AXFR, so a big
+//! fallback neither blocks the runtime thread nor holds the journal's lock
+//! while it is sent — and reading the client's serial from the request (I1).
 //! Must not: decide access, apply diffs, or touch sockets or disk.
 //!
 //! ```text
@@ -22,7 +25,7 @@
 
 use std::sync::Arc;
 
-use super::axfr::{render, Rendered};
+use super::axfr::{render, AxfrStream, Rendered};
 use super::diff::{soa_rr, zone_size, Diff, Rr};
 use super::journal::Journal;
 use super::serial::serial_ge;
@@ -31,7 +34,6 @@ use crate::wire::request::Request;
 use crate::wire::writer::{MsgWriter, Owner, Section};
 use crate::wire::{flags, get_u16, get_u32, rtype, MessageStream, WireError};
 use crate::zone::Zone;
-
 
 /// Which form an IXFR response took (for logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,35 +57,61 @@ impl IxfrKind {
     }
 }
 
-/// The pre-rendered messages of one IXFR response.
+/// The messages of one IXFR response: an incremental answer rendered up
+/// front (its diff is no bigger than the zone), a whole zone packed on
+/// demand from its snapshot as an AXFR is ([`AxfrStream`]).
 pub struct IxfrStream {
-    messages: Rendered,
+    body: Body,
     kind: IxfrKind,
 }
 
+enum Body {
+    Rendered(Rendered),
+    Zone(Box<AxfrStream>),
+}
+
+/// What [`IxfrStream::plan`] chose from the journal: the condensed diff
+/// from the client's version, or `None` for the whole zone.
+pub struct IxfrPlan(Option<Diff>);
+
 impl IxfrStream {
-    /// Renders the answer to an IXFR from a client at `client_serial` for
-    /// `zone`, using `journal` (which must belong to the same zone) when it
-    /// leads to `zone`'s version. `question` (name, type, class) is echoed in
-    /// the first message.
-    pub fn new(zone: Arc<Zone>, journal: &Journal, client_serial: u32, id: u16, question: (&[u8], u16, u16)) -> Self {
-        let soa = soa_rr(&zone);
-        let soa_item = (&*soa.owner, soa.rtype, soa.ttl, &*soa.rdata);
+    /// Decides the answer to a client at `client_serial` for `zone` from
+    /// `journal` (which must belong to the same zone): the condensed diff
+    /// when the journal leads to `zone`'s version, holds the client's and
+    /// the diff is no bigger than the zone. Cheap next to sending: the
+    /// caller holds the journal's lock only for this.
+    pub fn plan(zone: &Zone, journal: &Journal, client_serial: u32) -> IxfrPlan {
         if serial_ge(client_serial, zone.serial) {
-            let messages = render(id, question, std::iter::once(soa_item));
-            return Self { messages, kind: IxfrKind::UpToDate };
+            return IxfrPlan(None);
         }
-        let diff = match journal.leads_to(&zone).then(|| journal.condensed(client_serial)).flatten() {
-            Some(d) if d.wire_size() <= zone_size(&zone) => Some(d),
+        IxfrPlan(match journal.leads_to(zone).then(|| journal.condensed(client_serial)).flatten() {
+            Some(d) if d.wire_size() <= zone_size(zone) => Some(d),
             _ => None,
+        })
+    }
+
+    /// The answer to an IXFR from a client at `client_serial` for `zone`,
+    /// as [`plan`](Self::plan) chose it. `question` (name, type, class) is
+    /// echoed in the first message. A whole zone is not rendered here: it
+    /// is packed message by message as the connection asks for them.
+    pub fn with_plan(zone: Arc<Zone>, IxfrPlan(diff): IxfrPlan, client_serial: u32, id: u16, question: (&[u8], u16, u16)) -> Self {
+        let soa = soa_rr(&zone);
+        let (body, kind) = if serial_ge(client_serial, zone.serial) {
+            let soa_item = (&*soa.owner, soa.rtype, soa.ttl, &*soa.rdata);
+            (Body::Rendered(render(id, question, std::iter::once(soa_item))), IxfrKind::UpToDate)
+        } else if let Some(d) = &diff {
+            (Body::Rendered(render(id, question, incremental_records(std::slice::from_ref(d), &soa))), IxfrKind::Incremental)
+        } else {
+            (Body::Zone(Box::new(AxfrStream::new(Arc::clone(&zone), id, question))), IxfrKind::Full)
         };
-        let (messages, kind) = match &diff {
-            Some(d) => (render(id, question, incremental_records(std::slice::from_ref(d), &soa)), IxfrKind::Incremental),
-            None => (render(id, question, super::axfr::transfer_units(&zone)), IxfrKind::Full),
-        };
-        tracing::debug!(zone = %DisplayName(&zone.origin), serial = zone.serial, client_serial, kind = kind.as_str(),
-            messages = messages.len(), "IXFR response");
-        Self { messages, kind }
+        tracing::debug!(zone = %DisplayName(&zone.origin), serial = zone.serial, client_serial, kind = kind.as_str(), "IXFR response");
+        Self { body, kind }
+    }
+
+    /// [`plan`](Self::plan) and [`with_plan`](Self::with_plan) in one.
+    pub fn new(zone: Arc<Zone>, journal: &Journal, client_serial: u32, id: u16, question: (&[u8], u16, u16)) -> Self {
+        let plan = Self::plan(&zone, journal, client_serial);
+        Self::with_plan(zone, plan, client_serial, id, question)
     }
 
     /// The form the response took.
@@ -91,24 +119,29 @@ impl IxfrStream {
         self.kind
     }
 
-    /// Number of messages left.
-    pub fn len(&self) -> usize {
-        self.messages.len()
-    }
-
-    /// True when every message was taken.
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+    /// Number of messages left, when rendered up front (`None`: a whole
+    /// zone, packed on demand).
+    pub fn messages_left(&self) -> Option<usize> {
+        match &self.body {
+            Body::Rendered(r) => Some(r.len()),
+            Body::Zone(_) => None,
+        }
     }
 }
 
 impl MessageStream for IxfrStream {
     fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
-        self.messages.next_message(out)
+        match &mut self.body {
+            Body::Rendered(r) => r.next_message(out),
+            Body::Zone(z) => z.next_message(out),
+        }
     }
 
     fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
-        self.messages.next_ready(out)
+        match &mut self.body {
+            Body::Rendered(r) => r.next_ready(out),
+            Body::Zone(z) => z.next_ready(out),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod ixfr;
 pub mod journal;
 pub mod next;
+pub mod receive;
 pub mod registry;
 pub mod serial;
 

@@ -70,12 +70,21 @@ pub struct ZonePolicy {
     /// TSIG keys whose holders may send dynamic updates (RFC 2136) to a
     /// primary zone. Empty: updates are refused.
     pub allow_update: Vec<String>,
+    /// Records the zone may hold; the server's default when `None`.
+    pub max_records: Option<u64>,
+    /// Uncompressed wire octets the zone may hold; the server's default when `None`.
+    pub max_zone_bytes: Option<u64>,
 }
 
 impl ZonePolicy {
     /// True when the zone is a secondary.
     pub fn is_secondary(&self) -> bool {
         matches!(self.role, Role::Secondary { .. })
+    }
+
+    /// The zone's size limits: its own, else `defaults` (`[transfer]`).
+    pub fn limits(&self, defaults: crate::zone::limits::ZoneLimits) -> crate::zone::limits::ZoneLimits {
+        defaults.with(self.max_records, self.max_zone_bytes)
     }
 
     /// True when `ip` is one of the zone's primaries.

@@ -34,6 +34,10 @@ pub enum BuildError {
     },
 }
 
+/// RRsets up to this size are checked for duplicates by a scan; bigger ones
+/// with a hash set.
+const DUPLICATE_SCAN_MAX: usize = 16;
+
 /// Types that may share an owner with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5).
 fn allowed_beside_cname(t: u16) -> bool {
     matches!(t, rtype::CNAME | rtype::RRSIG | rtype::NSEC | 25 /* KEY */)
@@ -102,6 +106,10 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
             let set_start = data.len();
             kept.clear();
             let mut count: u16 = 0;
+            // Duplicates (RFC 2181 §5): a scan of the kept records while the
+            // set is small, a hash set of their RDATA once it is not, so a
+            // big RRset costs linear time, not quadratic.
+            let mut seen: Option<HashSet<&[u8], NodeHasher>> = None;
             while k < order.len() {
                 let i = order[k] as usize;
                 let r = &records[i];
@@ -109,7 +117,11 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                     break;
                 }
                 k += 1;
-                if kept.iter().any(|&j| records[j].rdata == r.rdata) {
+                let duplicate = match seen.as_mut() {
+                    Some(s) => !s.insert(&*r.rdata),
+                    None => kept.iter().any(|&j| records[j].rdata == r.rdata),
+                };
+                if duplicate {
                     continue; // duplicate RR (RFC 2181 §5)
                 }
                 if r.rdata.len() > 65535 {
@@ -120,6 +132,9 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
                         r.ttl, ttl, DisplayName(&r.owner), TypeName(t), ttl);
                 }
                 kept.push(i);
+                if seen.is_none() && kept.len() >= DUPLICATE_SCAN_MAX {
+                    seen = Some(kept.iter().map(|&j| &*records[j].rdata).collect());
+                }
                 count = count.checked_add(1).ok_or_else(|| at(&src, r.src, "more than 65535 records in one RRset".into()))?;
                 crate::wire::writer::push_image(&mut data, t, ttl, &r.rdata);
             }
@@ -324,4 +339,29 @@ pub(crate) fn hosts_zone(origin: &str, label: &str, n: usize) -> Zone {
     }
     let src = super::file::read_zone_str(&text, "hosts.zone", &o, None).expect("zone text");
     build_zone(&o, src).expect("zone")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Duplicates are dropped whether the RRset is checked by scan (small)
+    /// or by hash set (big), wherever in the set they come.
+    #[test]
+    fn duplicates_dropped_in_small_and_big_rrsets() {
+        let o = name::from_dotted("example.com").unwrap();
+        for distinct in [3usize, DUPLICATE_SCAN_MAX - 1, DUPLICATE_SCAN_MAX, 5000] {
+            let mut text = String::from("@ 60 IN SOA ns hm 1 7200 3600 1209600 300\n@ 60 IN NS ns\n");
+            for round in 0..2 {
+                for i in 0..distinct {
+                    let i = if round == 0 { i } else { distinct - 1 - i };
+                    text.push_str(&format!("big 60 IN A 10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255));
+                }
+            }
+            let zone = build_zone(&o, crate::zone::file::read_zone_str(&text, "t", &o, None).unwrap()).unwrap();
+            assert_eq!(zone.records, distinct + 2, "{distinct} distinct records, each twice");
+            let big = name::from_dotted("big.example.com").unwrap();
+            assert_eq!(zone.nodes.get(&big).unwrap().get(rtype::A).unwrap().count as usize, distinct);
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod blob;
 pub mod build;
 pub mod file;
 mod huge;
+pub mod limits;
 pub mod lookup;
 mod node;
 pub mod patch;

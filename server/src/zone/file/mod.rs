@@ -35,6 +35,7 @@ mod tests_rdata;
 #[cfg(test)]
 mod tests_reader;
 
+use crate::zone::limits::{Limit, ZoneLimits};
 use crate::zone::RecordSource;
 use std::path::Path;
 
@@ -51,23 +52,56 @@ pub struct ZoneFileError {
     pub line: u32,
     /// What is wrong, for a human.
     pub reason: String,
+    /// The size limit the zone crossed, when that is what is wrong.
+    pub limit: Option<Limit>,
 }
 
 /// Reads the zone file at `path`; `origin` is the zone apex in lowercase
 /// wire form (the initial `$ORIGIN`). `$INCLUDE` paths are relative to the
-/// including file's directory unless absolute.
+/// including file's directory unless absolute. The default
+/// [`ZoneLimits`] apply.
 pub fn read_zone_file(path: &Path, origin: &[u8]) -> Result<RecordSource, ZoneFileError> {
+    read_zone_file_limited(path, origin, ZoneLimits::default())
+}
+
+/// [`read_zone_file`] refusing a zone over `limits` at the record that
+/// crosses one (`file:line: zone exceeds max_records = …`), and a file
+/// too long to hold a zone within them before it is read.
+pub fn read_zone_file_limited(path: &Path, origin: &[u8], limits: ZoneLimits) -> Result<RecordSource, ZoneFileError> {
     let label = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| ZoneFileError {
+    let max_text = crate::zone::limits::Tally::new(limits).max_text();
+    let data = read_bounded(path, max_text).map_err(|(reason, limit)| ZoneFileError {
         file: label.clone(),
         line: 0,
-        reason: format!("cannot read zone file: {}", io_reason(&e)),
+        limit,
+        reason: format!("cannot read zone file: {reason}"),
     })?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    read_bytes(&data, label, origin, Some(dir))
+    read_bytes(&data, label, origin, Some(dir), limits)
+}
+
+/// Reads a whole file of at most `max` octets; the reason otherwise (with
+/// [`Limit::Bytes`] when the file is too long).
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, (String, Option<Limit>)> {
+    use std::io::Read;
+    let io = |e: std::io::Error| (io_reason(&e), None);
+    let f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let too_long =
+        |n: u64| (format!("file of {n} octets or more is longer than a zone within max_zone_bytes can be ({max} octets of text)"), Some(Limit::Bytes));
+    if len > max {
+        return Err(too_long(len));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    // `take`: a file that grows while it is read stops at the bound too.
+    f.take(max + 1).read_to_end(&mut data).map_err(io)?;
+    if data.len() as u64 > max {
+        return Err(too_long(data.len() as u64));
+    }
+    Ok(data)
 }
 
 /// Reads zone-file text; `file_label` names it in errors. `$INCLUDE` paths
@@ -78,16 +112,18 @@ pub fn read_zone_str(
     origin: &[u8],
     include_dir: Option<&Path>,
 ) -> Result<RecordSource, ZoneFileError> {
-    read_bytes(text.as_bytes(), file_label.to_string(), origin, include_dir)
+    read_bytes(text.as_bytes(), file_label.to_string(), origin, include_dir, ZoneLimits::default())
 }
 
-fn read_bytes(data: &[u8], label: String, origin: &[u8], dir: Option<&Path>) -> Result<RecordSource, ZoneFileError> {
+fn read_bytes(data: &[u8], label: String, origin: &[u8], dir: Option<&Path>, limits: ZoneLimits) -> Result<RecordSource, ZoneFileError> {
     if present::Wire::new(origin).name().is_none_or(|n| n.len() != origin.len()) {
-        return Err(ZoneFileError { file: label, line: 0, reason: "origin is not a valid wire-format name".into() });
+        return Err(ZoneFileError { file: label, line: 0, reason: "origin is not a valid wire-format name".into(), limit: None });
     }
-    let mut r = reader::Reader::new(label, origin);
-    // One record per line is the common shape; reserving avoids regrowing a large Vec.
-    r.src.records.reserve(data.iter().filter(|&&b| b == b'\n').count() + 1);
+    let mut r = reader::Reader::new(label, origin, limits);
+    // One record per line is the common shape; reserving avoids regrowing a
+    // large Vec (never beyond the records the zone may hold).
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    r.src.records.reserve(lines.min(limits.max_records.saturating_add(1)) as usize);
     r.read(data, 0, dir, 0)?;
     r.src.records.shrink_to_fit();
     Ok(r.src)

@@ -13,6 +13,7 @@ use super::lexer::{Lexer, Tok};
 use super::text::{parse_class, parse_name, parse_ttl, parse_type, show, unescape_into, Fields};
 use super::{rdata, ZoneFileError};
 use crate::wire::rtype::{self, TypeName};
+use crate::zone::limits::{Limit, Tally, ZoneLimits};
 use crate::zone::{Record, RecordSource, SourcePos};
 use std::path::Path;
 
@@ -42,11 +43,16 @@ pub(super) struct Reader {
     last_ttl: Option<u32>,
     /// Scratch for the RDATA of the record being read.
     rdata: Vec<u8>,
+    /// The zone's size so far, against its limits.
+    tally: Tally,
+    /// The limit the zone crossed, once it has.
+    over: Option<Limit>,
 }
 
 impl Reader {
-    /// A reader whose main file is called `label`, starting at `origin`.
-    pub fn new(label: String, origin: &[u8]) -> Self {
+    /// A reader whose main file is called `label`, starting at `origin`,
+    /// refusing a zone over `limits` at the record that crosses one.
+    pub fn new(label: String, origin: &[u8], limits: ZoneLimits) -> Self {
         Self {
             src: RecordSource { files: vec![label], records: Vec::new() },
             origin: origin.to_vec(),
@@ -55,11 +61,13 @@ impl Reader {
             default_ttl: None,
             last_ttl: None,
             rdata: Vec::with_capacity(512),
+            tally: Tally::new(limits),
+            over: None,
         }
     }
 
     fn error(&self, file: u16, (line, reason): Fail) -> ZoneFileError {
-        ZoneFileError { file: self.src.files[file as usize].clone(), line, reason }
+        ZoneFileError { file: self.src.files[file as usize].clone(), line, reason, limit: self.over }
     }
 
     /// Reads every entry of `text`, which is file number `file`; `$INCLUDE`
@@ -143,6 +151,10 @@ impl Reader {
             None => return Err((line, "no TTL specified (no $TTL and no earlier TTL)".into())),
         };
         self.last_ttl = Some(ttl);
+        if let Err(e) = self.tally.add(self.owner.len() + 10 + self.rdata.len()) {
+            self.over = Some(e.which);
+            return Err((line, format!("{e}; zone file refused")));
+        }
         self.src.records.push(Record {
             owner: self.owner.as_slice().into(),
             rtype: t,
@@ -209,7 +221,11 @@ impl Reader {
             return Err(fail(format!("$INCLUDE nested too deep (limit {MAX_INCLUDE_DEPTH})")));
         }
         let full = dir.join(path);
-        let data = std::fs::read(&full).map_err(|e| fail(format!("cannot read included file {path}: {}", super::io_reason(&e))))?;
+        let data = super::read_bounded(&full, self.tally.max_text()).map_err(|(e, limit)| {
+            let mut err = fail(format!("cannot read included file {path}: {e}"));
+            err.limit = err.limit.or(limit);
+            err
+        })?;
         let idx = u16::try_from(self.src.files.len()).map_err(|_| fail("too many included files".into()))?;
         self.src.files.push(full.display().to_string());
         let saved_origin = std::mem::replace(&mut self.origin, origin);
