@@ -37,7 +37,7 @@ fn nsupdate(addr: SocketAddr, sign: Sign, tcp: bool, body: &str) -> (bool, Strin
 /// [`nsupdate`] for another zone.
 fn nsupdate_zone(addr: SocketAddr, zone: &str, sign: Sign, tcp: bool, body: &str) -> (bool, String) {
     let mut cmd = Command::new("nsupdate");
-    cmd.args(["-t", "10", "-u", "2"]);
+    cmd.args(["-t", "30", "-u", "2"]);
     if tcp {
         cmd.arg("-v");
     }
