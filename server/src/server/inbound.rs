@@ -71,7 +71,7 @@ pub enum Refreshed {
         serial: u32,
     },
     /// A new version, built and checked, not yet published.
-    New(NewVersion),
+    New(Box<NewVersion>),
 }
 
 /// A transferred version of the zone.
@@ -180,7 +180,7 @@ async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> 
                 over_limit(t, Peer(primary.addr), "IXFR", &l);
                 return Err(Fallback(format!("the version it leads to is too big: {l}")));
             }
-            Ok(Refreshed::New(NewVersion { zone, diffs, kind: "IXFR", from: primary.addr, stats }))
+            Ok(Refreshed::New(Box::new(NewVersion { zone, diffs, kind: "IXFR", from: primary.addr, stats })))
         }
     }
 }
@@ -213,7 +213,7 @@ async fn finish_full(t: &Target, from: SocketAddr, records: Records, cur: Option
         }
         diffs.push(diff_zones(cur, &zone));
     }
-    Ok(Refreshed::New(NewVersion { zone, diffs, kind, from, stats }))
+    Ok(Refreshed::New(Box::new(NewVersion { zone, diffs, kind, from, stats })))
 }
 
 /// Checks that the diffs chain from our serial (RFC 1995 §4), applies them

@@ -58,8 +58,11 @@ pub struct Store {
     /// The serial of each zone's saved copy, as far as this process knows.
     saved: Arc<Mutex<HashMap<Box<[u8]>, u32>>>,
     /// Zones whose copy is due ([`COPY_DELAY`]), with the table to save from.
-    due: Arc<Mutex<HashMap<Box<[u8]>, Arc<ZoneSet>>>>,
+    due: Arc<Mutex<Due>>,
 }
+
+/// Zones whose copy is due, by apex, with the table to save from.
+type Due = HashMap<Box<[u8]>, Arc<ZoneSet>>;
 
 /// How long a primary's zone copy waits after a change, so that a burst of
 /// changes (and the CPU a big zone's file takes) does not slow the changes

@@ -365,6 +365,7 @@ impl SecondaryZone {
             match inbound::refresh_from(&target, p, &keys, current).await {
                 Ok(Refreshed::UpToDate { .. }) => return self.on_success(st).await,
                 Ok(Refreshed::New(v)) => {
+                    let v = *v;
                     let done = v.completed();
                     let diffs = (!v.diffs.is_empty()).then_some(v.diffs);
                     let timers = self.success_timers(&v.zone);

@@ -139,7 +139,7 @@ impl FromStr for AlgorithmSpec {
         let algorithm: Algorithm = alg.parse()?;
         let bits: usize = bits.parse().map_err(|_| TsigError::UnknownAlgorithm(s.to_owned()))?;
         let full = algorithm.mac_len() * 8;
-        if bits % 8 != 0 || bits < algorithm.min_mac_len() * 8 || bits > full {
+        if !bits.is_multiple_of(8) || bits < algorithm.min_mac_len() * 8 || bits > full {
             return Err(TsigError::BadTruncation { algorithm, bits });
         }
         Ok(Self { algorithm, min_mac_len: (bits < full).then_some(bits / 8) })
