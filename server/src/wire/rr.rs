@@ -49,30 +49,10 @@ fn layout(t: u16) -> Option<&'static [Field]> {
 
 /// Reads the record at `pos`; returns it and the offset after it.
 pub fn read_rr(msg: &[u8], pos: usize) -> Result<(WireRr, usize), WireError> {
-    let mut owner = NameBuf::root();
-    let p = read_name(msg, pos, &mut owner)?;
-    owner.make_lowercase();
-    let t = get_u16(msg, p)?;
-    let class = get_u16(msg, p + 2)?;
-    let ttl = get_u32(msg, p + 4)?;
-    let len = get_u16(msg, p + 8)? as usize;
-    let start = p + 10;
-    let end = start + len;
-    if end > msg.len() {
-        return Err(WireError::Truncated);
-    }
-    let rdata = match layout(t) {
-        Some(fields) if len > 0 => decompress(msg, start, end, fields, t == rtype::NAPTR)?,
-        _ if t == rtype::NAPTR && len > 0 => decompress(msg, start, end, &[], true)?,
-        _ => msg[start..end].to_vec(),
-    };
-    Ok((WireRr { owner: owner.as_wire().to_vec(), rtype: t, class, ttl, rdata }, end))
-}
-
-fn decompress(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: bool) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::with_capacity(end - start + 32);
-    decompress_into(msg, start, end, fields, naptr, &mut out)?;
-    Ok(out)
+    let mut owner = Vec::new();
+    let (h, end) = read_rr_into(msg, pos, &mut owner)?;
+    let rdata = owner.split_off(h.owner_len);
+    Ok((WireRr { owner, rtype: h.rtype, class: h.class, ttl: h.ttl, rdata }, end))
 }
 
 /// The fixed fields of a record read by [`read_rr_into`].
