@@ -32,6 +32,7 @@ pub mod conn;
 pub mod defs;
 pub mod http;
 mod keys;
+pub mod scrape;
 mod start;
 pub mod tls;
 mod view;

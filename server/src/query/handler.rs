@@ -2,12 +2,18 @@
 //!
 //! Order of checks for a request (RFC 8906 §8): unreadable header → drop;
 //! QR=1 → drop (RFC 8906 rationale: never answer responses); malformed → FORMERR;
-//! EDNS version > 0 → BADVERS (RFC 6891 §6.1.3); client not in `allowQuery` →
-//! REFUSED; opcode other than QUERY → NOTIMP (RFC 1035 §4.1.1); then the query.
+//! EDNS version > 0 → BADVERS (RFC 6891 §6.1.3); a malformed COOKIE → FORMERR,
+//! and with cookies required, a UDP client cookie without a valid server
+//! cookie → BADCOOKIE (RFC 7873 §5.2, [`super::cookie`]); client not in
+//! `allowQuery` → REFUSED; opcode other than QUERY → NOTIMP (RFC 1035
+//! §4.1.1); then the query. Over UDP the response then passes response rate
+//! limiting ([`super::rrl`]) unless the client holds a valid server cookie.
 
 use std::sync::Arc;
 
 use super::answer::{self, Outcome};
+use super::cookie::{self, CookieState};
+use super::rrl::{self, RateTable, Verdict};
 use super::transfer::{self, Decision};
 use super::update::ZoneEditor;
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
@@ -57,6 +63,8 @@ pub struct Handler {
     transfers: Option<Arc<Registry>>,
     /// Commits dynamic updates; without it, UPDATE is NOTIMP.
     updates: Option<Arc<dyn ZoneEditor>>,
+    /// Response rate limiting over UDP, when `cfg.rrl` limits something.
+    rrl: Option<Arc<RateTable>>,
 }
 
 fn txt_rdata(s: &str) -> Vec<u8> {
@@ -77,7 +85,15 @@ impl Handler {
         cfg.udp_max_payload = cfg.udp_max_payload.max(512);
         let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
         let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
-        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None }
+        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None, rrl: None }
+    }
+
+    /// Limits UDP responses as `cfg.rrl` says, in `table` (made once by
+    /// the server and handed to every handler it makes, so a reload keeps
+    /// the clients' balances). Without `cfg.rrl`, nothing is limited.
+    pub fn with_rrl(mut self, table: Arc<RateTable>) -> Self {
+        self.rrl = self.cfg.rrl.as_ref().filter(|s| s.enabled()).map(|_| table);
+        self
     }
 
     /// Answers AXFR/IXFR and NOTIFY from `registry`.
@@ -162,13 +178,55 @@ impl Handler {
         // buffer, and moving it out of a function is a copy per query.
         let mut parsed = Request::header(req)?;
         let malformed = read_rest(&mut parsed)?;
-        self.answer_parsed(table, &parsed, malformed, ctx, out)
+        let cookie = self.cookie_state(&parsed, ctx);
+        let len = self.answer_parsed(table, &parsed, malformed, cookie, ctx, out)?;
+        match (&self.rrl, &self.cfg.rrl) {
+            (Some(t), Some(s)) if ctx.transport == Transport::Udp && cookie != CookieState::Valid => {
+                self.rate_limit(t, s, &parsed, ctx, out, len)
+            }
+            _ => Some(len),
+        }
+    }
+
+    /// Response rate limiting of one UDP response of `len` octets in `out`
+    /// (see [`super::rrl`]): the response, nothing, or a truncated one.
+    #[inline]
+    fn rate_limit(&self, t: &RateTable, s: &rrl::RrlSettings, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], len: usize) -> Option<usize> {
+        let kind = rrl::Kind::of_rcode(out[3] & 0x0F);
+        match t.check(s, ctx.peer.ip(), kind, t.now()) {
+            Verdict::Send => Some(len),
+            Verdict::Drop => {
+                crate::metrics::rrl::record(kind, false);
+                None
+            }
+            Verdict::Slip => {
+                crate::metrics::rrl::record(kind, true);
+                // The header as answered (RCODE, AA), no records, TC=1: a
+                // real client retries over TCP (BIND's slip).
+                let (rc, aa) = (u16::from(out[3] & 0x0F), out[2] & (flags::AA >> 8) as u8 != 0);
+                let n = self.respond(r, ctx, out, 0, |_, _| Outcome { rcode: rc, aa });
+                out[2] |= (flags::TC >> 8) as u8;
+                Some(n)
+            }
+        }
+    }
+
+    /// What the request's COOKIE option says (RFC 7873 §5.2); `Absent` when
+    /// cookies are off. Costs one SipHash when a server cookie is present.
+    #[inline]
+    fn cookie_state(&self, r: &Request<'_>, ctx: &RequestCtx) -> CookieState {
+        let Some(e) = r.edns.filter(|_| self.cfg.cookies.enabled) else { return CookieState::Absent };
+        match e.cookie.parts(r.msg) {
+            None => CookieState::Absent,
+            Some((_, [])) => CookieState::ClientOnly,
+            Some((client, server)) => self.cfg.cookies.check(client, server, ctx.peer.ip(), unix_now()),
+        }
     }
 
     /// [`Self::handle_in`] once the request is parsed; `malformed` when it
     /// gets FORMERR.
     #[inline]
-    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
+    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, cookie: CookieState, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(r, at) {
@@ -182,11 +240,18 @@ impl Handler {
                 Outcome { rcode: rcode::FORMERR, aa: false }
             } else if r.edns.is_some_and(|e| e.version > 0) {
                 Outcome { rcode: rcode::BADVERS, aa: false }
+            } else if h.cfg.cookies.enabled && r.edns.is_some_and(|e| e.cookie == request::CookieOpt::Malformed) {
+                Outcome { rcode: rcode::FORMERR, aa: false } // RFC 7873 §5.2.2
+            } else if h.cfg.cookies.require
+                && ctx.transport == Transport::Udp
+                && matches!(cookie, CookieState::ClientOnly | CookieState::Invalid)
+            {
+                Outcome { rcode: rcode::BADCOOKIE, aa: false } // RFC 7873 §5.2.3, §5.2.4
             } else if !h.cfg.allow_query.allows(ctx.peer.ip()) {
                 Outcome { rcode: rcode::REFUSED, aa: false }
             } else {
                 match (r.opcode(), &h.transfers) {
-                    (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref()),
+                    (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref(), cookie),
                     (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
@@ -236,8 +301,17 @@ impl Handler {
         };
         let mut w = MsgWriter::new(out, limit);
         w.reserve(reserve);
+        let nsid = r.edns.filter(|e| e.nsid).and(self.cfg.nsid.as_deref());
+        // The client cookie and a fresh server cookie (RFC 7873 §5.2, RFC 9018).
+        let cookie = match r.edns {
+            Some(e) if self.cfg.cookies.enabled => e.cookie.parts(r.msg).map(|(c, _)| self.cfg.cookies.answer(c, ctx.peer.ip(), unix_now())),
+            _ => None,
+        };
         if let Some(e) = r.edns {
-            w.reserve(OPT_LEN + if e.expire { EXPIRE_OPTION_LEN } else { 0 });
+            let options = if e.expire { EXPIRE_OPTION_LEN } else { 0 }
+                + nsid.map_or(0, |n| 4 + n.len())
+                + if cookie.is_some() { 4 + cookie::COOKIE_LEN } else { 0 };
+            w.reserve(OPT_LEN + options);
         }
         let op = r.opcode();
         w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
@@ -255,9 +329,16 @@ impl Handler {
         }
         w.set_flags(f);
         if let Some(e) = r.edns {
-            match self.expire_option(r, &e) {
-                Some(secs) => w.opt_with(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, EDNS_EXPIRE, &secs.to_be_bytes()),
-                None => w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok),
+            let expire = self.expire_option(r, &e).map(u32::to_be_bytes);
+            let options = [
+                expire.as_ref().map(|v| (EDNS_EXPIRE, &v[..])),
+                nsid.map(|n| (request::EDNS_NSID, n)),
+                cookie.as_ref().map(|c| (request::EDNS_COOKIE, &c[..])),
+            ];
+            if options.iter().all(Option::is_none) {
+                w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok);
+            } else {
+                w.opt_options(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, &options);
             }
         }
         w.finish()
@@ -325,16 +406,22 @@ impl Handler {
                 };
             }
         }
-        match self.answer_parsed(&self.zones.load(), &r, malformed, ctx, out) {
+        let cookie = self.cookie_state(&r, ctx);
+        match self.answer_parsed(&self.zones.load(), &r, malformed, cookie, ctx, out) {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }
     }
 
-    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>) -> Outcome {
+    #[allow(clippy::too_many_arguments)]
+    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>, cookie: CookieState) -> Outcome {
         let refused = Outcome { rcode: rcode::REFUSED, aa: false };
         let Some(q) = &r.question else {
-            // QDCOUNT ≠ 1 (RFC 9619).
+            // A cookie-only query (QDCOUNT 0, RFC 7873 §5.4) learns a cookie;
+            // any other QDCOUNT ≠ 1 is FORMERR (RFC 9619).
+            if r.counts[0] == 0 && cookie != CookieState::Absent {
+                return Outcome { rcode: rcode::NOERROR, aa: false };
+            }
             return Outcome { rcode: rcode::FORMERR, aa: false };
         };
         match q.qtype {
@@ -367,7 +454,8 @@ impl Handler {
         }
         match found {
             Some(served) if served.status.is_expired() => Outcome { rcode: rcode::SERVFAIL, aa: false },
-            Some(served) => answer::answer(&served.zone, q, w),
+            // ANY over UDP: one RRset (RFC 8482 §4.1); over TCP all of them.
+            Some(served) => answer::answer(&served.zone, q, ctx.transport == Transport::Udp, w),
             None => refused,
         }
     }
