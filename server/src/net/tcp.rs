@@ -377,4 +377,28 @@ mod tests {
         assert_ne!(k("192.0.2.1"), k("192.0.2.2"), "IPv4 by address");
         assert_eq!(k("::ffff:192.0.2.1"), k("192.0.2.1"));
     }
+
+    /// The cap itself: with one connection per client, a second address of
+    /// the same /64 is refused until the first connection closes; another
+    /// /64, and IPv4 neighbours, are admitted.
+    #[test]
+    fn per_client_cap_counts_an_ipv6_64_once() {
+        use crate::query::{Handler, QueryConfig};
+        let handler = crate::net::shared(Handler::new(std::sync::Arc::new(crate::zone::set::ZoneSet::new()), QueryConfig::default()));
+        let opts = super::TcpOptions {
+            idle_timeout: std::time::Duration::from_secs(1),
+            max_connections: 16,
+            max_connections_per_client: 1,
+            query_log: false,
+        };
+        let srv = super::TcpServer::new(handler, opts, Default::default());
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let first = srv.admit(ip("2001:db8:1:2::1")).expect("first connection");
+        assert!(srv.admit(ip("2001:db8:1:2:ffff::9")).is_none(), "same /64: over the cap");
+        let other = srv.admit(ip("2001:db8:1:3::1")).expect("another /64");
+        let v4 = (srv.admit(ip("192.0.2.1")).expect("IPv4"), srv.admit(ip("192.0.2.2")).expect("its neighbour"));
+        drop(first);
+        assert!(srv.admit(ip("2001:db8:1:2:ffff::9")).is_some(), "admitted once the first closed");
+        drop((other, v4));
+    }
 }
