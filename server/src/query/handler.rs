@@ -193,7 +193,13 @@ impl Handler {
     #[inline]
     fn rate_limit(&self, t: &RateTable, s: &rrl::RrlSettings, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], len: usize) -> Option<usize> {
         let kind = rrl::Kind::of_rcode(out[3] & 0x0F);
-        match t.check(s, ctx.peer.ip(), kind, t.now()) {
+        let verdict = match t.check(s, ctx.peer.ip(), kind, t.now()) {
+            // A slip would go unsigned, which a TSIG client must discard
+            // (RFC 8945 §5.3): drop it instead.
+            Verdict::Slip if r.tsig_at.is_some() => Verdict::Drop,
+            v => v,
+        };
+        match verdict {
             Verdict::Send => Some(len),
             Verdict::Drop => {
                 crate::metrics::rrl::record(kind, false);
