@@ -331,7 +331,6 @@ impl ReflectionArgs {
 #[cfg(test)]
 mod tests {
     use super::super::{Cli, Config};
-    use super::*;
     use clap::Parser;
 
     #[test]

@@ -108,6 +108,9 @@ pub enum CookieState {
     /// A server cookie we did not make, made for another address, or out of
     /// date (RFC 7873 §5.2.4).
     Invalid,
+    /// A COOKIE option of a length no cookie has, or two of them: FORMERR
+    /// (RFC 7873 §5.2.2).
+    Malformed,
 }
 
 impl CookieSettings {

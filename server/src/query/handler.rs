@@ -173,6 +173,7 @@ impl Handler {
     /// workers load them once per `recvmmsg` batch and drop them when the
     /// batch is answered, so a load (two locked atomics) is not paid per
     /// query and an idle worker keeps no old zone version alive.
+    #[inline]
     pub fn handle_in(&self, table: &ZoneTable, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         // [`parse_request`], in place: a `Request` holds a 256-octet name
         // buffer, and moving it out of a function is a copy per query.
@@ -190,7 +191,8 @@ impl Handler {
 
     /// Response rate limiting of one UDP response of `len` octets in `out`
     /// (see [`super::rrl`]): the response, nothing, or a truncated one.
-    #[inline]
+    /// Out of line: only servers with RRL on come here.
+    #[inline(never)]
     fn rate_limit(&self, t: &RateTable, s: &rrl::RrlSettings, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], len: usize) -> Option<usize> {
         let kind = rrl::Kind::of_rcode(out[3] & 0x0F);
         let verdict = match t.check(s, ctx.peer.ip(), kind, t.now()) {
@@ -221,8 +223,31 @@ impl Handler {
     /// cookies are off. Costs one SipHash when a server cookie is present.
     #[inline]
     fn cookie_state(&self, r: &Request<'_>, ctx: &RequestCtx) -> CookieState {
-        let Some(e) = r.edns.filter(|_| self.cfg.cookies.enabled) else { return CookieState::Absent };
+        match r.edns {
+            Some(e) if e.cookie != request::CookieOpt::Absent && self.cfg.cookies.enabled => self.check_cookie(r, &e, ctx),
+            _ => CookieState::Absent,
+        }
+    }
+
+    /// The error a COOKIE option gets: FORMERR when malformed (RFC 7873
+    /// §5.2.2); with cookies required, over UDP, BADCOOKIE for a client
+    /// cookie alone or an invalid server cookie (§5.2.3, §5.2.4).
+    #[inline]
+    fn cookie_error(&self, cookie: CookieState, ctx: &RequestCtx) -> Option<u16> {
+        match cookie {
+            CookieState::Absent | CookieState::Valid => None,
+            CookieState::Malformed => Some(rcode::FORMERR),
+            CookieState::ClientOnly | CookieState::Invalid => {
+                (self.cfg.cookies.require && ctx.transport == Transport::Udp).then_some(rcode::BADCOOKIE)
+            }
+        }
+    }
+
+    /// [`Self::cookie_state`] for a request that sent a COOKIE option.
+    #[inline(never)]
+    fn check_cookie(&self, r: &Request<'_>, e: &request::Edns, ctx: &RequestCtx) -> CookieState {
         match e.cookie.parts(r.msg) {
+            None if e.cookie == request::CookieOpt::Malformed => CookieState::Malformed,
             None => CookieState::Absent,
             Some((_, [])) => CookieState::ClientOnly,
             Some((client, server)) => self.cfg.cookies.check(client, server, ctx.peer.ip(), unix_now()),
@@ -246,13 +271,8 @@ impl Handler {
                 Outcome { rcode: rcode::FORMERR, aa: false }
             } else if r.edns.is_some_and(|e| e.version > 0) {
                 Outcome { rcode: rcode::BADVERS, aa: false }
-            } else if h.cfg.cookies.enabled && r.edns.is_some_and(|e| e.cookie == request::CookieOpt::Malformed) {
-                Outcome { rcode: rcode::FORMERR, aa: false } // RFC 7873 §5.2.2
-            } else if h.cfg.cookies.require
-                && ctx.transport == Transport::Udp
-                && matches!(cookie, CookieState::ClientOnly | CookieState::Invalid)
-            {
-                Outcome { rcode: rcode::BADCOOKIE, aa: false } // RFC 7873 §5.2.3, §5.2.4
+            } else if let Some(rc) = h.cookie_error(cookie, ctx) {
+                Outcome { rcode: rc, aa: false }
             } else if !h.cfg.allow_query.allows(ctx.peer.ip()) {
                 Outcome { rcode: rcode::REFUSED, aa: false }
             } else {
@@ -307,17 +327,13 @@ impl Handler {
         };
         let mut w = MsgWriter::new(out, limit);
         w.reserve(reserve);
-        let nsid = r.edns.filter(|e| e.nsid).and(self.cfg.nsid.as_deref());
-        // The client cookie and a fresh server cookie (RFC 7873 §5.2, RFC 9018).
-        let cookie = match r.edns {
-            Some(e) if self.cfg.cookies.enabled => e.cookie.parts(r.msg).map(|(c, _)| self.cfg.cookies.answer(c, ctx.peer.ip(), unix_now())),
+        // EDNS options to answer with, worked out only when the client sent some.
+        let extras = match r.edns {
+            Some(e) if e.expire || e.nsid || e.cookie != request::CookieOpt::Absent => Some(self.extras(r, &e, ctx)),
             _ => None,
         };
-        if let Some(e) = r.edns {
-            let options = if e.expire { EXPIRE_OPTION_LEN } else { 0 }
-                + nsid.map_or(0, |n| 4 + n.len())
-                + if cookie.is_some() { 4 + cookie::COOKIE_LEN } else { 0 };
-            w.reserve(OPT_LEN + options);
+        if r.edns.is_some() {
+            w.reserve(OPT_LEN + extras.as_ref().map_or(0, Extras::len));
         }
         let op = r.opcode();
         w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
@@ -335,19 +351,28 @@ impl Handler {
         }
         w.set_flags(f);
         if let Some(e) = r.edns {
-            let expire = self.expire_option(r, &e).map(u32::to_be_bytes);
-            let options = [
-                expire.as_ref().map(|v| (EDNS_EXPIRE, &v[..])),
-                nsid.map(|n| (request::EDNS_NSID, n)),
-                cookie.as_ref().map(|c| (request::EDNS_COOKIE, &c[..])),
-            ];
-            if options.iter().all(Option::is_none) {
-                w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok);
-            } else {
-                w.opt_options(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, &options);
+            match &extras {
+                None => w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok),
+                Some(x) => w.opt_options(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, &x.options()),
             }
         }
         w.finish()
+    }
+
+    /// The EDNS options for a client that sent some: EXPIRE (RFC 7314),
+    /// NSID when configured (RFC 5001), the client cookie with a fresh
+    /// server cookie (RFC 7873 §5.2, RFC 9018). Out of line: most queries
+    /// send none.
+    #[inline(never)]
+    fn extras(&self, r: &Request<'_>, e: &request::Edns, ctx: &RequestCtx) -> Extras<'_> {
+        Extras {
+            expire: self.expire_option(r, e).map(u32::to_be_bytes),
+            nsid: self.cfg.nsid.as_deref().filter(|_| e.nsid),
+            cookie: match e.cookie.parts(r.msg) {
+                Some((c, _)) if self.cfg.cookies.enabled => Some(self.cfg.cookies.answer(c, ctx.peer.ip(), unix_now())),
+                _ => None,
+            },
+        }
     }
 
     /// The EDNS EXPIRE value for the zone of `r`'s question, when the client
@@ -482,6 +507,29 @@ impl Handler {
             let _ = w.record(Section::Answer, Owner::Qname, rtype::TXT, class::CH, 0, rdata, false);
         }
         Outcome { rcode: rcode::NOERROR, aa: true }
+    }
+}
+
+/// EDNS options a response carries besides the OPT record itself.
+struct Extras<'a> {
+    expire: Option<[u8; 4]>,
+    nsid: Option<&'a [u8]>,
+    cookie: Option<[u8; cookie::COOKIE_LEN]>,
+}
+
+impl Extras<'_> {
+    /// Octets the options take in the OPT RDATA.
+    fn len(&self) -> usize {
+        self.expire.map_or(0, |_| EXPIRE_OPTION_LEN) + self.nsid.map_or(0, |n| 4 + n.len()) + self.cookie.map_or(0, |_| 4 + cookie::COOKIE_LEN)
+    }
+
+    /// The options, for [`MsgWriter::opt_options`].
+    fn options(&self) -> [Option<(u16, &[u8])>; 3] {
+        [
+            self.expire.as_ref().map(|v| (EDNS_EXPIRE, &v[..])),
+            self.nsid.map(|n| (request::EDNS_NSID, n)),
+            self.cookie.as_ref().map(|c| (request::EDNS_COOKIE, &c[..])),
+        ]
     }
 }
 
