@@ -3,7 +3,7 @@
 //! Owns: the server secret(s), making a server cookie for a client cookie
 //! and address, checking one a client sends back, and what its state
 //! means for the answer ([`CookieState`]). Must not: allocate or lock on
-//! the query path (a check is one SipHash-2-4 over at most 36 octets), or
+//! the query path (a check is one SipHash-2-4 over at most 32 octets), or
 //! write messages (the handler puts the option in the OPT record).
 //!
 //! Server cookie, version 1 (RFC 9018 §4), 16 octets:
