@@ -179,3 +179,33 @@ fn metrics_listener_serves_get_metrics_only_and_needs_no_token() {
     // The control API on its own port still wants its token.
     assert_eq!(http(local(cport), "GET", "/v1/zones").0, 401);
 }
+
+/// `[rrl]` from the config file, changed on SIGHUP: the new limit applies
+/// without a restart.
+#[test]
+fn limits_change_on_sighup() {
+    let dir = tempdir("rrl-hup");
+    std::fs::write(dir.join("example.com.zone"), zone_text("example.com", 1, (3600, 600, 86400), 2, "")).unwrap();
+    let config = |rate: u32| {
+        format!(
+            "version = 1\nlisten = [\"127.0.0.1:{{PORT}}\"]\nudp_workers = 1\ndata_dir = \"data\"\n[rrl]\nresponses_per_second = {rate}\nslip = 0\n[[zone]]\nname = \"example.com\"\nfile = \"example.com.zone\"\n"
+        )
+    };
+    let port = free_port();
+    let write = |rate| std::fs::write(dir.join("ironbind.toml"), config(rate).replace("{PORT}", &port.to_string())).unwrap();
+    write(0);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"));
+    cmd.arg("--config").arg(dir.join("ironbind.toml"));
+    let proc = Proc::spawn("ironbind", cmd);
+    proc.expect(0, &["listening", "proto=\"tcp\""], Duration::from_secs(30));
+    let addr = local(port);
+    let q = query(1, "h1.example.com", A, None);
+    let off = burst(ip("127.0.5.1"), addr, &q, 50, 2);
+    assert_eq!(off.answered, 50, "RRL off: {off:?}");
+    write(4);
+    let from = proc.log_len();
+    proc.signal(libc::SIGHUP);
+    proc.expect(from, &["query settings updated"], Duration::from_secs(30));
+    let on = burst(ip("127.0.5.1"), addr, &q, 50, 2);
+    assert_rate(&on, 4, "after SIGHUP");
+}

@@ -150,7 +150,7 @@ fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>,
         Found::Exact(node) | Found::Wildcard(node) => {
             if q.qtype == rtype::ANY && !node.is_empty_non_terminal() {
                 if any_one {
-                    return Step::Done(any_minimal(zone, &node, owner, cur, w));
+                    return Step::Done(any_minimal(zone, node, owner, cur, w));
                 }
                 for set in node.rrsets() {
                     if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, set.data).is_err() {

@@ -149,7 +149,7 @@ impl RateTable {
         let seed = {
             use std::hash::{BuildHasher, Hasher};
             let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(0x5252_4c);
+            h.write_u64(0x52_524c);
             let a = h.finish();
             h.write_u64(a);
             [a, h.finish()]
@@ -214,7 +214,7 @@ impl RateTable {
                     u128::MAX << (128 - bits)
                 };
                 let v = u128::from(a) & mask;
-                ((v >> 64) as u64, v as u64 | (2 << 0))
+                ((v >> 64) as u64, v as u64 | 2)
             }
         };
         let a = (hi ^ self.seed[0] ^ ((kind as u64) << 48)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
