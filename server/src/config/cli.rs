@@ -124,6 +124,12 @@ pub struct Cli {
     /// (`[transfer] max_zone_bytes`; 512..=4294967295; default 1073741824).
     #[arg(long, value_name = "N")]
     pub max_zone_bytes: Option<u64>,
+    /// Rate limiting, cookies, NSID (config/reflection.rs).
+    #[command(flatten)]
+    pub reflection: super::reflection::ReflectionArgs,
+    /// The `/metrics`-only listener (config/metrics.rs).
+    #[command(flatten)]
+    pub metrics: super::metrics::MetricsArgs,
 }
 
 fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
@@ -229,6 +235,8 @@ impl Cli {
         c.token_file = self.control_token_file.clone().or(c.token_file.take());
         c.tls_cert_file = self.control_tls_cert.clone().or(c.tls_cert_file.take());
         c.tls_key_file = self.control_tls_key.clone().or(c.tls_key_file.take());
+        self.reflection.apply(&mut cfg.rrl, &mut cfg.cookies, &mut cfg.nsid);
+        cfg.metrics.listen = self.metrics.metrics_listen.or(cfg.metrics.listen);
         Ok(())
     }
 }

@@ -16,6 +16,8 @@
 pub mod cli;
 pub mod control;
 pub mod limits;
+pub mod metrics;
+pub mod reflection;
 pub mod transfer;
 mod zone;
 
@@ -144,6 +146,19 @@ pub struct Config {
     /// The HTTP control API (off unless `listen` is set).
     #[serde(default)]
     pub control: ControlConfig,
+    // -- reflection and amplification (config/reflection.rs, config/metrics.rs) --
+    /// NSID (RFC 5001) for clients that ask: a string, or `0x` and hex.
+    #[serde(default)]
+    pub nsid: Option<String>,
+    /// Response rate limiting over UDP.
+    #[serde(default)]
+    pub rrl: reflection::RrlConfig,
+    /// DNS cookies (RFC 7873, RFC 9018).
+    #[serde(default)]
+    pub cookies: reflection::CookieConfig,
+    /// A `/metrics`-only listener.
+    #[serde(default)]
+    pub metrics: metrics::MetricsConfig,
     /// Serve the built-in `example.com` zone (command line `--example` only).
     #[serde(skip)]
     pub example_zone: bool,
@@ -241,6 +256,10 @@ impl Default for Config {
             transfer: TransferConfig::default(),
             zones: Vec::new(),
             control: ControlConfig::default(),
+            nsid: None,
+            rrl: reflection::RrlConfig::default(),
+            cookies: reflection::CookieConfig::default(),
+            metrics: metrics::MetricsConfig::default(),
             example_zone: false,
         }
     }
@@ -329,6 +348,7 @@ impl Config {
             return Err(invalid(origin, "data_dir", "empty path".into()));
         }
         self.control.validate(origin)?;
+        reflection::validate(&self.rrl, &self.cookies, self.nsid.as_deref(), origin)?;
         let ring = self.key_ring_checked(origin)?;
         let mut seen = std::collections::HashSet::new();
         for (i, z) in self.zones.iter().enumerate() {
@@ -365,11 +385,15 @@ impl Config {
 
     /// The settings of the request layer.
     pub fn query_config(&self) -> QueryConfig {
+        let (rrl, cookies, nsid) = reflection::settings(&self.rrl, &self.cookies, self.nsid.as_deref());
         QueryConfig {
             allow_query: Acl(self.allow_query.clone()),
             udp_max_payload: self.udp_max_payload.clamp(512, 65535) as u16,
             chaos_version: self.chaos.version.clone(),
             chaos_id: self.chaos.id.clone(),
+            nsid,
+            cookies,
+            rrl,
         }
     }
 

@@ -255,6 +255,11 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
+    /// A server running as `task` on `addr`.
+    pub(super) fn new(addr: std::net::SocketAddr, task: tokio::task::JoinHandle<()>) -> Self {
+        Self { addr, task }
+    }
+
     /// Waits (after the shutdown token fired) for requests in progress, up
     /// to [`DRAIN_DEADLINE`].
     pub async fn stop(self) {

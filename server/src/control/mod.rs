@@ -5,7 +5,8 @@
 //! `<data_dir>/control/` ([`defs`]) and served again after a restart (the
 //! zones' records are their copies in `<data_dir>/zones/`), the HTTP server
 //! ([`http`], optional TLS in [`tls`], connection cap and timeouts in
-//! [`conn`]) and its bearer-token check.
+//! [`conn`]) and its bearer-token check, and the `/metrics`-only listener
+//! ([`scrape`]).
 //! Must not: write zone data itself (edits go through
 //! [`Runtime::edit_zone`](crate::server::Runtime::edit_zone) and
 //! [`Store`](crate::server::persist::Store)), or touch zones defined in the
@@ -32,6 +33,7 @@ pub mod conn;
 pub mod defs;
 pub mod http;
 mod keys;
+pub mod scrape;
 mod start;
 pub mod tls;
 mod view;

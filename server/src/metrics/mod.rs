@@ -26,6 +26,7 @@
 pub mod counters;
 pub mod events;
 pub mod process;
+pub mod rrl;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,7 @@ pub fn render(rt: &Runtime) -> String {
     let (udp, tcp) = counters::totals();
     requests(&mut out, &[("udp", &udp), ("tcp", &tcp)]);
     transfers(&mut out);
+    rrl::render(&mut out);
     zones(&mut out, &health::zone_states(rt));
     processes(&mut out);
     out.0

@@ -78,7 +78,8 @@ pub struct TcpOptions {
     pub idle_timeout: Duration,
     /// Connections open at most.
     pub max_connections: usize,
-    /// Connections open at most per client address.
+    /// Connections open at most per client: one IPv4 address, or one IPv6
+    /// /64 (see [`client_key`]).
     pub max_connections_per_client: u32,
     /// Log each query at debug level.
     pub query_log: bool,
@@ -185,6 +186,7 @@ impl TcpServer {
     }
 
     fn admit(&self, ip: IpAddr) -> Option<(OwnedSemaphorePermit, ClientSlot)> {
+        let ip = client_key(ip);
         let permit = self.slots.clone().try_acquire_owned().ok()?;
         let mut map = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(ip).or_insert(0);
@@ -330,6 +332,20 @@ impl TcpServer {
     }
 }
 
+/// Whom a connection counts against for the per-client cap: an IPv4
+/// address, or an IPv6 address's /64. One host owns a whole /64 (RFC 4291
+/// §2.5.1, SLAAC and privacy addresses, RFC 8981), so counting IPv6 by
+/// address would let one client open the cap once per address it picks.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(a) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
+
 /// One connection counted against its client's limit; released on drop.
 struct ClientSlot {
     ip: IpAddr,
@@ -345,5 +361,44 @@ impl Drop for ClientSlot {
                 map.remove(&self.ip);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let k = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(k("2001:db8:1:2:aaaa::1"), k("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(k("2001:db8:1:2::7"), "2001:db8:1:2::".parse::<std::net::IpAddr>().unwrap());
+        assert_ne!(k("2001:db8:1:2::1"), k("2001:db8:1:3::1"));
+        assert_ne!(k("192.0.2.1"), k("192.0.2.2"), "IPv4 by address");
+        assert_eq!(k("::ffff:192.0.2.1"), k("192.0.2.1"));
+    }
+
+    /// The cap itself: with one connection per client, a second address of
+    /// the same /64 is refused until the first connection closes; another
+    /// /64, and IPv4 neighbours, are admitted.
+    #[test]
+    fn per_client_cap_counts_an_ipv6_64_once() {
+        use crate::query::{Handler, QueryConfig};
+        let handler = crate::net::shared(Handler::new(std::sync::Arc::new(crate::zone::set::ZoneSet::new()), QueryConfig::default()));
+        let opts = super::TcpOptions {
+            idle_timeout: std::time::Duration::from_secs(1),
+            max_connections: 16,
+            max_connections_per_client: 1,
+            query_log: false,
+        };
+        let srv = super::TcpServer::new(handler, opts, Default::default());
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let first = srv.admit(ip("2001:db8:1:2::1")).expect("first connection");
+        assert!(srv.admit(ip("2001:db8:1:2:ffff::9")).is_none(), "same /64: over the cap");
+        let other = srv.admit(ip("2001:db8:1:3::1")).expect("another /64");
+        let v4 = (srv.admit(ip("192.0.2.1")).expect("IPv4"), srv.admit(ip("192.0.2.2")).expect("its neighbour"));
+        drop(first);
+        assert!(srv.admit(ip("2001:db8:1:2:ffff::9")).is_some(), "admitted once the first closed");
+        drop((other, v4));
     }
 }

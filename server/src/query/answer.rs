@@ -69,16 +69,17 @@ enum Step<'z> {
     Next(Next<'z>),
 }
 
-/// Answers `q` from `zone` into `w`.
-pub(super) fn answer(zone: &Zone, q: &Question<'_>, w: &mut MsgWriter<'_>) -> Outcome {
-    match step(zone, q, Cur { lower: q.lower.as_wire(), at: 12 }, None, w) {
+/// Answers `q` from `zone` into `w`. With `any_one`, QTYPE ANY gets one
+/// RRset of the name rather than all of them (RFC 8482 §4.1, for UDP).
+pub(super) fn answer(zone: &Zone, q: &Question<'_>, any_one: bool, w: &mut MsgWriter<'_>) -> Outcome {
+    match step(zone, q, Cur { lower: q.lower.as_wire(), at: 12 }, None, any_one, w) {
         Step::Done(o) => o,
-        Step::Next(next) => chase(zone, q, next, w),
+        Step::Next(next) => chase(zone, q, next, any_one, w),
     }
 }
 
 /// Follows the chain after the question's own CNAME or DNAME.
-fn chase<'z>(zone: &'z Zone, q: &Question<'_>, mut next: Next<'z>, w: &mut MsgWriter<'_>) -> Outcome {
+fn chase<'z>(zone: &'z Zone, q: &Question<'_>, mut next: Next<'z>, any_one: bool, w: &mut MsgWriter<'_>) -> Outcome {
     let mut seen = Seen { names: [0; MAX_CHAIN + 1], dnames: [0; MAX_CHAIN], n: 1, nd: 0 };
     seen.names[0] = pack(12, q.lower.len());
     let mut buf: Option<NameBuf> = None;
@@ -107,7 +108,7 @@ fn chase<'z>(zone: &'z Zone, q: &Question<'_>, mut next: Next<'z>, w: &mut MsgWr
         if !in_domain(lower, &zone.origin) {
             return OK; // the chain leaves the zone: the client follows it
         }
-        match step(zone, q, Cur { lower, at: next.at }, Some(&seen), w) {
+        match step(zone, q, Cur { lower, at: next.at }, Some(&seen), any_one, w) {
             Step::Done(o) => return o,
             Step::Next(n) => next = n,
         }
@@ -134,7 +135,7 @@ fn unpack(msg: &[u8], e: u32) -> &[u8] {
 
 /// One lookup of the chain: writes what it finds for `cur`, and says where
 /// the chain goes next, if anywhere.
-fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>, w: &mut MsgWriter<'_>) -> Step<'z> {
+fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>, any_one: bool, w: &mut MsgWriter<'_>) -> Step<'z> {
     // Owner of this name's records: a pointer to where the message holds it.
     let mut far = None;
     let owner = match cur.at {
@@ -148,6 +149,9 @@ fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>,
     match lookup::find(zone, cur.lower, q.qtype) {
         Found::Exact(node) | Found::Wildcard(node) => {
             if q.qtype == rtype::ANY && !node.is_empty_non_terminal() {
+                if any_one {
+                    return Step::Done(any_minimal(zone, node, owner, cur, w));
+                }
                 for set in node.rrsets() {
                     if w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, set.data).is_err() {
                         break;
@@ -184,6 +188,19 @@ fn step<'z>(zone: &'z Zone, q: &Question<'_>, cur: Cur<'_>, seen: Option<&Seen>,
             Step::Done(Outcome { rcode: rcode::NXDOMAIN, aa: true })
         }
     }
+}
+
+/// The RFC 8482 §4.1 answer to ANY (over UDP): the name's smallest RRset
+/// alone (fewest octets; the lowest type among equals), so an ANY query is
+/// worth no more to a reflection attack than any other. BIND's
+/// `minimal-any` also answers one RRset; RRSIGs are not added here.
+fn any_minimal(zone: &Zone, node: &crate::zone::Node, owner: Owner<'_>, cur: Cur<'_>, w: &mut MsgWriter<'_>) -> Outcome {
+    let Some(set) = node.rrsets().min_by_key(|s| (s.data.len(), s.rtype)) else {
+        negative(zone, cur, w);
+        return OK;
+    };
+    let _ = w.rrset(Section::Answer, owner, set.rtype, set.ttl, set.count, set.data);
+    OK
 }
 
 /// Applies the DNAME owned by `downer` (a suffix of `cur`): the DNAME, then

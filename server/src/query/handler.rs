@@ -2,12 +2,18 @@
 //!
 //! Order of checks for a request (RFC 8906 §8): unreadable header → drop;
 //! QR=1 → drop (RFC 8906 rationale: never answer responses); malformed → FORMERR;
-//! EDNS version > 0 → BADVERS (RFC 6891 §6.1.3); client not in `allowQuery` →
-//! REFUSED; opcode other than QUERY → NOTIMP (RFC 1035 §4.1.1); then the query.
+//! EDNS version > 0 → BADVERS (RFC 6891 §6.1.3); a malformed COOKIE → FORMERR,
+//! and with cookies required, a UDP client cookie without a valid server
+//! cookie → BADCOOKIE (RFC 7873 §5.2, [`super::cookie`]); client not in
+//! `allowQuery` → REFUSED; opcode other than QUERY → NOTIMP (RFC 1035
+//! §4.1.1); then the query. Over UDP the response then passes response rate
+//! limiting ([`super::rrl`]) unless the client holds a valid server cookie.
 
 use std::sync::Arc;
 
 use super::answer::{self, Outcome};
+use super::cookie::{self, CookieState};
+use super::rrl::{self, RateTable, Verdict};
 use super::transfer::{self, Decision};
 use super::update::ZoneEditor;
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
@@ -57,6 +63,8 @@ pub struct Handler {
     transfers: Option<Arc<Registry>>,
     /// Commits dynamic updates; without it, UPDATE is NOTIMP.
     updates: Option<Arc<dyn ZoneEditor>>,
+    /// Response rate limiting over UDP, when `cfg.rrl` limits something.
+    rrl: Option<Arc<RateTable>>,
 }
 
 fn txt_rdata(s: &str) -> Vec<u8> {
@@ -77,7 +85,15 @@ impl Handler {
         cfg.udp_max_payload = cfg.udp_max_payload.max(512);
         let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
         let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
-        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None }
+        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None, rrl: None }
+    }
+
+    /// Limits UDP responses as `cfg.rrl` says, in `table` (made once by
+    /// the server and handed to every handler it makes, so a reload keeps
+    /// the clients' balances). Without `cfg.rrl`, nothing is limited.
+    pub fn with_rrl(mut self, table: Arc<RateTable>) -> Self {
+        self.rrl = self.cfg.rrl.as_ref().filter(|s| s.enabled()).map(|_| table);
+        self
     }
 
     /// Answers AXFR/IXFR and NOTIFY from `registry`.
@@ -157,18 +173,91 @@ impl Handler {
     /// workers load them once per `recvmmsg` batch and drop them when the
     /// batch is answered, so a load (two locked atomics) is not paid per
     /// query and an idle worker keeps no old zone version alive.
+    #[inline]
     pub fn handle_in(&self, table: &ZoneTable, req: &[u8], ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         // [`parse_request`], in place: a `Request` holds a 256-octet name
         // buffer, and moving it out of a function is a copy per query.
         let mut parsed = Request::header(req)?;
         let malformed = read_rest(&mut parsed)?;
-        self.answer_parsed(table, &parsed, malformed, ctx, out)
+        let cookie = self.cookie_state(&parsed, ctx);
+        let len = self.answer_parsed(table, &parsed, malformed, cookie, ctx, out)?;
+        match (&self.rrl, &self.cfg.rrl) {
+            (Some(t), Some(s)) if ctx.transport == Transport::Udp && cookie != CookieState::Valid => {
+                self.rate_limit(t, s, &parsed, ctx, out, len)
+            }
+            _ => Some(len),
+        }
+    }
+
+    /// Response rate limiting of one UDP response of `len` octets in `out`
+    /// (see [`super::rrl`]): the response, nothing, or a truncated one.
+    /// Out of line: only servers with RRL on come here.
+    #[inline(never)]
+    fn rate_limit(&self, t: &RateTable, s: &rrl::RrlSettings, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], len: usize) -> Option<usize> {
+        let kind = rrl::Kind::of_rcode(out[3] & 0x0F);
+        let verdict = match t.check(s, ctx.peer.ip(), kind, t.now()) {
+            // A slip would go unsigned, which a TSIG client must discard
+            // (RFC 8945 §5.3): drop it instead.
+            Verdict::Slip if r.tsig_at.is_some() => Verdict::Drop,
+            v => v,
+        };
+        match verdict {
+            Verdict::Send => Some(len),
+            Verdict::Drop => {
+                crate::metrics::rrl::record(kind, false);
+                None
+            }
+            Verdict::Slip => {
+                crate::metrics::rrl::record(kind, true);
+                // The header as answered (RCODE, AA), no records, TC=1: a
+                // real client retries over TCP (BIND's slip).
+                let (rc, aa) = (u16::from(out[3] & 0x0F), out[2] & (flags::AA >> 8) as u8 != 0);
+                let n = self.respond(r, ctx, out, 0, |_, _| Outcome { rcode: rc, aa });
+                out[2] |= (flags::TC >> 8) as u8;
+                Some(n)
+            }
+        }
+    }
+
+    /// What the request's COOKIE option says (RFC 7873 §5.2); `Absent` when
+    /// cookies are off. Costs one SipHash when a server cookie is present.
+    #[inline]
+    fn cookie_state(&self, r: &Request<'_>, ctx: &RequestCtx) -> CookieState {
+        match r.edns {
+            Some(e) if e.cookie != request::CookieOpt::Absent && self.cfg.cookies.enabled => self.check_cookie(r, &e, ctx),
+            _ => CookieState::Absent,
+        }
+    }
+
+    /// The error a COOKIE option gets: FORMERR when malformed (RFC 7873
+    /// §5.2.2); with cookies required, over UDP, BADCOOKIE for a client
+    /// cookie alone or an invalid server cookie (§5.2.3, §5.2.4).
+    #[inline]
+    fn cookie_error(&self, cookie: CookieState, ctx: &RequestCtx) -> Option<u16> {
+        match cookie {
+            CookieState::Absent | CookieState::Valid => None,
+            CookieState::Malformed => Some(rcode::FORMERR),
+            CookieState::ClientOnly | CookieState::Invalid => {
+                (self.cfg.cookies.require && ctx.transport == Transport::Udp).then_some(rcode::BADCOOKIE)
+            }
+        }
+    }
+
+    /// [`Self::cookie_state`] for a request that sent a COOKIE option.
+    #[inline(never)]
+    fn check_cookie(&self, r: &Request<'_>, e: &request::Edns, ctx: &RequestCtx) -> CookieState {
+        match e.cookie.parts(r.msg) {
+            None if e.cookie == request::CookieOpt::Malformed => CookieState::Malformed,
+            None => CookieState::Absent,
+            Some((_, [])) => CookieState::ClientOnly,
+            Some((client, server)) => self.cfg.cookies.check(client, server, ctx.peer.ip(), unix_now()),
+        }
     }
 
     /// [`Self::handle_in`] once the request is parsed; `malformed` when it
     /// gets FORMERR.
     #[inline]
-    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
+    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, cookie: CookieState, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(r, at) {
@@ -182,11 +271,13 @@ impl Handler {
                 Outcome { rcode: rcode::FORMERR, aa: false }
             } else if r.edns.is_some_and(|e| e.version > 0) {
                 Outcome { rcode: rcode::BADVERS, aa: false }
+            } else if let Some(rc) = h.cookie_error(cookie, ctx) {
+                Outcome { rcode: rc, aa: false }
             } else if !h.cfg.allow_query.allows(ctx.peer.ip()) {
                 Outcome { rcode: rcode::REFUSED, aa: false }
             } else {
                 match (r.opcode(), &h.transfers) {
-                    (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref()),
+                    (opcode::QUERY, _) => h.query(table, r, ctx, w, key_name(&signer).as_deref(), cookie),
                     (opcode::NOTIFY, Some(reg)) => transfer::notify(reg, r, ctx, key_name(&signer).as_deref()),
                     _ => Outcome { rcode: rcode::NOTIMP, aa: false },
                 }
@@ -258,8 +349,13 @@ impl Handler {
         };
         let mut w = MsgWriter::new(out, limit);
         w.reserve(reserve);
-        if let Some(e) = r.edns {
-            w.reserve(OPT_LEN + if e.expire { EXPIRE_OPTION_LEN } else { 0 });
+        // EDNS options to answer with, worked out only when the client sent some.
+        let extras = match r.edns {
+            Some(e) if e.expire || e.nsid || e.cookie != request::CookieOpt::Absent => Some(self.extras(r, &e, ctx)),
+            _ => None,
+        };
+        if r.edns.is_some() {
+            w.reserve(OPT_LEN + extras.as_ref().map_or(0, Extras::len));
         }
         let op = r.opcode();
         w.header(r.id, flags::QR | ((op as u16) << 11) | (r.flags & (flags::RD | flags::CD)));
@@ -277,12 +373,28 @@ impl Handler {
         }
         w.set_flags(f);
         if let Some(e) = r.edns {
-            match self.expire_option(r, &e) {
-                Some(secs) => w.opt_with(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, EDNS_EXPIRE, &secs.to_be_bytes()),
+            match &extras {
                 None => w.opt(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok),
+                Some(x) => w.opt_options(self.cfg.udp_max_payload, out.rcode, e.dnssec_ok, &x.options()),
             }
         }
         w.finish()
+    }
+
+    /// The EDNS options for a client that sent some: EXPIRE (RFC 7314),
+    /// NSID when configured (RFC 5001), the client cookie with a fresh
+    /// server cookie (RFC 7873 §5.2, RFC 9018). Out of line: most queries
+    /// send none.
+    #[inline(never)]
+    fn extras(&self, r: &Request<'_>, e: &request::Edns, ctx: &RequestCtx) -> Extras<'_> {
+        Extras {
+            expire: self.expire_option(r, e).map(u32::to_be_bytes),
+            nsid: self.cfg.nsid.as_deref().filter(|_| e.nsid),
+            cookie: match e.cookie.parts(r.msg) {
+                Some((c, _)) if self.cfg.cookies.enabled => Some(self.cfg.cookies.answer(c, ctx.peer.ip(), unix_now())),
+                _ => None,
+            },
+        }
     }
 
     /// The EDNS EXPIRE value for the zone of `r`'s question, when the client
@@ -347,16 +459,22 @@ impl Handler {
                 };
             }
         }
-        match self.answer_parsed(&self.zones.load(), &r, malformed, ctx, out) {
+        let cookie = self.cookie_state(&r, ctx);
+        match self.answer_parsed(&self.zones.load(), &r, malformed, cookie, ctx, out) {
             Some(n) => TcpResponse::Single(n),
             None => TcpResponse::Drop,
         }
     }
 
-    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>) -> Outcome {
+    #[allow(clippy::too_many_arguments)]
+    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>, cookie: CookieState) -> Outcome {
         let refused = Outcome { rcode: rcode::REFUSED, aa: false };
         let Some(q) = &r.question else {
-            // QDCOUNT ≠ 1 (RFC 9619).
+            // A cookie-only query (QDCOUNT 0, RFC 7873 §5.4) learns a cookie;
+            // any other QDCOUNT ≠ 1 is FORMERR (RFC 9619).
+            if r.counts[0] == 0 && cookie != CookieState::Absent {
+                return Outcome { rcode: rcode::NOERROR, aa: false };
+            }
             return Outcome { rcode: rcode::FORMERR, aa: false };
         };
         match q.qtype {
@@ -389,7 +507,8 @@ impl Handler {
         }
         match found {
             Some(served) if served.status.is_expired() => Outcome { rcode: rcode::SERVFAIL, aa: false },
-            Some(served) => answer::answer(&served.zone, q, w),
+            // ANY over UDP: one RRset (RFC 8482 §4.1); over TCP all of them.
+            Some(served) => answer::answer(&served.zone, q, ctx.transport == Transport::Udp, w),
             None => refused,
         }
     }
@@ -410,6 +529,29 @@ impl Handler {
             let _ = w.record(Section::Answer, Owner::Qname, rtype::TXT, class::CH, 0, rdata, false);
         }
         Outcome { rcode: rcode::NOERROR, aa: true }
+    }
+}
+
+/// EDNS options a response carries besides the OPT record itself.
+struct Extras<'a> {
+    expire: Option<[u8; 4]>,
+    nsid: Option<&'a [u8]>,
+    cookie: Option<[u8; cookie::COOKIE_LEN]>,
+}
+
+impl Extras<'_> {
+    /// Octets the options take in the OPT RDATA.
+    fn len(&self) -> usize {
+        self.expire.map_or(0, |_| EXPIRE_OPTION_LEN) + self.nsid.map_or(0, |n| 4 + n.len()) + self.cookie.map_or(0, |_| 4 + cookie::COOKIE_LEN)
+    }
+
+    /// The options, for [`MsgWriter::opt_options`].
+    fn options(&self) -> [Option<(u16, &[u8])>; 3] {
+        [
+            self.expire.as_ref().map(|v| (EDNS_EXPIRE, &v[..])),
+            self.nsid.map(|n| (request::EDNS_NSID, n)),
+            self.cookie.as_ref().map(|c| (request::EDNS_COOKIE, &c[..])),
+        ]
     }
 }
 

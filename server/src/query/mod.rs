@@ -1,7 +1,9 @@
 //! The transport-agnostic request layer: request bytes in, response message(s) out.
 //!
-//! Owns: opcode dispatch, access control (`allowQuery`), EDNS(0) negotiation,
-//! CHAOS identity answers, and running the zone lookup into the response writer.
+//! Owns: opcode dispatch, access control (`allowQuery`), EDNS(0) negotiation
+//! (NSID, EXPIRE, DNS cookies: [`cookie`]), CHAOS identity answers, running
+//! the zone lookup into the response writer, and response rate limiting of
+//! UDP answers ([`rrl`]).
 //! UPDATE (RFC 2136, [`update`]) is the one request answered asynchronously:
 //! transports check [`Handler::is_update`] and await [`Handler::update`].
 //! Must not: touch sockets. `net` frames bytes and calls [`Handler::handle`]
@@ -9,7 +11,9 @@
 //! messages, as zone transfers do).
 
 mod answer;
+pub mod cookie;
 mod handler;
+pub mod rrl;
 mod transfer;
 pub mod update;
 
@@ -49,11 +53,25 @@ pub struct QueryConfig {
     pub chaos_version: Option<String>,
     /// Answer for `id.server`/`hostname.bind` CH TXT; `None` refuses it.
     pub chaos_id: Option<String>,
+    /// NSID (RFC 5001) sent to clients that ask; `None` sends none.
+    pub nsid: Option<Vec<u8>>,
+    /// DNS cookies (RFC 7873, RFC 9018).
+    pub cookies: cookie::CookieSettings,
+    /// Response rate limiting over UDP; `None` limits nothing.
+    pub rrl: Option<rrl::RrlSettings>,
 }
 
 impl Default for QueryConfig {
     fn default() -> Self {
-        Self { allow_query: Acl::default(), udp_max_payload: 1232, chaos_version: None, chaos_id: None }
+        Self {
+            allow_query: Acl::default(),
+            udp_max_payload: 1232,
+            chaos_version: None,
+            chaos_id: None,
+            nsid: None,
+            cookies: cookie::CookieSettings::default(),
+            rrl: None,
+        }
     }
 }
 

@@ -143,6 +143,10 @@ pub struct Server {
     control: Arc<Control>,
     control_http: std::sync::Mutex<Option<control::HttpServer>>,
     control_addr: Option<SocketAddr>,
+    /// Response rate limiting's buckets, kept across reloads.
+    rrl_table: Arc<crate::query::rrl::RateTable>,
+    /// The `/metrics`-only listener (`[metrics] listen`).
+    metrics_http: std::sync::Mutex<Option<control::HttpServer>>,
 }
 
 struct State {
@@ -186,8 +190,9 @@ impl Server {
         let timing = NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
         let (notifier, notify_task) = Notifier::spawn(registry.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
         let rt = Arc::new(Runtime { zones: zones.clone(), registry, store, notifier, transfer: cfg.transfer.clone(), shutdown: shutdown.clone(), edits: Default::default() });
+        let rrl_table = Arc::new(crate::query::rrl::RateTable::new(cfg.rrl.table_size as usize));
         // From here on UPDATE is answered: it needs the runtime to commit.
-        handler.store(Arc::new(query_handler(&cfg, &rt)));
+        handler.store(Arc::new(query_handler(&cfg, &rt, &rrl_table)));
         let mut catalog = zones::Catalog::default();
         let mut secondaries = Secondaries::default();
         let summary = catalog.apply(&rt, api.claim(zones::specs(&cfg), |s| &s.origin[..])).await;
@@ -212,6 +217,10 @@ impl Server {
         }
         let control_http = control::serve(&cfg.control, control.clone(), rt.clone(), shutdown.clone()).await?;
         let control_addr = control_http.as_ref().map(|h| h.addr);
+        let metrics_http = match cfg.metrics.listen {
+            Some(a) => Some(control::scrape::serve(a, rt.clone(), shutdown.clone()).await?),
+            None => None,
+        };
         // Answering now: the zones' copies can go to the data directory.
         rt.store.release();
         Ok(Server {
@@ -228,6 +237,8 @@ impl Server {
             control,
             control_http: std::sync::Mutex::new(control_http),
             control_addr,
+            rrl_table,
+            metrics_http: std::sync::Mutex::new(metrics_http),
         })
     }
 
@@ -239,6 +250,11 @@ impl Server {
     /// The control API's address, when it runs.
     pub fn control_addr(&self) -> Option<SocketAddr> {
         self.control_addr
+    }
+
+    /// The `/metrics`-only listener's address, when it runs.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_http.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|h| h.addr)
     }
 
     /// The served zones.
@@ -271,8 +287,9 @@ impl Server {
         summary.removed += removed;
         st.secondaries.apply(&self.rt, secondaries);
         let old = &st.cfg;
-        if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) {
-            self.handler.store(Arc::new(query_handler(&cfg, &self.rt)));
+        let reflection = |c: &Config| (c.nsid.clone(), c.rrl.clone(), c.cookies.clone());
+        if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) || reflection(old) != reflection(&cfg) {
+            self.handler.store(Arc::new(query_handler(&cfg, &self.rt, &self.rrl_table)));
             tracing::info!(op = "reload", "query settings updated");
         }
         let restart: Vec<&str> = [
@@ -283,6 +300,8 @@ impl Server {
             ("data_dir", old.data_dir != cfg.data_dir),
             ("transfer", old.transfer != cfg.transfer),
             ("control", old.control != cfg.control),
+            ("rrl.table_size", old.rrl.table_size != cfg.rrl.table_size),
+            ("metrics", old.metrics != cfg.metrics),
         ]
         .into_iter()
         .filter_map(|(f, changed)| changed.then_some(f))
@@ -321,6 +340,10 @@ impl Server {
         if let Some(h) = http {
             h.stop().await;
         }
+        let metrics = self.metrics_http.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = metrics {
+            h.stop().await;
+        }
         self.state.lock().await.secondaries.join().await;
         self.control.join().await;
         if !self.rt.store.drain(FLUSH_DRAIN_DEADLINE).await {
@@ -343,8 +366,9 @@ impl Server {
 
 /// The request handler for `cfg`: transfers and NOTIFY from the runtime's
 /// registry, UPDATE (RFC 2136) committed through its zone editor.
-fn query_handler(cfg: &Config, rt: &Arc<Runtime>) -> Handler {
+fn query_handler(cfg: &Config, rt: &Arc<Runtime>, rrl: &Arc<crate::query::rrl::RateTable>) -> Handler {
     Handler::new(rt.zones.clone(), cfg.query_config())
+        .with_rrl(rrl.clone())
         .with_transfers(rt.registry.clone())
         .with_updates(Arc::new(update::UpdateEditor(rt.clone())))
 }

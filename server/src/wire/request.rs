@@ -1,8 +1,9 @@
 //! A parsed, borrowed view of a request message (RFC 1035 §4.1).
 //!
 //! Owns: validating the header, the single question, and the additional-section
-//! records that matter to the server (OPT, RFC 6891; TSIG, RFC 8945), without
-//! copying the message. Must not: allocate, or decide how to answer.
+//! records that matter to the server (OPT, RFC 6891, with the options it
+//! answers: NSID, EXPIRE, COOKIE; TSIG, RFC 8945), without copying the
+//! message. Must not: allocate, or decide how to answer.
 
 use super::name::{read_plain_name_lower, skip_name, NameBuf};
 use super::{flags, get_u16, get_u32, rtype, WireError};
@@ -20,6 +21,38 @@ pub struct Edns {
     pub nsid: bool,
     /// The client asked for the zone's expire timer (RFC 7314).
     pub expire: bool,
+    /// The COOKIE option (RFC 7873 §4), where it lies in the message.
+    pub cookie: CookieOpt,
+}
+
+/// The COOKIE option of a request (RFC 7873 §4), as offsets into the
+/// message so the request stays a borrowed view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CookieOpt {
+    /// No COOKIE option.
+    #[default]
+    Absent,
+    /// A client cookie alone: 8 octets at this offset.
+    Client(u16),
+    /// A client cookie (8 octets at the offset) then a server cookie of
+    /// 8 to 32 octets (the length given).
+    Full(u16, u8),
+    /// A COOKIE option of any other length, or two of them: FORMERR (RFC 7873 §5.2.2).
+    Malformed,
+}
+
+impl CookieOpt {
+    /// The client cookie and the server cookie (empty when absent) in `msg`.
+    #[inline]
+    pub fn parts<'m>(&self, msg: &'m [u8]) -> Option<(&'m [u8; 8], &'m [u8])> {
+        let (at, slen) = match *self {
+            CookieOpt::Client(at) => (at as usize, 0),
+            CookieOpt::Full(at, n) => (at as usize, n as usize),
+            _ => return None,
+        };
+        let client = msg.get(at..at + 8)?.try_into().ok()?;
+        Some((client, msg.get(at + 8..at + 8 + slen)?))
+    }
 }
 
 /// The question of a request.
@@ -200,6 +233,10 @@ fn parse_body(req: &mut Request<'_>) -> Result<(), WireError> {
 
 /// The EDNS EXPIRE option code (RFC 7314).
 pub const EDNS_EXPIRE: u16 = 9;
+/// The EDNS NSID option code (RFC 5001).
+pub const EDNS_NSID: u16 = 3;
+/// The EDNS COOKIE option code (RFC 7873).
+pub const EDNS_COOKIE: u16 = 10;
 
 #[inline]
 fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
@@ -211,6 +248,7 @@ fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
         dnssec_ok: ttl & 0x8000 != 0,
         nsid: false,
         expire: false,
+        cookie: CookieOpt::Absent,
     };
     let mut p = at + 10;
     while p < end {
@@ -220,8 +258,15 @@ fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
             return Err(WireError::BadOpt);
         }
         match code {
-            3 => edns.nsid = true,
+            EDNS_NSID => edns.nsid = true,
             EDNS_EXPIRE => edns.expire = true,
+            EDNS_COOKIE => {
+                edns.cookie = match (edns.cookie, len) {
+                    (CookieOpt::Absent, 8) => CookieOpt::Client((p + 4) as u16),
+                    (CookieOpt::Absent, 16..=40) => CookieOpt::Full((p + 4) as u16, (len - 8) as u8),
+                    _ => CookieOpt::Malformed,
+                }
+            }
             _ => {}
         }
         p += 4 + len;
@@ -283,6 +328,34 @@ mod tests {
         assert_eq!(err(&authority), Some(WireError::BadOpt), "OPT in the authority section");
         let owned = [&[1, b'a', 0][..], &opt[1..]].concat();
         assert_eq!(err(&query(&owned, 1)), Some(WireError::BadOpt), "OPT not owned by the root");
+    }
+
+    /// COOKIE (RFC 7873 §4, §5.2.2): 8 octets a client cookie, 16 to 40 a
+    /// client and a server cookie, any other length (or a second option) malformed.
+    #[test]
+    fn cookie_option_lengths() {
+        let cookie = |lens: &[usize]| {
+            let mut rdata = Vec::new();
+            for &n in lens {
+                rdata.extend_from_slice(&[0, 10, 0, n as u8]);
+                rdata.extend((0..n).map(|i| i as u8));
+            }
+            let mut opt = vec![0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, rdata.len() as u8];
+            opt.extend_from_slice(&rdata);
+            let m = query(&opt, 1);
+            let Parsed::Ok(r) = parse(&m) else { panic!("{lens:?}") };
+            let c = r.edns.unwrap().cookie;
+            (c, c.parts(&m).map(|(cc, sc)| (cc.to_vec(), sc.len())))
+        };
+        assert_eq!(cookie(&[]).0, CookieOpt::Absent);
+        let (c, parts) = cookie(&[8]);
+        assert!(matches!(c, CookieOpt::Client(_)));
+        assert_eq!(parts, Some(((0..8).collect(), 0)));
+        assert_eq!(cookie(&[24]).1, Some(((0..8).collect(), 16)));
+        assert_eq!(cookie(&[40]).1.map(|p| p.1), Some(32));
+        for bad in [&[0][..], &[7], &[9], &[15], &[41], &[8, 8]] {
+            assert_eq!(cookie(bad).0, CookieOpt::Malformed, "{bad:?}");
+        }
     }
 
     /// Parsing in place ([`Request::header`], [`Request::parse_rest`]) sees

@@ -351,17 +351,33 @@ impl<'b> MsgWriter<'b> {
     /// EDNS option (`code`, `value`); the caller reserved
     /// `OPT_LEN + 4 + value.len()` octets.
     pub fn opt_with(&mut self, udp_size: u16, ext_rcode: u16, dnssec_ok: bool, code: u16, value: &[u8]) {
-        let extra = 4 + value.len();
+        self.opt_options(udp_size, ext_rcode, dnssec_ok, &[Some((code, value))]);
+    }
+
+    /// Appends the OPT record as [`opt`](Self::opt) does, carrying the
+    /// EDNS options given (`None` entries skipped); the caller reserved
+    /// `OPT_LEN` plus `4 + value.len()` octets for each. Options that do
+    /// not fit are left out (the OPT goes without them).
+    pub fn opt_options(&mut self, udp_size: u16, ext_rcode: u16, dnssec_ok: bool, options: &[Option<(u16, &[u8])>]) {
+        let extra: usize = options.iter().flatten().map(|(_, v)| 4 + v.len()).sum();
         self.unreserve(extra);
         let before = self.counts[3];
         self.opt(udp_size, ext_rcode, dnssec_ok);
-        if self.counts[3] == before || self.pos + extra > self.limit {
-            return; // no OPT, or no room for the option: the OPT goes without it
+        if self.counts[3] == before {
+            return; // no room for the OPT itself
         }
-        self.buf[self.pos - 2..self.pos].copy_from_slice(&(extra as u16).to_be_bytes());
-        self.put(&code.to_be_bytes());
-        self.put(&(value.len() as u16).to_be_bytes());
-        self.put(value);
+        let rdlen_at = self.pos - 2;
+        let mut rdlen = 0usize;
+        for (code, value) in options.iter().flatten() {
+            if self.pos + 4 + value.len() > self.limit {
+                continue;
+            }
+            self.put(&code.to_be_bytes());
+            self.put(&(value.len() as u16).to_be_bytes());
+            self.put(value);
+            rdlen += 4 + value.len();
+        }
+        self.buf[rdlen_at..rdlen_at + 2].copy_from_slice(&(rdlen as u16).to_be_bytes());
     }
 
     /// Writes the section counts and returns the message length.
