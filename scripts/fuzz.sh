@@ -102,8 +102,8 @@ for t in "${selected[@]}"; do
   if cargo "${toolchain[@]}" fuzz run "${build_flags[@]}" "$t" "fuzz/corpus-run/$t" "fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 ${FUZZ_ARGS:-} \
       >"$out" 2>&1; then
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out" | grep -o '[0-9]*$' | tail -n1)
-    summary+=("$t: ${runs:-?} runs in ${seconds} s, no crash")
+    done_line=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$out" | tail -n1)
+    summary+=("$t: ${done_line:-finished}(s), no crash")
   else
     tail -n 40 "$out" >&2
     failed+=("$t")
