@@ -6,7 +6,9 @@
 #   scripts/test.sh -p ironbind-tests --test scenarios  # args replace --workspace
 #
 # Environment: USE_NEXTEST=1 runs the tests with cargo-nextest when it is
-# installed; SKIP_APT=1 never touches apt.
+# installed; SKIP_APT=1 never touches apt; SKIP_FUZZ=1 leaves out the fuzz
+# smoke run (scripts/fuzz.sh, FUZZ_SECONDS per target, 8 here) that follows
+# the tests of a full run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -82,4 +84,12 @@ if [[ "${USE_NEXTEST:-}" == 1 ]] && cargo nextest --version >/dev/null 2>&1; the
 else
   log "cargo test ${args[*]}"
   cargo test "${args[@]}"
+fi
+
+# Fuzz smoke run: every cargo-fuzz target for a few seconds from its corpus
+# (about a minute in all, plus the build); installs cargo-fuzz when missing.
+# Only with the default arguments: a run of chosen tests stays that.
+if [[ $# -eq 0 && "${SKIP_FUZZ:-}" != 1 ]]; then
+  log "fuzz smoke run (scripts/fuzz.sh, FUZZ_SECONDS=${FUZZ_SECONDS:-8}; SKIP_FUZZ=1 skips it)"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-8} scripts/fuzz.sh
 fi
