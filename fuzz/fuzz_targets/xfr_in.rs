@@ -2,7 +2,8 @@
 //! our AXFR or IXFR request, read by the real client
 //! (`xfr::client::transfer`) over a loopback TCP connection, then turned into
 //! a zone or a chain of differences as `server::inbound` does
-//! (`build_zone`, `inbound::to_diff`, `diff::condense`, `xfr::next`).
+//! (`build_zone`, `inbound::to_diff`, `diff::condense`, `xfr::next`), with
+//! small size limits so that the abort at a limit is reached too.
 //!
 //! Input: octet 0 chooses the request (bit 0 set: IXFR from the fixture's
 //! `example.com` SOA; clear: AXFR); the rest is the TCP stream of answer
@@ -27,7 +28,7 @@ use ironbind::xfr::diff::{condense, diff_zones, Diff};
 use ironbind::xfr::next::next_version;
 use ironbind::xfr::serial::serial_gt;
 use ironbind::zone::build::build_zone;
-use ironbind::zone::{Record, RecordSource, SourcePos};
+use ironbind::zone::limits::ZoneLimits;
 use ironbind_fuzz::{example_zone, frames};
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -74,8 +75,10 @@ async fn serve(listener: &TcpListener, msgs: &[&[u8]]) {
     let _ = s.write_all(&stream).await;
 }
 
-fn to_record(r: WireRr) -> Record {
-    Record { owner: r.owner.into(), rtype: r.rtype, class: r.class, ttl: r.ttl, rdata: r.rdata.into(), src: SourcePos::default() }
+/// Small limits, so that an input can reach them (the default 10,000,000
+/// records would never be hit by a fuzzer's input).
+fn fuzz_limits() -> ZoneLimits {
+    ZoneLimits { max_records: 2_000, max_zone_bytes: 200_000 }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -89,22 +92,21 @@ fuzz_target!(|data: &[u8]| {
     let (_, got) = p.rt.block_on(async {
         tokio::join!(
             serve(&p.listener, &msgs),
-            client::transfer(p.addr, &cur.origin, ixfr.then_some(&ours), None, Duration::from_secs(10))
+            client::transfer(p.addr, &cur.origin, ixfr.then_some(&ours), fuzz_limits(), None, Duration::from_secs(10))
         )
     });
     let Ok((got, _stats)) = got else { return };
     match got {
         Transfer::UpToDate { .. } => {}
         Transfer::Full(records) => {
-            let src = RecordSource { files: vec!["<fuzz axfr>".into()], records: records.into_iter().map(to_record).collect() };
-            if let Ok(zone) = build_zone(&cur.origin, src) {
+            if let Ok(zone) = build_zone(&cur.origin, records.into_source("<fuzz axfr>".into())) {
                 if ixfr && serial_gt(zone.serial, cur.serial) {
                     let _ = diff_zones(cur, &zone);
                 }
             }
         }
-        Transfer::Incremental(deltas) => {
-            let Ok(diffs) = deltas.into_iter().map(|d| to_diff(&cur.origin, d)).collect::<Result<Vec<Diff>, _>>() else { return };
+        Transfer::Incremental(records, spans) => {
+            let diffs: Vec<Diff> = spans.iter().map(|s| to_diff(&cur.origin, &records, s)).collect();
             let mut at = cur.serial;
             for d in &diffs {
                 if d.from_serial() != at || !serial_gt(d.to_serial(), d.from_serial()) {
