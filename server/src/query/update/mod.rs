@@ -148,15 +148,16 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
         rcode::REFUSED
     } else {
         let key = signer.as_ref().map(|(v, _)| v.key.display_name().to_string());
-        let result = run(h, editor, &r, ctx, key.as_deref()).await;
-        if let Some((v, _)) = &signer {
-            h.finish_once(v);
-        }
-        match result {
+        match run(h, editor, &r, ctx, key.as_deref()).await {
             Ok(()) => rcode::NOERROR,
             Err(e) => e.rcode(),
         }
     };
+    // Handled, whichever branch answered: a later copy is a replay, not a
+    // retransmission to drop.
+    if let Some((v, _)) = &signer {
+        h.finish_once(v);
+    }
     let reserve = signer.as_ref().map_or(0, |s| s.1.tsig_len());
     let len = h.respond(&r, ctx, &mut out, reserve, |_, _| Outcome { rcode: rc, aa: false });
     let len = match signer {
