@@ -1,4 +1,4 @@
-# Shared by benches/peers.sh and benches/xfr.sh (sourced, not run).
+# Shared by benches/peers.sh, benches/rrl.sh and benches/xfr.sh (sourced, not run).
 
 # ensure_packages SCRIPT INSTALL CMD:PKG...: installs the Debian packages whose
 # command is missing (apt-get, sudo only when not root); with INSTALL=0 it
@@ -68,4 +68,22 @@ version_of() {
         ironbind) echo "ironbind $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (working tree)" ;;
         echo) echo "udp-echo (benches/src/bin/udp_echo.rs)" ;;
     esac
+}
+
+# stop_server: stops the server whose pid is in SERVER_PID (SIGTERM, up to
+# 10 s, then SIGKILL, logged with the caller's log function) and clears it.
+stop_server() {
+    local pid=${SERVER_PID:-}
+    SERVER_PID=""
+    [[ -z "$pid" ]] && return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid ignored SIGTERM; killing"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
 }

@@ -63,22 +63,8 @@ SERVER_PID=""
 
 log() { printf '[peers %s] %s\n' "$(date +%T)" "$*" >&2; }
 
-stop_server() {
-    local pid=${SERVER_PID:-}
-    SERVER_PID=""
-    [[ -z "$pid" ]] && return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid ignored SIGTERM; killing"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 cleanup() {
     local rc=$?
     stop_server
@@ -93,8 +79,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- install & build
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
 ensure_packages peers.sh "$INSTALL" nsd:nsd knotd:knot named:bind9 dnsperf:dnsperf dig:bind9-dnsutils taskset:util-linux pgrep:procps
 need_two_cores peers.sh dnsperf
 

@@ -53,18 +53,8 @@ SERVER_PID=""
 
 log() { printf '[rrl %s] %s\n' "$(date +%T)" "$*" >&2; }
 
-stop_server() {
-    local pid=${SERVER_PID:-}
-    SERVER_PID=""
-    [[ -z "$pid" ]] && return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 cleanup() {
     local rc=$?
