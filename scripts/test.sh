@@ -72,6 +72,19 @@ fi
 install_packages
 command -v dig >/dev/null || { log "dig still missing after install"; exit 1; }
 
+# House habits, checked before anything runs: the format of rustfmt.toml and
+# clippy with every warning an error, over every target (tests, benches).
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  command -v rustup >/dev/null || { log "cargo fmt / cargo clippy missing and no rustup to add them"; exit 1; }
+  log "rustup component add rustfmt clippy"
+  rustup component add rustfmt clippy
+fi
+log "cargo fmt --check"
+cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
+log "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
 log "cargo build --workspace"
 cargo build --workspace
 

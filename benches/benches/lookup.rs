@@ -29,8 +29,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{Map, Value};
 
 use ironbind_benches::cases::{
-    spread_queries, Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_QUERIES, SPREAD_SMALL,
-    SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL,
+    spread_queries, Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_QUERIES, SPREAD_SMALL, SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL,
 };
 use ironbind_benches::check::{check, check_host, describe};
 use ironbind_benches::engine::{HickoryEngine, IronbindEngine};
@@ -57,38 +56,24 @@ fn verdict(kind: Kind, resp: &[u8]) -> (bool, String) {
 }
 
 fn lookup(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let mut checks = Map::new();
     for size in ZoneSize::ALL.into_iter().filter(|&s| wanted(s)) {
         let text = size.text();
         let t = Instant::now();
         let mut iron = match IronbindEngine::load(&text, size.label(), ORIGIN) {
             Ok(e) => {
-                eprintln!(
-                    "ironbind: {} zone loaded in {:.2?}",
-                    size.label(),
-                    t.elapsed()
-                );
+                eprintln!("ironbind: {} zone loaded in {:.2?}", size.label(), t.elapsed());
                 Some(e)
             }
             Err(e) => {
-                eprintln!(
-                    "ironbind: cannot load the {} zone, measuring hickory only: {e}",
-                    size.label()
-                );
+                eprintln!("ironbind: cannot load the {} zone, measuring hickory only: {e}", size.label());
                 None
             }
         };
         let t = Instant::now();
         let hickory = HickoryEngine::load(&text, ORIGIN).expect("hickory loads the zone");
-        eprintln!(
-            "hickory:  {} zone loaded in {:.2?}",
-            size.label(),
-            t.elapsed()
-        );
+        eprintln!("hickory:  {} zone loaded in {:.2?}", size.label(), t.elapsed());
         drop(text);
 
         for kind in Kind::ALL {
@@ -118,14 +103,9 @@ fn lookup(c: &mut Criterion) {
             let mut g = c.benchmark_group(&group);
             g.throughput(Throughput::Elements(1));
             if let Some(e) = iron.as_mut().filter(|_| iron_answers) {
-                g.bench_function("ironbind", |b| {
-                    b.iter(|| black_box(e.answer(black_box(&query)).len()))
-                });
+                g.bench_function("ironbind", |b| b.iter(|| black_box(e.answer(black_box(&query)).len())));
             }
-            g.bench_function("hickory", |b| {
-                b.to_async(&rt)
-                    .iter(|| async { black_box(hickory.answer(black_box(&query)).await) })
-            });
+            g.bench_function("hickory", |b| b.to_async(&rt).iter(|| async { black_box(hickory.answer(black_box(&query)).await) }));
             g.finish();
         }
         if size == ZoneSize::Large {
@@ -149,20 +129,14 @@ fn spread(
     checks: &mut Map<String, Value>,
 ) {
     let queries = spread_queries(large_hosts(), QUERY_ID);
-    let cases = [
-        (SPREAD_LABEL, SPREAD_QUERIES),
-        (SPREAD_SMALL_LABEL, SPREAD_SMALL),
-    ];
+    let cases = [(SPREAD_LABEL, SPREAD_QUERIES), (SPREAD_SMALL_LABEL, SPREAD_SMALL)];
     let mut iron = iron;
     for (label, hosts) in cases {
         let name = group_name(ZoneSize::Large.label(), label);
         let mut entry = Map::new();
         let mut verdict_of = |engine: &str, resps: &mut dyn FnMut(&[u8]) -> Vec<u8>| {
             // Check a sample of the set, not just one query.
-            let bad = queries[..hosts]
-                .iter()
-                .step_by((hosts / 64).max(1))
-                .find_map(|(i, q)| check_host(*i, QUERY_ID, &resps(q)).err());
+            let bad = queries[..hosts].iter().step_by((hosts / 64).max(1)).find_map(|(i, q)| check_host(*i, QUERY_ID, &resps(q)).err());
             let line = match bad {
                 None => format!("ok: {}", describe(&resps(&queries[0].1))),
                 Some(why) => format!("WRONG: {why}"),
@@ -220,22 +194,12 @@ const BATCH: usize = ironbind::net::udp::BATCH;
 /// answered [`BATCH`] at a time as the UDP worker does. Each batch's answers
 /// are first checked to be the very bytes of answering the queries one by
 /// one; the time reported is per query (a batch's time over [`BATCH`]).
-fn spread_batch(
-    c: &mut Criterion,
-    e: &mut IronbindEngine,
-    queries: &[(usize, Vec<u8>)],
-    checks: &mut Map<String, Value>,
-) {
-    let cases = [
-        (SPREAD_BATCH_LABEL, SPREAD_QUERIES),
-        (SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL),
-    ];
+fn spread_batch(c: &mut Criterion, e: &mut IronbindEngine, queries: &[(usize, Vec<u8>)], checks: &mut Map<String, Value>) {
+    let cases = [(SPREAD_BATCH_LABEL, SPREAD_QUERIES), (SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL)];
     for (label, hosts) in cases {
         let name = group_name(ZoneSize::Large.label(), label);
         let msgs = Packed::new(queries, hosts);
-        let batch_at = |k: usize| -> [&[u8]; BATCH] {
-            std::array::from_fn(|j| msgs.get(k.wrapping_mul(BATCH).wrapping_add(j)))
-        };
+        let batch_at = |k: usize| -> [&[u8]; BATCH] { std::array::from_fn(|j| msgs.get(k.wrapping_mul(BATCH).wrapping_add(j))) };
         // Byte-identical to the one-by-one answers, over a few batches.
         let mut bad = None;
         for k in 0..64 {
@@ -244,9 +208,7 @@ fn spread_batch(
             let mut j = 0;
             e.answer_batch(&batch, |r| {
                 if bad.is_none() && r != single[j] {
-                    bad = Some(format!(
-                        "batch {k} answer {j} differs from the single answer"
-                    ));
+                    bad = Some(format!("batch {k} answer {j} differs from the single answer"));
                 }
                 if bad.is_none() && r.is_empty() {
                     bad = Some(format!("batch {k} answer {j}: no response"));
@@ -255,10 +217,7 @@ fn spread_batch(
             });
         }
         let line = match bad {
-            None => format!(
-                "ok: {} batches of {BATCH} byte-identical to single answers",
-                64
-            ),
+            None => format!("ok: {} batches of {BATCH} byte-identical to single answers", 64),
             Some(why) => format!("WRONG: {why}"),
         };
         eprintln!("check {name} ironbind: {line}");
@@ -282,9 +241,7 @@ fn spread_batch(
                     e.answer_batch(black_box(&batch), |r| sum += r.len());
                     black_box(sum);
                 }
-                start
-                    .elapsed()
-                    .mul_f64(iters as f64 / (batches * BATCH as u64) as f64)
+                start.elapsed().mul_f64(iters as f64 / (batches * BATCH as u64) as f64)
             })
         });
         g.finish();
@@ -305,11 +262,7 @@ impl Packed {
         let stride = queries.iter().map(|(_, q)| q.len()).max().unwrap_or(0);
         let mut buf = vec![0u8; SPREAD_QUERIES * stride];
         let mut lens = Vec::with_capacity(SPREAD_QUERIES);
-        for (k, slot) in buf
-            .chunks_mut(stride.max(1))
-            .enumerate()
-            .take(SPREAD_QUERIES)
-        {
+        for (k, slot) in buf.chunks_mut(stride.max(1)).enumerate().take(SPREAD_QUERIES) {
             let q = &queries[k % hosts].1;
             slot[..q.len()].copy_from_slice(q);
             lens.push(q.len());

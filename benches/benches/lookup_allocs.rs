@@ -61,39 +61,22 @@ fn count(n: u64, mut f: impl FnMut()) -> Count {
         f();
     }
     let (a, b) = (allocations() - a0, allocated_bytes() - b0);
-    Count {
-        allocs: a as f64 / n as f64,
-        bytes: b as f64 / n as f64,
-        ns: t.elapsed().as_nanos() as f64 / n as f64,
-    }
+    Count { allocs: a as f64 / n as f64, bytes: b as f64 / n as f64, ns: t.elapsed().as_nanos() as f64 / n as f64 }
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: then a quick pass.
-    let max = if std::env::args().any(|a| a == "--bench") {
-        MAX_QUERIES
-    } else {
-        10
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let max = if std::env::args().any(|a| a == "--bench") { MAX_QUERIES } else { 10 };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let mut out = Map::new();
     println!(
         "{:<22} {:>17} {:>16} {:>15} {:>12} {:>12}",
-        "case",
-        "ironbind allocs/q",
-        "hickory allocs/q",
-        "hickory bytes/q",
-        "ironbind ns*",
-        "hickory ns*"
+        "case", "ironbind allocs/q", "hickory allocs/q", "hickory bytes/q", "ironbind ns*", "hickory ns*"
     );
     for size in ZoneSize::ALL.into_iter().filter(|&s| wanted(s)) {
         let text = size.text();
-        let mut iron = IronbindEngine::load(&text, size.label(), ORIGIN)
-            .map_err(|e| eprintln!("ironbind: cannot load the {} zone: {e}", size.label()))
-            .ok();
+        let mut iron =
+            IronbindEngine::load(&text, size.label(), ORIGIN).map_err(|e| eprintln!("ironbind: cannot load the {} zone: {e}", size.label())).ok();
         let hickory = HickoryEngine::load(&text, ORIGIN).expect("hickory loads the zone");
         drop(text);
         for kind in Kind::ALL {
@@ -114,10 +97,7 @@ fn main() {
                 });
                 entry.insert("ironbind".into(), c.allocs.into());
                 entry.insert("ironbind_bytes".into(), c.bytes.into());
-                iron_cell = (
-                    format!("{:.2}{}", c.allocs, if ok { "" } else { " (WRONG)" }),
-                    c.ns,
-                );
+                iron_cell = (format!("{:.2}{}", c.allocs, if ok { "" } else { " (WRONG)" }), c.ns);
             }
 
             let h = rt.block_on(async {
@@ -132,18 +112,11 @@ fn main() {
                     black_box(hickory.answer(black_box(&query)).await);
                 }
                 let (a, b) = (allocations() - a0, allocated_bytes() - b0);
-                Count {
-                    allocs: a as f64 / n as f64,
-                    bytes: b as f64 / n as f64,
-                    ns: t.elapsed().as_nanos() as f64 / n as f64,
-                }
+                Count { allocs: a as f64 / n as f64, bytes: b as f64 / n as f64, ns: t.elapsed().as_nanos() as f64 / n as f64 }
             });
             entry.insert("hickory".into(), h.allocs.into());
             entry.insert("hickory_bytes".into(), h.bytes.into());
-            println!(
-                "{group:<22} {:>17} {:>16.1} {:>15.0} {:>12.0} {:>12.0}",
-                iron_cell.0, h.allocs, h.bytes, iron_cell.1, h.ns
-            );
+            println!("{group:<22} {:>17} {:>16.1} {:>15.0} {:>12.0} {:>12.0}", iron_cell.0, h.allocs, h.bytes, iron_cell.1, h.ns);
             out.insert(group, Value::Object(entry));
         }
     }

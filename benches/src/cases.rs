@@ -32,14 +32,7 @@ pub enum Kind {
 
 impl Kind {
     /// All kinds, in report order.
-    pub const ALL: [Kind; 6] = [
-        Kind::Exact,
-        Kind::NxDomain,
-        Kind::NoData,
-        Kind::Wildcard,
-        Kind::Cname,
-        Kind::Referral,
-    ];
+    pub const ALL: [Kind; 6] = [Kind::Exact, Kind::NxDomain, Kind::NoData, Kind::Wildcard, Kind::Cname, Kind::Referral];
 
     /// Short label used in benchmark ids.
     pub fn label(self) -> &'static str {
@@ -108,10 +101,7 @@ pub fn spread_queries(hosts: usize, id: u16) -> Vec<(usize, Vec<u8>)> {
     (0..SPREAD_QUERIES)
         .map(|_| {
             let i = rng.below(hosts);
-            (
-                i,
-                query(id, &format!("host{i}.example.com"), qtype::A, Some(1232)),
-            )
+            (i, query(id, &format!("host{i}.example.com"), qtype::A, Some(1232)))
         })
         .collect()
 }
@@ -125,11 +115,7 @@ pub fn query(id: u16, qname: &str, qtype: u16, edns_payload: Option<u16>) -> Vec
     m.extend_from_slice(&1u16.to_be_bytes()); // QDCOUNT
     m.extend_from_slice(&[0, 0, 0, 0]); // ANCOUNT, NSCOUNT
     m.extend_from_slice(&u16::from(edns_payload.is_some()).to_be_bytes()); // ARCOUNT
-    for label in qname
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
+    for label in qname.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         m.push(label.len() as u8);
         m.extend_from_slice(label.as_bytes());
     }

@@ -17,12 +17,7 @@ pub fn describe(resp: &[u8]) -> String {
     match Message::from_vec(resp) {
         Err(e) => format!("undecodable ({} octets): {e}", resp.len()),
         Ok(m) => {
-            let sec = |rs: &[hickory_proto::rr::Record]| {
-                rs.iter()
-                    .map(|r| format!("{} {}", r.name, r.record_type()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let sec = |rs: &[hickory_proto::rr::Record]| rs.iter().map(|r| format!("{} {}", r.name, r.record_type())).collect::<Vec<_>>().join(", ");
             format!(
                 "{}{} an=[{}] ns=[{}] ar=[{}] edns={} {}B",
                 m.metadata.response_code,
@@ -67,8 +62,7 @@ pub fn check(kind: Kind, id: u16, resp: &[u8]) -> Result<String, String> {
     }
     let qname = format!("{}.", kind.qname());
     let has = |rs: &[hickory_proto::rr::Record], owner: &str, t: RecordType| {
-        rs.iter()
-            .any(|r| r.record_type() == t && r.name.to_string().eq_ignore_ascii_case(owner))
+        rs.iter().any(|r| r.record_type() == t && r.name.to_string().eq_ignore_ascii_case(owner))
     };
     let rcode = m.metadata.response_code;
     let aa = m.metadata.authoritative;
@@ -84,24 +78,13 @@ pub fn check(kind: Kind, id: u16, resp: &[u8]) -> Result<String, String> {
         }
         Kind::NxDomain => rcode == ResponseCode::NXDomain && aa && an.is_empty() && soa_only,
         Kind::NoData => rcode == ResponseCode::NoError && aa && an.is_empty() && soa_only,
-        Kind::Wildcard => {
-            rcode == ResponseCode::NoError && aa && an.len() == 1 && has(an, &qname, RecordType::A)
-        }
-        Kind::Cname => {
-            rcode == ResponseCode::NoError
-                && aa
-                && has(an, &qname, RecordType::CNAME)
-                && has(an, "www.example.com.", RecordType::A)
-        }
+        Kind::Wildcard => rcode == ResponseCode::NoError && aa && an.len() == 1 && has(an, &qname, RecordType::A),
+        Kind::Cname => rcode == ResponseCode::NoError && aa && has(an, &qname, RecordType::CNAME) && has(an, "www.example.com.", RecordType::A),
         Kind::Referral => {
             rcode == ResponseCode::NoError
                 && !aa
                 && an.is_empty()
-                && ns
-                    .iter()
-                    .filter(|r| r.record_type() == RecordType::NS)
-                    .count()
-                    == 2
+                && ns.iter().filter(|r| r.record_type() == RecordType::NS).count() == 2
                 && has(&m.additionals, "ns1.sub.example.com.", RecordType::A)
                 && has(&m.additionals, "ns2.sub.example.com.", RecordType::A)
         }

@@ -35,19 +35,13 @@ pub fn group_name(size: &str, kind: &str) -> String {
 
 /// The directory criterion makes for a group: `/` (and other unsafe characters) become `_`.
 pub fn group_dir(group: &str) -> String {
-    group
-        .chars()
-        .map(|c| if "?\"/\\*<>:|^".contains(c) { '_' } else { c })
-        .collect()
+    group.chars().map(|c| if "?\"/\\*<>:|^".contains(c) { '_' } else { c }).collect()
 }
 
 /// Criterion's typical time per iteration in ns for `group`/`function`: the
 /// slope estimate when present (linear sampling), else the mean.
 pub fn estimate_ns(group: &str, function: &str) -> Option<f64> {
-    let p = criterion_dir()
-        .join(group_dir(group))
-        .join(function)
-        .join("new/estimates.json");
+    let p = criterion_dir().join(group_dir(group)).join(function).join("new/estimates.json");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
     let pick = |k: &str| v.get(k)?.get("point_estimate")?.as_f64();
     pick("slope").or_else(|| pick("mean"))
@@ -79,8 +73,5 @@ pub fn merge_map(file: &str, entries: Map<String, Value>) -> std::io::Result<()>
     }
     let dir = criterion_dir();
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join(file),
-        serde_json::to_string_pretty(&Value::Object(m))?,
-    )
+    std::fs::write(dir.join(file), serde_json::to_string_pretty(&Value::Object(m))?)
 }

@@ -55,10 +55,7 @@ impl ZoneSize {
 /// Hosts in the large zone: [`LARGE_HOSTS`], or `IRONBIND_BENCH_HOSTS` from the
 /// environment (to try the benches quickly on a smaller zone).
 pub fn large_hosts() -> usize {
-    std::env::var("IRONBIND_BENCH_HOSTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(LARGE_HOSTS)
+    std::env::var("IRONBIND_BENCH_HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(LARGE_HOSTS)
 }
 
 /// The address of `host{i}`: `10.x.y.z` with `i` in the low 24 bits.
@@ -81,18 +78,8 @@ pub fn large_zone_text(hosts: usize) -> String {
         let _ = writeln!(s, "alias{i} 3600 IN CNAME host{i}.example.com.");
         let _ = writeln!(s, "sub{i} 3600 IN NS ns1.sub{i}.example.com.");
         let _ = writeln!(s, "sub{i} 3600 IN NS ns2.sub{i}.example.com.");
-        let _ = writeln!(
-            s,
-            "ns1.sub{i} 3600 IN A 198.51.{}.{}",
-            (i >> 8) as u8,
-            i as u8
-        );
-        let _ = writeln!(
-            s,
-            "ns2.sub{i} 3600 IN A 203.0.{}.{}",
-            (i >> 8) as u8,
-            i as u8
-        );
+        let _ = writeln!(s, "ns1.sub{i} 3600 IN A 198.51.{}.{}", (i >> 8) as u8, i as u8);
+        let _ = writeln!(s, "ns2.sub{i} 3600 IN A 203.0.{}.{}", (i >> 8) as u8, i as u8);
         let _ = writeln!(s, "*.wild{i} 3600 IN A 192.0.2.{}", i % 250 + 1);
     }
     s

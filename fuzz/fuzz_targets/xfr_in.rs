@@ -86,7 +86,8 @@ fuzz_target!(|data: &[u8]| {
     let cur = example_zone();
     let ixfr = mode & 1 == 1;
     let soa = cur.soa();
-    let ours = WireRr { owner: cur.origin.to_vec(), rtype: rtype::SOA, class: class::IN, ttl: soa.ttl, rdata: soa.rdatas().next().expect("SOA").to_vec() };
+    let ours =
+        WireRr { owner: cur.origin.to_vec(), rtype: rtype::SOA, class: class::IN, ttl: soa.ttl, rdata: soa.rdatas().next().expect("SOA").to_vec() };
     let msgs = frames(rest, 1000);
     let p = &*PRIMARY;
     let (_, got) = p.rt.block_on(async {

@@ -71,11 +71,11 @@ ns1.sub  A     192.0.2.53
 
 /// (name, type, expected rcode, expected answers, expected AA)
 const CASES: [(&str, u16, u8, u16, bool); 5] = [
-    ("www.alloc.test", A, 0, 1, true),         // exact match
-    ("nope.alloc.test", A, 3, 0, true),        // NXDOMAIN
-    ("www.alloc.test", TXT, 0, 0, true),       // NODATA
-    ("x.wild.alloc.test", A, 0, 1, true),      // wildcard
-    ("host.sub.alloc.test", A, 0, 0, false),   // referral
+    ("www.alloc.test", A, 0, 1, true),       // exact match
+    ("nope.alloc.test", A, 3, 0, true),      // NXDOMAIN
+    ("www.alloc.test", TXT, 0, 0, true),     // NODATA
+    ("x.wild.alloc.test", A, 0, 1, true),    // wildcard
+    ("host.sub.alloc.test", A, 0, 0, false), // referral
 ];
 
 #[test]
@@ -181,7 +181,12 @@ fn udp_query_path_does_not_allocate() {
     assert_eq!(after - before, 0, "{} heap allocations during 2,000 UDP queries", after - before);
     assert_eq!(wrong_limited, 0, "{wrong_limited} rate-limited answers were wrong");
     assert!(slipped >= 1000, "most answers slipped: {slipped} of 1,200");
-    assert_eq!(after_limited - before_limited, 0, "{} heap allocations during 1,000 rate-limited UDP queries with cookies", after_limited - before_limited);
+    assert_eq!(
+        after_limited - before_limited,
+        0,
+        "{} heap allocations during 1,000 rate-limited UDP queries with cookies",
+        after_limited - before_limited
+    );
 }
 
 /// `q` (ending with an empty OPT) with a client cookie and an NSID request.

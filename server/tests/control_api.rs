@@ -254,7 +254,11 @@ fn api_zones_survive_restarts_and_reloads() {
     assert_eq!(a(s.ib.addr, "www.example.org").as_deref(), Some("192.0.2.8"));
     // A config-file primary shows its last load and reload too, failures included.
     let g = s.api.call("GET", "/v1/zones/cfg.example", None).json();
-    assert_eq!((g["source"].as_str(), g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str()), (Some("config"), Some("reload"), Some("ok")), "{g}");
+    assert_eq!(
+        (g["source"].as_str(), g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str()),
+        (Some("config"), Some("reload"), Some("ok")),
+        "{g}"
+    );
     let reloaded_at = g["lastLoad"]["time"].as_u64().unwrap();
     std::fs::write(pdir.join("cfg.zone"), zone_text("cfg.example", 3, (3600, 600, 86400), 1, "bad A 300.0.0.1\n")).unwrap();
     let from = s.ib.proc.log_len();
@@ -288,7 +292,11 @@ fn secondary_by_put_and_forced_refresh() {
     let g = s.api.call("GET", "/v1/zones/example.com", None).json();
     assert_eq!((g["type"].as_str(), g["refresh"]["state"].as_str(), g["serial"].as_u64()), (Some("secondary"), Some("ok"), Some(1)), "{g}");
     assert!(g["refresh"]["lastRefresh"].as_u64().is_some(), "{g}");
-    assert_eq!((g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str(), g["refresh"]["failures"].as_u64()), (Some("transfer"), Some("ok"), Some(0)), "{g}");
+    assert_eq!(
+        (g["lastLoad"]["op"].as_str(), g["lastLoad"]["result"].as_str(), g["refresh"]["failures"].as_u64()),
+        (Some("transfer"), Some("ok"), Some(0)),
+        "{g}"
+    );
 
     // New data at the same serial: a plain refresh keeps ours, a forced one takes theirs.
     let from = p.proc.log_len();

@@ -23,7 +23,8 @@ const SERIAL: u32 = 2024010107;
 /// `m.test` at `serial`. Its only NS is the SOA MNAME, so nobody is
 /// NOTIFYed but `--also-notify` targets (nothing leaves the machine).
 fn zone_text(serial: u32) -> String {
-    let mut z = format!("$ORIGIN m.test.\n$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.80\n");
+    let mut z =
+        format!("$ORIGIN m.test.\n$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.80\n");
     // 12 × 200 octets: far above the 1232 the queries offer, so UDP truncates.
     for i in 0..12 {
         z.push_str(&format!("big TXT \"{i:02}{}\"\n", "x".repeat(198)));
@@ -45,7 +46,8 @@ fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| std::io::Error::other(format!("no header end: {text:?}")))?;
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| std::io::Error::other(format!("bad status line: {head:?}")))?;
+    let status =
+        head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| std::io::Error::other(format!("bad status line: {head:?}")))?;
     Ok((status, body.to_string()))
 }
 
@@ -281,10 +283,8 @@ fn json_logs_are_one_object_per_line() {
     until("query log", &|l| l.contains("query_log") && l.contains("nope.m.test"));
     let _ = child.kill();
     let _ = child.wait();
-    let objects: Vec<serde_json::Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l}")))
-        .collect();
+    let objects: Vec<serde_json::Value> =
+        lines.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l}"))).collect();
     assert!(objects.iter().all(|o| o["level"].is_string() && o["message"].is_string()), "{lines:?}");
     let loaded = objects.iter().find(|o| o["message"] == "zone loaded").unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!((loaded["zone"].as_str(), loaded["serial"].as_u64()), (Some("m.test"), Some(SERIAL as u64)), "{loaded}");
@@ -385,8 +385,18 @@ fn a_worker_panic_is_survived_logged_and_counted() {
     std::fs::write(&token, "s3cret-token\n").unwrap();
     let (zone_arg, ctl_arg, data) = (format!("m.test={}", zone.display()), ctl.to_string(), dir.join("data"));
     let args = [
-        "--listen", "127.0.0.1:0", "--udp-workers", "1", "--data-dir", data.to_str().unwrap(), "--zone", &zone_arg,
-        "--control-listen", &ctl_arg, "--control-token-file", token.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--udp-workers",
+        "1",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--zone",
+        &zone_arg,
+        "--control-listen",
+        &ctl_arg,
+        "--control-token-file",
+        token.to_str().unwrap(),
     ];
     let p = Ironbind::start_with_env(&args, &[("IRONBIND_DEBUG_PANIC_ON", "crashme")]);
     wait_control(ctl);

@@ -14,9 +14,7 @@ use net_common::*;
 const SECOND: Duration = Duration::from_secs(1);
 
 fn zone_text(origin: &str, serial: u32, www: &str) -> String {
-    format!(
-        "$ORIGIN {origin}.\n$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A {www}\n"
-    )
+    format!("$ORIGIN {origin}.\n$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A {www}\n")
 }
 
 fn write(path: &Path, text: &str) {

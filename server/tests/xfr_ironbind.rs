@@ -227,7 +227,8 @@ fn kill_9_mid_transfer_serves_the_last_complete_version() {
         assert_eq!(got, Some(1), "the last complete version");
         assert_eq!(axfr(s.addr, ZONE, false), v1);
     }
-    let leftovers: Vec<_> = std::fs::read_dir(sdir.join("data/zones")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(sdir.join("data/zones")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
     assert!(leftovers.is_empty(), "temporary files are cleaned at startup: {leftovers:?}");
 
     // The primary comes back: the secondary completes the transfer.

@@ -106,10 +106,7 @@ fn n3_n5_n6_notify_answered_over_udp_and_tcp() {
     let net = write_zone(&dir, "example.net.zone", &zone_text("example.net", 1, SLOW, 1, ""));
     let cfg = ironbind_config(
         &dir,
-        &format!(
-            "{}\n[[zone]]\nname = \"example.net\"\nfile = {net:?}\nnotify_ns = false\n",
-            secondary_zone(ZONE, &[format!("127.0.0.1:{dead}")])
-        ),
+        &format!("{}\n[[zone]]\nname = \"example.net\"\nfile = {net:?}\nnotify_ns = false\n", secondary_zone(ZONE, &[format!("127.0.0.1:{dead}")])),
     );
     let s = Ironbind::start("n3", free_port(), &dir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg()]);
     let refreshed = |from: usize| s.proc.expect(from, &["notify received; refreshing now"], 10 * S);
@@ -170,7 +167,8 @@ fn t1_t2_refresh_timer_and_serial_going_backwards() {
     let dir = tempdir("t2p");
     let timers = (2, 2, 3600); // REFRESH 2 s (the floor), RETRY 2 s
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 5, timers, 10, ""));
-    let cfg = ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
+    let cfg =
+        ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
     let p = Ironbind::start("t2-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     let sdir = tempdir("t2s");
     let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", p.addr.port())]));
@@ -712,7 +710,8 @@ fn t1_i5_expired_zone_is_servfail_for_transfers_and_ixfr_over_udp() {
 fn t4_transfer_source_address_per_primary() {
     let dir = tempdir("t4p");
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 7, SLOW, 3, ""));
-    let cfg = ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.3/32\"]\nnotify_ns = false\n"));
+    let cfg =
+        ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.3/32\"]\nnotify_ns = false\n"));
     let p = Ironbind::start("t4-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     let port = p.addr.port();
 
@@ -725,9 +724,8 @@ fn t4_transfer_source_address_per_primary() {
 
     // With source 127.0.0.3 the transfer is allowed.
     let sdir = tempdir("t4s-src");
-    let zone = format!(
-        "[[zone]]\nname = \"{ZONE}\"\ntype = \"secondary\"\nprimaries = [{{ address = \"127.0.0.1:{port}\", source = \"127.0.0.3\" }}]\n"
-    );
+    let zone =
+        format!("[[zone]]\nname = \"{ZONE}\"\ntype = \"secondary\"\nprimaries = [{{ address = \"127.0.0.1:{port}\", source = \"127.0.0.3\" }}]\n");
     let scfg = ironbind_config(&sdir, &zone);
     let s = Ironbind::start("t4-source", free_port(), &sdir.join("data"), &["--config", &scfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 7)"], 30 * S);
@@ -750,7 +748,8 @@ fn t5_edns_expire_option() {
     require(&["dig"]);
     let dir = tempdir("t5p");
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 3, (3600, 600, 86400), 3, ""));
-    let cfg = ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
+    let cfg =
+        ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
     let p = Ironbind::start("t5-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     // A primary answers with its SOA EXPIRE; only when asked.
     assert_eq!(edns_expire(p.addr, true), Some(86400));

@@ -19,7 +19,8 @@ use xfr_rows_common::*;
 /// does use UDP and reports NOTIMP), so the query is sent by hand.
 #[test]
 fn a1_axfr_over_udp_is_notimp_never_the_zone() {
-    let (p, _d, _f) = primary("a1", &zone_text(ZONE, 1, SLOW, 5, ""), &["--allow-transfer", "127.0.0.0/8", "--tsig-key", &key_arg(), "--allow-transfer-key", KEY]);
+    let (p, _d, _f) =
+        primary("a1", &zone_text(ZONE, 1, SLOW, 5, ""), &["--allow-transfer", "127.0.0.0/8", "--tsig-key", &key_arg(), "--allow-transfer-key", KEY]);
     let plain = query(0x0a01, ZONE, T_AXFR);
     let edns = with_edns(query(0x0a02, ZONE, T_AXFR), 4096);
     let mut signed = query(0x0a03, ZONE, T_AXFR);
@@ -76,7 +77,12 @@ fn a2_a3_a7_s4_large_zone_streams_in_many_signed_messages() {
     assert_eq!(hosts.len(), HOSTS);
 
     // dig reads the same stream.
-    let stats = |out: &str| out.lines().find(|l| l.starts_with(";; XFR size:")).map(str::to_string).unwrap_or_else(|| panic!("no XFR size line:\n{}", &out[out.len().saturating_sub(2000)..]));
+    let stats = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with(";; XFR size:"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no XFR size line:\n{}", &out[out.len().saturating_sub(2000)..]))
+    };
     let plain = stats(&dig(p.addr, &[ZONE, "AXFR", "+stats"]));
     assert!(plain.starts_with(&format!(";; XFR size: {total} records (messages {},", r.msgs.len())), "{plain}");
 
@@ -145,7 +151,10 @@ fn a4_transfer_is_a_consistent_snapshot_across_a_reload() {
     let recs = old.answers();
     assert_eq!(recs.len(), 1 + 2 + HOSTS + 1);
     assert_eq!((recs[0].serial, recs[recs.len() - 1].serial), (Some(1), Some(1)));
-    assert!(recs.iter().filter(|r| r.rtype == T_A && r.owner.starts_with('h')).all(|r| r.rdata[0] == 10), "a record of the new version in the old transfer");
+    assert!(
+        recs.iter().filter(|r| r.rtype == T_A && r.owner.starts_with('h')).all(|r| r.rdata[0] == 10),
+        "a record of the new version in the old transfer"
+    );
     assert!(!recs.iter().any(|r| r.owner.starts_with("only-in-v2")));
 
     let new = xfr(p.addr, None, &query(0xa4a5, ZONE, T_AXFR));
@@ -165,9 +174,11 @@ fn a4_transfer_is_a_consistent_snapshot_across_a_reload() {
 fn a5_refused_unlisted_notauth_unserved_or_bad_tsig() {
     require(&["dig"]);
     let other = "other-key=hmac-sha256:b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktIQ==";
-    let (p, _d, _f) = primary("a5", &zone_text(ZONE, 3, SLOW, 5, ""), &[
-        "--allow-transfer", "127.0.0.2/32", "--tsig-key", &key_arg(), "--tsig-key", other, "--allow-transfer-key", KEY,
-    ]);
+    let (p, _d, _f) = primary(
+        "a5",
+        &zone_text(ZONE, 3, SLOW, 5, ""),
+        &["--allow-transfer", "127.0.0.2/32", "--tsig-key", &key_arg(), "--tsig-key", other, "--allow-transfer-key", KEY],
+    );
     let zone_size = 1 + 2 + 5 + 1;
     let (listed, unlisted) = (Some(IpAddr::from([127, 0, 0, 2])), localhost());
 
@@ -360,14 +371,17 @@ fn i2_i4_i5_ixfr_answer_forms() {
     p.proc.expect(pl, &["zone reloaded: serial 10 -> 11"], 20 * S);
     let r = xfr(p.addr, None, &ixfr_query(0x40, ZONE, 10));
     let seq: Vec<String> = r.answers().iter().map(|r| r.text()).collect();
-    assert_eq!(seq, [
-        "example.com. 6 serial 11",
-        "example.com. 6 serial 10",
-        "h3.example.com. 1 10.0.0.3",
-        "example.com. 6 serial 11",
-        "h3.example.com. 1 10.3.3.3",
-        "example.com. 6 serial 11",
-    ]);
+    assert_eq!(
+        seq,
+        [
+            "example.com. 6 serial 11",
+            "example.com. 6 serial 10",
+            "h3.example.com. 1 10.0.0.3",
+            "example.com. 6 serial 11",
+            "h3.example.com. 1 10.3.3.3",
+            "example.com. 6 serial 11",
+        ]
+    );
     let r = xfr(p.addr, None, &ixfr_query(0x41, ZONE, 5));
     assert_eq!(r.records, full, "unknown serial 5: the whole zone");
     assert_eq!(r.answers()[0].serial, Some(11));

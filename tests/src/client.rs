@@ -10,28 +10,15 @@ use std::time::{Duration, Instant};
 /// Sends `query` over UDP and waits up to `timeout` for one datagram from
 /// `server`. When the query is at least two octets long, a reply must carry
 /// the same ID (other datagrams are skipped). `Ok(None)` on timeout.
-pub fn udp_exchange(
-    server: SocketAddr,
-    query: &[u8],
-    timeout: Duration,
-) -> io::Result<Option<Vec<u8>>> {
-    let sock = UdpSocket::bind(if server.is_ipv4() {
-        "127.0.0.1:0"
-    } else {
-        "[::1]:0"
-    })?;
+pub fn udp_exchange(server: SocketAddr, query: &[u8], timeout: Duration) -> io::Result<Option<Vec<u8>>> {
+    let sock = UdpSocket::bind(if server.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" })?;
     sock.send_to(query, server)?;
     udp_recv_matching(&sock, server, query.get(..2), timeout)
 }
 
 /// Waits on `sock` for a datagram from `server` whose first two octets equal
 /// `id` (any datagram if `id` is `None`).
-pub fn udp_recv_matching(
-    sock: &UdpSocket,
-    server: SocketAddr,
-    id: Option<&[u8]>,
-    timeout: Duration,
-) -> io::Result<Option<Vec<u8>>> {
+pub fn udp_recv_matching(sock: &UdpSocket, server: SocketAddr, id: Option<&[u8]>, timeout: Duration) -> io::Result<Option<Vec<u8>>> {
     let deadline = Instant::now() + timeout;
     let mut buf = vec![0u8; 65535];
     loop {
@@ -52,14 +39,7 @@ pub fn udp_recv_matching(
                 }
                 return Ok(Some(buf[..n].to_vec()));
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Ok(None)
-            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Ok(None),
             Err(e) => return Err(e),
         }
     }
@@ -68,11 +48,7 @@ pub fn udp_recv_matching(
 /// Sends `query` over a new TCP connection (2-octet length prefix, RFC 1035
 /// §4.2.2) and reads one message back. `Ok(None)` if the server closes the
 /// connection or says nothing within `timeout`.
-pub fn tcp_exchange(
-    server: SocketAddr,
-    query: &[u8],
-    timeout: Duration,
-) -> io::Result<Option<Vec<u8>>> {
+pub fn tcp_exchange(server: SocketAddr, query: &[u8], timeout: Duration) -> io::Result<Option<Vec<u8>>> {
     let mut c = TcpConn::connect(server, timeout)?;
     c.send(query)?;
     c.recv(timeout)
@@ -110,10 +86,7 @@ impl TcpConn {
         }
         let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
         if !self.read_full(&mut msg, deadline)? {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside a message",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside a message"));
         }
         Ok(Some(msg))
     }
@@ -130,24 +103,10 @@ impl TcpConn {
             self.stream.set_read_timeout(Some(left))?;
             match self.stream.read(&mut buf[got..]) {
                 Ok(0) if got == 0 => return Ok(false),
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "connection closed mid-read",
-                    ))
-                }
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed mid-read")),
                 Ok(n) => got += n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Ok(false)
-                }
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset && got == 0 => {
-                    return Ok(false)
-                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset && got == 0 => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
@@ -162,14 +121,7 @@ impl TcpConn {
         match self.stream.read(&mut b) {
             Ok(0) => Ok(true),
             Ok(_) => Err(io::Error::other("unexpected data on an idle connection")),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(false),
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(true),
             Err(e) => Err(e),
         }

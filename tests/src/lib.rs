@@ -38,11 +38,7 @@ pub fn ask(addr: SocketAddr, q: &QuerySpec) -> Message {
 
 /// The answer section of `m` as sorted canonical text lines.
 pub fn answer_lines(m: &Message) -> Vec<String> {
-    let mut v: Vec<String> = m
-        .answer
-        .iter()
-        .map(|r| r.rr.canonical().to_text())
-        .collect();
+    let mut v: Vec<String> = m.answer.iter().map(|r| r.rr.canonical().to_text()).collect();
     v.sort();
     v
 }

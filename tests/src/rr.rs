@@ -131,9 +131,7 @@ pub fn class_name(c: u16) -> String {
 /// an error when there is no origin. `@` is the origin.
 pub fn parse_name(s: &str, origin: Option<&[u8]>) -> Result<Vec<u8>, String> {
     if s == "@" {
-        return origin
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| "'@' without an origin".to_string());
+        return origin.map(<[u8]>::to_vec).ok_or_else(|| "'@' without an origin".to_string());
     }
     if s == "." {
         return Ok(vec![0]);
@@ -152,10 +150,7 @@ pub fn parse_name(s: &str, origin: Option<&[u8]>) -> Result<Vec<u8>, String> {
                     label.push(u8::try_from(v).map_err(|_| format!("bad escape in {s:?}"))?);
                     i += 4;
                 } else {
-                    label.push(
-                        *b.get(i + 1)
-                            .ok_or_else(|| format!("trailing backslash in {s:?}"))?,
-                    );
+                    label.push(*b.get(i + 1).ok_or_else(|| format!("trailing backslash in {s:?}"))?);
                     i += 2;
                 }
             }
@@ -340,34 +335,18 @@ impl Rr {
     pub fn parse(line: &str, origin: Option<&[u8]>) -> Result<Rr, String> {
         let toks = tokenize(line)?;
         if toks.len() < 4 {
-            return Err(format!(
-                "expected `owner ttl class type rdata`, got {line:?}"
-            ));
+            return Err(format!("expected `owner ttl class type rdata`, got {line:?}"));
         }
         let owner = parse_name(&toks[0].text, origin)?;
         let ttl = if toks[1].text == "*" {
             None
         } else {
-            Some(
-                toks[1]
-                    .text
-                    .parse::<u32>()
-                    .map_err(|_| format!("bad TTL {:?} in {line:?}", toks[1].text))?,
-            )
+            Some(toks[1].text.parse::<u32>().map_err(|_| format!("bad TTL {:?} in {line:?}", toks[1].text))?)
         };
-        let class = parse_class(&toks[2].text)
-            .ok_or_else(|| format!("bad class {:?} in {line:?}", toks[2].text))?;
-        let rtype = parse_type(&toks[3].text)
-            .ok_or_else(|| format!("bad type {:?} in {line:?}", toks[3].text))?;
-        let rdata =
-            parse_rdata(rtype, &toks[4..], origin).map_err(|e| format!("{e} in {line:?}"))?;
-        Ok(Rr {
-            owner,
-            ttl,
-            class,
-            rtype,
-            rdata,
-        })
+        let class = parse_class(&toks[2].text).ok_or_else(|| format!("bad class {:?} in {line:?}", toks[2].text))?;
+        let rtype = parse_type(&toks[3].text).ok_or_else(|| format!("bad type {:?} in {line:?}", toks[3].text))?;
+        let rdata = parse_rdata(rtype, &toks[4..], origin).map_err(|e| format!("{e} in {line:?}"))?;
+        Ok(Rr { owner, ttl, class, rtype, rdata })
     }
 }
 
@@ -433,10 +412,7 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, String> {
                     }
                 }
             }
-            out.push(Token {
-                text,
-                quoted: false,
-            });
+            out.push(Token { text, quoted: false });
         }
     }
     Ok(out)
@@ -449,10 +425,7 @@ fn unescape_string(s: &str) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' {
-            if let Some(d) = b
-                .get(i + 1..i + 4)
-                .filter(|d| d.iter().all(u8::is_ascii_digit))
-            {
+            if let Some(d) = b.get(i + 1..i + 4).filter(|d| d.iter().all(u8::is_ascii_digit)) {
                 let v: u32 = std::str::from_utf8(d).unwrap().parse().unwrap();
                 out.push(u8::try_from(v).map_err(|_| format!("bad escape in {s:?}"))?);
                 i += 4;
@@ -473,9 +446,7 @@ fn unescape_string(s: &str) -> Result<Vec<u8>, String> {
 
 fn num<T: std::str::FromStr>(t: Option<&Token>, what: &str) -> Result<T, String> {
     let t = t.ok_or_else(|| format!("missing {what}"))?;
-    t.text
-        .parse()
-        .map_err(|_| format!("bad {what} {:?}", t.text))
+    t.text.parse().map_err(|_| format!("bad {what} {:?}", t.text))
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
@@ -483,10 +454,7 @@ fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
     if s.len() & 1 == 1 {
         return Err(format!("odd number of hex digits in {s:?}"));
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("bad hex {s:?}")))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("bad hex {s:?}"))).collect()
 }
 
 /// Lowercase hex.
@@ -498,39 +466,22 @@ pub fn hex(b: &[u8]) -> String {
 pub fn parse_rdata(rtype: u16, toks: &[Token], origin: Option<&[u8]>) -> Result<Vec<u8>, String> {
     if toks.first().is_some_and(|t| t.text == "\\#" && !t.quoted) {
         let len: usize = num(toks.get(1), "generic RDATA length")?;
-        let data = hex_decode(
-            &toks[2..]
-                .iter()
-                .map(|t| t.text.as_str())
-                .collect::<String>(),
-        )?;
+        let data = hex_decode(&toks[2..].iter().map(|t| t.text.as_str()).collect::<String>())?;
         if data.len() != len {
-            return Err(format!(
-                "generic RDATA says {len} octets but has {}",
-                data.len()
-            ));
+            return Err(format!("generic RDATA says {len} octets but has {}", data.len()));
         }
         return Ok(data);
     }
-    let t = |i: usize| {
-        toks.get(i)
-            .ok_or_else(|| format!("missing RDATA field {}", i + 1))
-    };
+    let t = |i: usize| toks.get(i).ok_or_else(|| format!("missing RDATA field {}", i + 1));
     let name = |i: usize| -> Result<Vec<u8>, String> { parse_name(&t(i)?.text, origin) };
     let mut out = Vec::new();
     match rtype {
         types::A => {
-            let a: Ipv4Addr = t(0)?
-                .text
-                .parse()
-                .map_err(|_| "bad IPv4 address".to_string())?;
+            let a: Ipv4Addr = t(0)?.text.parse().map_err(|_| "bad IPv4 address".to_string())?;
             out.extend_from_slice(&a.octets());
         }
         types::AAAA => {
-            let a: Ipv6Addr = t(0)?
-                .text
-                .parse()
-                .map_err(|_| "bad IPv6 address".to_string())?;
+            let a: Ipv6Addr = t(0)?.text.parse().map_err(|_| "bad IPv6 address".to_string())?;
             out.extend_from_slice(&a.octets());
         }
         types::NS | types::CNAME | types::PTR | types::DNAME => out = name(0)?,
@@ -565,19 +516,9 @@ pub fn parse_rdata(rtype: u16, toks: &[Token], origin: Option<&[u8]>) -> Result<
             out.extend_from_slice(&num::<u16>(toks.first(), "key tag")?.to_be_bytes());
             out.push(num::<u8>(toks.get(1), "algorithm")?);
             out.push(num::<u8>(toks.get(2), "digest type")?);
-            out.extend(hex_decode(
-                &toks[3..]
-                    .iter()
-                    .map(|t| t.text.as_str())
-                    .collect::<String>(),
-            )?);
+            out.extend(hex_decode(&toks[3..].iter().map(|t| t.text.as_str()).collect::<String>())?);
         }
-        _ => {
-            return Err(format!(
-                "no text form known for {}; use \\# len hex",
-                type_name(rtype)
-            ))
-        }
+        _ => return Err(format!("no text form known for {}; use \\# len hex", type_name(rtype))),
     }
     if toks.len() > expected_fields(rtype).unwrap_or(usize::MAX) {
         return Err(format!("too many RDATA fields for {}", type_name(rtype)));
@@ -633,8 +574,7 @@ fn known_rdata_to_text(rtype: u16, rd: &[u8]) -> Option<String> {
         let n = wire_name_len(rd.get(i..)?)?;
         Some((name_to_string(&rd[i..i + n]), i + n))
     };
-    let u16_at =
-        |i: usize| -> Option<u16> { Some(u16::from_be_bytes(rd.get(i..i + 2)?.try_into().ok()?)) };
+    let u16_at = |i: usize| -> Option<u16> { Some(u16::from_be_bytes(rd.get(i..i + 2)?.try_into().ok()?)) };
     Some(match rtype {
         types::A if rd.len() == 4 => Ipv4Addr::from(<[u8; 4]>::try_from(rd).ok()?).to_string(),
         types::AAAA if rd.len() == 16 => Ipv6Addr::from(<[u8; 16]>::try_from(rd).ok()?).to_string(),
@@ -648,14 +588,7 @@ fn known_rdata_to_text(rtype: u16, rd: &[u8]) -> Option<String> {
         }
         types::SRV => {
             let (n, end) = name_at(6)?;
-            (end == rd.len()).then(|| {
-                format!(
-                    "{} {} {} {n}",
-                    u16_at(0).unwrap(),
-                    u16_at(2).unwrap(),
-                    u16_at(4).unwrap()
-                )
-            })?
+            (end == rd.len()).then(|| format!("{} {} {} {n}", u16_at(0).unwrap(), u16_at(2).unwrap(), u16_at(4).unwrap()))?
         }
         types::SOA => {
             let (m, i) = name_at(0)?;
@@ -663,11 +596,7 @@ fn known_rdata_to_text(rtype: u16, rd: &[u8]) -> Option<String> {
             if rd.len() != i + 20 {
                 return None;
             }
-            let n: Vec<String> = (0..5)
-                .map(|k| {
-                    u32::from_be_bytes(rd[i + 4 * k..i + 4 * k + 4].try_into().unwrap()).to_string()
-                })
-                .collect();
+            let n: Vec<String> = (0..5).map(|k| u32::from_be_bytes(rd[i + 4 * k..i + 4 * k + 4].try_into().unwrap()).to_string()).collect();
             format!("{m} {r} {}", n.join(" "))
         }
         types::TXT | types::HINFO => {
@@ -683,13 +612,7 @@ fn known_rdata_to_text(rtype: u16, rd: &[u8]) -> Option<String> {
             }
             parts.join(" ")
         }
-        types::DS if rd.len() > 4 => format!(
-            "{} {} {} {}",
-            u16_at(0)?,
-            rd[2],
-            rd[3],
-            hex(&rd[4..]).to_uppercase()
-        ),
+        types::DS if rd.len() > 4 => format!("{} {} {} {}", u16_at(0)?, rd[2], rd[3], hex(&rd[4..]).to_uppercase()),
         _ => return None,
     })
 }
@@ -722,9 +645,7 @@ mod tests {
 
     #[test]
     fn canonical_lowercases_names() {
-        let a = Rr::parse("WWW.Example. 1 IN CNAME Foo.Example.", None)
-            .unwrap()
-            .canonical();
+        let a = Rr::parse("WWW.Example. 1 IN CNAME Foo.Example.", None).unwrap().canonical();
         assert_eq!(a.to_text(), "www.example. 1 IN CNAME foo.example.");
         assert!(parse_name("a..b.", None).is_err());
         assert!(parse_name(&format!("{}.", "a".repeat(64)), None).is_err());

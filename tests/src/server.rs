@@ -24,10 +24,7 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// `tests/scenarios` in the source tree.
@@ -64,17 +61,9 @@ pub fn binary() -> &'static Path {
             .stdin(Stdio::null())
             .output()
             .expect("run cargo build for the ironbind binary");
-        assert!(
-            out.status.success(),
-            "cargo build --workspace --bin ironbind failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "cargo build --workspace --bin ironbind failed:\n{}", String::from_utf8_lossy(&out.stderr));
         let bin = target.join("debug").join("ironbind");
-        assert!(
-            bin.exists(),
-            "{} missing after a successful build",
-            bin.display()
-        );
+        assert!(bin.exists(), "{} missing after a successful build", bin.display());
         bin
     })
 }
@@ -87,14 +76,8 @@ impl TempDir {
     /// Creates a fresh directory under the system temp dir.
     pub fn new(tag: &str) -> std::io::Result<Self> {
         static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let p = std::env::temp_dir().join(format!(
-            "ironbind-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let p = std::env::temp_dir().join(format!("ironbind-{tag}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
         fs::create_dir_all(&p)?;
         Ok(Self(p))
     }
@@ -134,21 +117,15 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Adds a zone from text.
     pub fn zone(mut self, origin: &str, file: &str, text: &str) -> Self {
-        self.zones
-            .push((origin.to_string(), file.to_string(), text.to_string()));
+        self.zones.push((origin.to_string(), file.to_string(), text.to_string()));
         self
     }
 
     /// Adds a zone from `tests/scenarios/zones/<file>`.
     pub fn zone_file(self, origin: &str, file: &str) -> Self {
         let path = scenarios_dir().join("zones").join(file);
-        let text =
-            fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-        let name = Path::new(file)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let name = Path::new(file).file_name().unwrap().to_string_lossy().into_owned();
         self.zone(origin, &name, &text)
     }
 
@@ -199,8 +176,7 @@ impl Server {
         let bin = binary();
         let dir = TempDir::new("srv").map_err(|e| format!("temp dir: {e}"))?;
         for (_, file, text) in &cfg.zones {
-            fs::write(dir.path().join(file), text)
-                .map_err(|e| format!("write zone {file}: {e}"))?;
+            fs::write(dir.path().join(file), text).map_err(|e| format!("write zone {file}: {e}"))?;
         }
         for (file, text) in &cfg.files {
             fs::write(dir.path().join(file), text).map_err(|e| format!("write {file}: {e}"))?;
@@ -224,28 +200,14 @@ impl Server {
     }
 
     #[allow(clippy::result_large_err)]
-    fn spawn(
-        bin: &Path,
-        dir: TempDir,
-        cfg: &ServerConfig,
-        attempt: u32,
-    ) -> Result<Server, (String, TempDir, bool)> {
-        let bind_ip = cfg
-            .listen_ip
-            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    fn spawn(bin: &Path, dir: TempDir, cfg: &ServerConfig, attempt: u32) -> Result<Server, (String, TempDir, bool)> {
+        let bind_ip = cfg.listen_ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
         let port = match free_port(bind_ip) {
             Ok(p) => p,
             Err(e) => return Err((format!("free port: {e}"), dir, false)),
         };
         let listen = SocketAddr::new(bind_ip, port);
-        let addr = SocketAddr::new(
-            if bind_ip.is_unspecified() {
-                std::net::IpAddr::from([127, 0, 0, 1])
-            } else {
-                bind_ip
-            },
-            port,
-        );
+        let addr = SocketAddr::new(if bind_ip.is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { bind_ip }, port);
         let stderr_path = dir.path().join(format!("stderr-{attempt}.log"));
         let stderr = match fs::File::create(&stderr_path) {
             Ok(f) => f,
@@ -257,25 +219,14 @@ impl Server {
         // default directory is shared by every process on the machine.
         cmd.arg("--data-dir").arg(dir.path().join("data"));
         for (origin, file, _) in &cfg.zones {
-            cmd.arg("--zone")
-                .arg(format!("{origin}={}", dir.path().join(file).display()));
+            cmd.arg("--zone").arg(format!("{origin}={}", dir.path().join(file).display()));
         }
-        cmd.args(&cfg.args)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr);
+        cmd.args(&cfg.args).current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr);
         let child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return Err((format!("spawn {}: {e}", bin.display()), dir, false)),
         };
-        let mut s = Server {
-            child,
-            addr,
-            dir: Some(dir),
-            stderr_path,
-            cfg: cfg.clone(),
-        };
+        let mut s = Server { child, addr, dir: Some(dir), stderr_path, cfg: cfg.clone() };
         match s.wait_ready() {
             Ok(()) => Ok(s),
             Err(e) => {
@@ -308,18 +259,11 @@ impl Server {
             if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
                 return Err(format!("ironbind exited during startup with {status}"));
             }
-            if let Ok(Some(_)) =
-                client::udp_exchange(self.addr, &packet, Duration::from_millis(100))
-            {
+            if let Ok(Some(_)) = client::udp_exchange(self.addr, &packet, Duration::from_millis(100)) {
                 return Ok(());
             }
         }
-        Err(format!(
-            "ironbind on {} did not answer a SOA query for {} within {:?}",
-            self.addr,
-            self.probe_name(),
-            STARTUP_TIMEOUT
-        ))
+        Err(format!("ironbind on {} did not answer a SOA query for {} within {:?}", self.addr, self.probe_name(), STARTUP_TIMEOUT))
     }
 
     /// The address to query (127.0.0.1:PORT).

@@ -76,20 +76,13 @@ const RCODE_NAMES: &[(&str, u16)] = &[
 
 /// RCODE mnemonic or number.
 pub fn rcode_name(r: u16) -> String {
-    RCODE_NAMES
-        .iter()
-        .find(|(_, v)| *v == r)
-        .map_or_else(|| format!("RCODE{r}"), |(n, _)| (*n).to_string())
+    RCODE_NAMES.iter().find(|(_, v)| *v == r).map_or_else(|| format!("RCODE{r}"), |(n, _)| (*n).to_string())
 }
 
 /// Parses an RCODE mnemonic or number.
 pub fn parse_rcode(s: &str) -> Option<u16> {
     let u = s.to_ascii_uppercase();
-    RCODE_NAMES
-        .iter()
-        .find(|(n, _)| *n == u)
-        .map(|(_, v)| *v)
-        .or_else(|| s.parse().ok())
+    RCODE_NAMES.iter().find(|(n, _)| *n == u).map(|(_, v)| *v).or_else(|| s.parse().ok())
 }
 
 /// EDNS(0) settings of a query.
@@ -109,13 +102,7 @@ pub struct EdnsSpec {
 
 impl Default for EdnsSpec {
     fn default() -> Self {
-        Self {
-            payload: 1232,
-            version: 0,
-            dnssec_ok: false,
-            extra_flags: 0,
-            options: Vec::new(),
-        }
+        Self { payload: 1232, version: 0, dnssec_ok: false, extra_flags: 0, options: Vec::new() }
     }
 }
 
@@ -356,9 +343,7 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), String>
                     }
                     return Ok((out, end.unwrap_or(pos + 1)));
                 }
-                let label = msg
-                    .get(pos + 1..pos + 1 + len)
-                    .ok_or("label runs past the end")?;
+                let label = msg.get(pos + 1..pos + 1 + len).ok_or("label runs past the end")?;
                 out.push(len as u8);
                 out.extend_from_slice(label);
                 if out.len() > 255 {
@@ -370,9 +355,7 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), String>
                 let lo = *msg.get(pos + 1).ok_or("pointer runs past the end")? as usize;
                 let target = ((len & 0x3f) << 8) | lo;
                 if target >= pos {
-                    return Err(format!(
-                        "compression pointer at {pos} points forward to {target}"
-                    ));
+                    return Err(format!("compression pointer at {pos} points forward to {target}"));
                 }
                 jumps += 1;
                 if jumps > 127 {
@@ -387,23 +370,17 @@ pub fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), String>
 }
 
 fn u16_at(b: &[u8], i: usize) -> Result<u16, String> {
-    b.get(i..i + 2)
-        .map(|s| u16::from_be_bytes([s[0], s[1]]))
-        .ok_or_else(|| "message truncated".to_string())
+    b.get(i..i + 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or_else(|| "message truncated".to_string())
 }
 
 fn u32_at(b: &[u8], i: usize) -> Result<u32, String> {
-    b.get(i..i + 4)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or_else(|| "message truncated".to_string())
+    b.get(i..i + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]])).ok_or_else(|| "message truncated".to_string())
 }
 
 /// Decompresses the names of RDATA at `msg[start..start+len]` for types with
 /// a known layout; other RDATA is copied as is.
 fn read_rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Result<Vec<u8>, String> {
-    let raw = msg
-        .get(start..start + len)
-        .ok_or("RDATA runs past the end")?;
+    let raw = msg.get(start..start + len).ok_or("RDATA runs past the end")?;
     let Some(layout) = rdata_layout(rtype) else {
         return Ok(raw.to_vec());
     };
@@ -412,20 +389,13 @@ fn read_rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Result<Vec<u8
     for f in layout {
         match f {
             Field::Fixed(n) => {
-                out.extend_from_slice(
-                    msg.get(i..i + n)
-                        .filter(|_| i + n <= start + len)
-                        .ok_or("RDATA too short")?,
-                );
+                out.extend_from_slice(msg.get(i..i + n).filter(|_| i + n <= start + len).ok_or("RDATA too short")?);
                 i += n;
             }
             Field::Name => {
                 let (n, next) = read_name(msg, i)?;
                 if next > start + len {
-                    return Err(format!(
-                        "name in {} RDATA runs past RDLENGTH",
-                        rr::type_name(rtype)
-                    ));
+                    return Err(format!("name in {} RDATA runs past RDLENGTH", rr::type_name(rtype)));
                 }
                 out.extend(n);
                 i = next;
@@ -433,11 +403,7 @@ fn read_rdata(msg: &[u8], rtype: u16, start: usize, len: usize) -> Result<Vec<u8
         }
     }
     if i != start + len {
-        return Err(format!(
-            "{} RDATA has {} octets after its fields",
-            rr::type_name(rtype),
-            start + len - i
-        ));
+        return Err(format!("{} RDATA has {} octets after its fields", rr::type_name(rtype), start + len - i));
     }
     Ok(out)
 }
@@ -446,17 +412,9 @@ impl Message {
     /// Parses a message strictly (see the module docs).
     pub fn parse(buf: &[u8]) -> Result<Message, String> {
         if buf.len() < 12 {
-            return Err(format!(
-                "message of {} octets is shorter than a header",
-                buf.len()
-            ));
+            return Err(format!("message of {} octets is shorter than a header", buf.len()));
         }
-        let counts = [
-            u16_at(buf, 4)?,
-            u16_at(buf, 6)?,
-            u16_at(buf, 8)?,
-            u16_at(buf, 10)?,
-        ];
+        let counts = [u16_at(buf, 4)?, u16_at(buf, 6)?, u16_at(buf, 8)?, u16_at(buf, 10)?];
         let mut m = Message {
             raw: buf.to_vec(),
             id: u16_at(buf, 0)?,
@@ -476,11 +434,7 @@ impl Message {
             let (name, next) = read_name(buf, pos)?;
             let qtype = u16_at(buf, next)?;
             let qclass = u16_at(buf, next + 2)?;
-            m.questions.push(Question {
-                name,
-                qtype,
-                qclass,
-            });
+            m.questions.push(Question { name, qtype, qclass });
             pos = next + 4;
         }
         m.question_bytes = buf[12..pos].to_vec();
@@ -508,17 +462,7 @@ impl Message {
                     continue;
                 }
                 let rdata = read_rdata(buf, rtype, start, rdlen)?;
-                let rec = WireRecord {
-                    rr: Rr {
-                        owner,
-                        ttl: Some(ttl),
-                        class,
-                        rtype,
-                        rdata,
-                    },
-                    raw_rdata: buf[start..start + rdlen].to_vec(),
-                    offset,
-                };
+                let rec = WireRecord { rr: Rr { owner, ttl: Some(ttl), class, rtype, rdata }, raw_rdata: buf[start..start + rdlen].to_vec(), offset };
                 match section {
                     0 => m.answer.push(rec),
                     1 => m.authority.push(rec),
@@ -572,25 +516,13 @@ impl Message {
                 o.payload,
                 o.flags,
                 o.ext_rcode,
-                o.options
-                    .iter()
-                    .map(|(c, d)| format!("{c}:{}", rr::hex(d)))
-                    .collect::<Vec<_>>()
+                o.options.iter().map(|(c, d)| format!("{c}:{}", rr::hex(d))).collect::<Vec<_>>()
             ));
         }
         for q in &self.questions {
-            s.push_str(&format!(
-                ";; QUESTION {} {} {}\n",
-                rr::name_to_string(&q.name),
-                rr::class_name(q.qclass),
-                rr::type_name(q.qtype)
-            ));
+            s.push_str(&format!(";; QUESTION {} {} {}\n", rr::name_to_string(&q.name), rr::class_name(q.qclass), rr::type_name(q.qtype)));
         }
-        for (title, sec) in [
-            ("ANSWER", &self.answer),
-            ("AUTHORITY", &self.authority),
-            ("ADDITIONAL", &self.additional),
-        ] {
+        for (title, sec) in [("ANSWER", &self.answer), ("AUTHORITY", &self.authority), ("ADDITIONAL", &self.additional)] {
             if !sec.is_empty() {
                 s.push_str(&format!(";; {title}\n"));
                 for r in sec {
@@ -605,16 +537,9 @@ impl Message {
 /// Names of the header bits set in `flags`.
 pub fn flag_names(flags: u16) -> String {
     let mut s = String::new();
-    for (bit, n) in [
-        (flag::QR, "qr"),
-        (flag::AA, "aa"),
-        (flag::TC, "tc"),
-        (flag::RD, "rd"),
-        (flag::RA, "ra"),
-        (flag::Z, "z"),
-        (flag::AD, "ad"),
-        (flag::CD, "cd"),
-    ] {
+    for (bit, n) in
+        [(flag::QR, "qr"), (flag::AA, "aa"), (flag::TC, "tc"), (flag::RD, "rd"), (flag::RA, "ra"), (flag::Z, "z"), (flag::AD, "ad"), (flag::CD, "cd")]
+    {
         if flags & bit != 0 {
             s.push(' ');
             s.push_str(n);
@@ -629,20 +554,11 @@ fn parse_opt(owner: &[u8], class: u16, ttl: u32, rd: &[u8]) -> Result<Opt, Strin
     while i < rd.len() {
         let code = u16_at(rd, i)?;
         let len = u16_at(rd, i + 2)? as usize;
-        let data = rd
-            .get(i + 4..i + 4 + len)
-            .ok_or("EDNS option runs past the OPT RDATA")?;
+        let data = rd.get(i + 4..i + 4 + len).ok_or("EDNS option runs past the OPT RDATA")?;
         options.push((code, data.to_vec()));
         i += 4 + len;
     }
-    Ok(Opt {
-        payload: class,
-        ext_rcode: (ttl >> 24) as u8,
-        version: (ttl >> 16) as u8,
-        flags: ttl as u16,
-        options,
-        owner_is_root: owner == [0],
-    })
+    Ok(Opt { payload: class, ext_rcode: (ttl >> 24) as u8, version: (ttl >> 16) as u8, flags: ttl as u16, options, owner_is_root: owner == [0] })
 }
 
 #[cfg(test)]

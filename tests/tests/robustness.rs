@@ -26,17 +26,11 @@ use ironbind_tests::{answer_lines, ask, rr, Server, ServerConfig};
 const T: Duration = Duration::from_secs(2);
 
 fn server() -> Server {
-    ServerConfig::default()
-        .zone_file("example.com.", "example.com.zone")
-        .start()
-        .expect("start")
+    ServerConfig::default().zone_file("example.com.", "example.com.zone").start().expect("start")
 }
 
 fn seed(default: u64) -> u64 {
-    std::env::var("ROBUSTNESS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    std::env::var("ROBUSTNESS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 /// The server is alive and answers a normal query correctly.
@@ -44,22 +38,9 @@ fn assert_healthy(s: &mut Server) {
     assert!(s.is_running(), "server died\n{}", s.stderr());
     let m = ask(s.addr(), &QuerySpec::new("www.example.com.", types::A));
     assert_eq!(m.rcode(), rcode::NOERROR, "{}", m.render());
-    assert_eq!(
-        answer_lines(&m),
-        ["www.example.com. 3600 IN A 192.0.2.1"],
-        "{}",
-        m.render()
-    );
-    let m = ask(
-        s.addr(),
-        &QuerySpec::new("www.example.com.", types::A).tcp(),
-    );
-    assert_eq!(
-        answer_lines(&m),
-        ["www.example.com. 3600 IN A 192.0.2.1"],
-        "{}",
-        m.render()
-    );
+    assert_eq!(answer_lines(&m), ["www.example.com. 3600 IN A 192.0.2.1"], "{}", m.render());
+    let m = ask(s.addr(), &QuerySpec::new("www.example.com.", types::A).tcp());
+    assert_eq!(answer_lines(&m), ["www.example.com. 3600 IN A 192.0.2.1"], "{}", m.render());
 }
 
 /// What a packet deserves.
@@ -80,9 +61,7 @@ fn judge(p: &[u8]) -> Verdict {
     match Message::parse(p) {
         Err(_) => Verdict::FormErr,
         Ok(m) => {
-            let broken_opt = m.opt_count > 1
-                || m.opt_misplaced
-                || m.opt.as_ref().is_some_and(|o| !o.owner_is_root);
+            let broken_opt = m.opt_count > 1 || m.opt_misplaced || m.opt.as_ref().is_some_and(|o| !o.owner_is_root);
             if broken_opt || (m.opcode() == 0 && m.counts[0] != 1) {
                 Verdict::FormErr
             } else {
@@ -104,8 +83,7 @@ fn check(packet: &[u8], reply: Option<&[u8]>) -> Result<(), String> {
     if v == Verdict::Silence {
         return Err("replied to a packet that deserves silence (short, or QR=1)".into());
     }
-    let m =
-        Message::parse(reply).map_err(|e| format!("malformed reply ({e}): {}", rr::hex(reply)))?;
+    let m = Message::parse(reply).map_err(|e| format!("malformed reply ({e}): {}", rr::hex(reply)))?;
     if reply[..2] != packet[..2] {
         return Err("reply ID differs".into());
     }
@@ -116,10 +94,7 @@ fn check(packet: &[u8], reply: Option<&[u8]>) -> Result<(), String> {
         let opcode = (packet[2] >> 3) & 0x0f;
         let ok = m.rcode() == rcode::FORMERR || (opcode != 0 && m.rcode() == rcode::NOTIMP);
         if !ok {
-            return Err(format!(
-                "malformed packet answered with {} instead of FORMERR",
-                rcode_name(m.rcode())
-            ));
+            return Err(format!("malformed packet answered with {} instead of FORMERR", rcode_name(m.rcode())));
         }
     }
     Ok(())
@@ -127,9 +102,7 @@ fn check(packet: &[u8], reply: Option<&[u8]>) -> Result<(), String> {
 
 /// A short class of what is wrong with a packet (digits removed), for tallies.
 fn class(packet: &[u8], why: &str) -> String {
-    let what = Message::parse(packet)
-        .err()
-        .unwrap_or_else(|| "well formed".into());
+    let what = Message::parse(packet).err().unwrap_or_else(|| "well formed".into());
     let mut out = String::new();
     for c in what.chars() {
         if !c.is_ascii_digit() {
@@ -150,23 +123,15 @@ fn tally(classes: &[String]) -> String {
     }
     let mut v: Vec<(&str, usize)> = t.into_iter().collect();
     v.sort_by_key(|x| std::cmp::Reverse(x.1));
-    v.iter()
-        .map(|(c, n)| format!("  {n:>5} x {c}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    v.iter().map(|(c, n)| format!("  {n:>5} x {c}")).collect::<Vec<_>>().join("\n")
 }
 
 fn failure(what: &str, packet: &[u8], reply: Option<&[u8]>, why: &str) -> String {
-    let why_malformed = Message::parse(packet)
-        .err()
-        .unwrap_or_else(|| "well formed".into());
+    let why_malformed = Message::parse(packet).err().unwrap_or_else(|| "well formed".into());
     format!(
         "{what}: {why}\n  packet ({why_malformed}): {}\n  reply: {}",
         rr::hex(packet),
-        reply.map_or_else(
-            || "none".into(),
-            |r| Message::parse(r).map_or_else(|_| rr::hex(r), |m| m.render())
-        )
+        reply.map_or_else(|| "none".into(), |r| Message::parse(r).map_or_else(|_| rr::hex(r), |m| m.render()))
     )
 }
 
@@ -176,28 +141,21 @@ fn failure(what: &str, packet: &[u8], reply: Option<&[u8]>, why: &str) -> String
 /// reported as unanswered, so a lost datagram is not a failure.
 fn udp_run(addr: SocketAddr, packets: &mut [Vec<u8>]) -> Vec<Option<Vec<u8>>> {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(20)))
-        .unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
     let mut replies: Vec<Option<Vec<u8>>> = vec![None; packets.len()];
     for (i, p) in packets.iter_mut().enumerate() {
         if p.len() >= 2 {
             p[..2].copy_from_slice(&(i as u16).to_be_bytes());
         }
     }
-    let index: HashMap<u16, usize> = (0..packets.len())
-        .filter(|&i| packets[i].len() >= 2)
-        .map(|i| (i as u16, i))
-        .collect();
+    let index: HashMap<u16, usize> = (0..packets.len()).filter(|&i| packets[i].len() >= 2).map(|i| (i as u16, i)).collect();
     let mut buf = vec![0u8; 65535];
     for chunk in (0..packets.len()).collect::<Vec<_>>().chunks(50) {
         for &i in chunk {
             sock.send_to(&packets[i], addr).unwrap();
         }
         let deadline = Instant::now() + Duration::from_millis(300);
-        let mut pending = chunk
-            .iter()
-            .filter(|&&i| judge(&packets[i]) != Verdict::Silence)
-            .count();
+        let mut pending = chunk.iter().filter(|&&i| judge(&packets[i]) != Verdict::Silence).count();
         while Instant::now() < deadline && pending > 0 {
             if let Ok((n, from)) = sock.recv_from(&mut buf) {
                 if from != addr || n < 2 {
@@ -282,11 +240,7 @@ fn mutate(rng: &mut StdRng, base: &[u8]) -> Vec<u8> {
             4 if n >= 12 => {
                 // A random count (QD, AN, NS or AR).
                 let i = 4 + 2 * rng.random_range(0..4);
-                let v: u16 = if rng.random_bool(0.5) {
-                    rng.random_range(0..4)
-                } else {
-                    rng.random()
-                };
+                let v: u16 = if rng.random_bool(0.5) { rng.random_range(0..4) } else { rng.random() };
                 p[i..i + 2].copy_from_slice(&v.to_be_bytes());
             }
             5 if n >= 14 => {
@@ -334,10 +288,7 @@ fn mutate(rng: &mut StdRng, base: &[u8]) -> Vec<u8> {
 
 /// Hand-made malformed packets, each with a reason.
 fn corpus() -> Vec<(&'static str, Vec<u8>)> {
-    let valid = QuerySpec::new("www.example.com.", types::A)
-        .noedns()
-        .build()
-        .unwrap();
+    let valid = QuerySpec::new("www.example.com.", types::A).noedns().build().unwrap();
     let header = |qd: u16, an: u16, ns: u16, ar: u16| {
         let mut h = vec![0x12, 0x34, 0x01, 0x00];
         for c in [qd, an, ns, ar] {
@@ -350,9 +301,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         p.extend_from_slice(body);
         p
     };
-    let edns = QuerySpec::new("www.example.com.", types::A)
-        .build()
-        .unwrap();
+    let edns = QuerySpec::new("www.example.com.", types::A).build().unwrap();
     let opt_at = edns.len() - 11;
     let mut long_name = Vec::new();
     for _ in 0..5 {
@@ -362,49 +311,16 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     long_name.extend_from_slice(&[0, 0, 1, 0, 1]);
     vec![
         ("QDCOUNT 1 but no question", header(1, 0, 0, 0)),
-        (
-            "question name cut short",
-            with(header(1, 0, 0, 0), &[3, b'w', b'w']),
-        ),
-        (
-            "QTYPE/QCLASS missing",
-            with(header(1, 0, 0, 0), &[3, b'w', b'w', b'w', 0, 0]),
-        ),
-        (
-            "pointer to itself",
-            with(header(1, 0, 0, 0), &[0xc0, 12, 0, 1, 0, 1]),
-        ),
-        (
-            "two pointers in a loop",
-            with(
-                header(1, 0, 0, 0),
-                &[1, b'a', 0xc0, 16, 0xc0, 12, 0, 1, 0, 1],
-            ),
-        ),
-        (
-            "forward pointer",
-            with(header(1, 0, 0, 0), &[0xc0, 18, 0, 1, 0, 1, 0, 0]),
-        ),
-        (
-            "pointer past the end",
-            with(header(1, 0, 0, 0), &[0xc3, 0xff, 0, 1, 0, 1]),
-        ),
-        (
-            "label length 64",
-            with(header(1, 0, 0, 0), &[64, b'a', 0, 0, 1, 0, 1]),
-        ),
-        (
-            "extended label type 0x40",
-            with(header(1, 0, 0, 0), &[0x41, 0, 0, 1, 0, 1]),
-        ),
-        (
-            "label type 0x80",
-            with(header(1, 0, 0, 0), &[0x80, 0, 0, 1, 0, 1]),
-        ),
-        (
-            "name longer than 255 octets",
-            with(header(1, 0, 0, 0), &long_name),
-        ),
+        ("question name cut short", with(header(1, 0, 0, 0), &[3, b'w', b'w'])),
+        ("QTYPE/QCLASS missing", with(header(1, 0, 0, 0), &[3, b'w', b'w', b'w', 0, 0])),
+        ("pointer to itself", with(header(1, 0, 0, 0), &[0xc0, 12, 0, 1, 0, 1])),
+        ("two pointers in a loop", with(header(1, 0, 0, 0), &[1, b'a', 0xc0, 16, 0xc0, 12, 0, 1, 0, 1])),
+        ("forward pointer", with(header(1, 0, 0, 0), &[0xc0, 18, 0, 1, 0, 1, 0, 0])),
+        ("pointer past the end", with(header(1, 0, 0, 0), &[0xc3, 0xff, 0, 1, 0, 1])),
+        ("label length 64", with(header(1, 0, 0, 0), &[64, b'a', 0, 0, 1, 0, 1])),
+        ("extended label type 0x40", with(header(1, 0, 0, 0), &[0x41, 0, 0, 1, 0, 1])),
+        ("label type 0x80", with(header(1, 0, 0, 0), &[0x80, 0, 0, 1, 0, 1])),
+        ("name longer than 255 octets", with(header(1, 0, 0, 0), &long_name)),
         ("ANCOUNT 1 with no answer", {
             let mut p = valid.clone();
             p[7] = 1;
@@ -422,10 +338,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
             p.extend_from_slice(&[0, 0, 1]);
             p
         }),
-        (
-            "trailing garbage after the question",
-            with(valid.clone(), &[0xde, 0xad, 0xbe, 0xef]),
-        ),
+        ("trailing garbage after the question", with(valid.clone(), &[0xde, 0xad, 0xbe, 0xef])),
         ("OPT RDLENGTH past the end", {
             let mut p = edns.clone();
             p[opt_at + 9] = 0;
@@ -461,11 +374,7 @@ fn malformed_corpus() {
     let mut s = server();
     let mut problems = Vec::new();
     for (what, p) in corpus() {
-        assert_eq!(
-            judge(&p),
-            Verdict::FormErr,
-            "corpus entry `{what}` is not malformed by our own rules"
-        );
+        assert_eq!(judge(&p), Verdict::FormErr, "corpus entry `{what}` is not malformed by our own rules");
         let udp = client::udp_exchange(s.addr(), &p, T).unwrap();
         if let Err(e) = check(&p, udp.as_deref()) {
             problems.push(failure(&format!("UDP {what}"), &p, udp.as_deref(), &e));
@@ -478,48 +387,26 @@ fn malformed_corpus() {
     // Shorter than a header: silence.
     for p in [vec![], vec![0x12], vec![0x12, 0x34, 0x01, 0x00, 0x00]] {
         if let Some(r) = client::udp_exchange(s.addr(), &p, Duration::from_millis(500)).unwrap() {
-            problems.push(failure(
-                "UDP short packet",
-                &p,
-                Some(&r),
-                "reply to a packet without a full header",
-            ));
+            problems.push(failure("UDP short packet", &p, Some(&r), "reply to a packet without a full header"));
         }
     }
     assert_healthy(&mut s);
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
 
 /// Q1: a response (QR=1) is never answered, not even our own reply played back.
 #[test]
 fn responses_are_dropped() {
     let mut s = server();
-    let q = QuerySpec::new("www.example.com.", types::A)
-        .build()
-        .unwrap();
-    let reply = client::udp_exchange(s.addr(), &q, T)
-        .unwrap()
-        .expect("a normal reply");
+    let q = QuerySpec::new("www.example.com.", types::A).build().unwrap();
+    let reply = client::udp_exchange(s.addr(), &q, T).unwrap().expect("a normal reply");
     for p in [reply.clone(), {
         let mut p = q.clone();
         p[2] |= 0x80;
         p
     }] {
-        assert!(
-            client::udp_exchange(s.addr(), &p, Duration::from_millis(700))
-                .unwrap()
-                .is_none(),
-            "UDP packet with QR=1 was answered"
-        );
-        assert!(
-            tcp_one(s.addr(), &p, Duration::from_millis(700)).is_none(),
-            "TCP packet with QR=1 was answered"
-        );
+        assert!(client::udp_exchange(s.addr(), &p, Duration::from_millis(700)).unwrap().is_none(), "UDP packet with QR=1 was answered");
+        assert!(tcp_one(s.addr(), &p, Duration::from_millis(700)).is_none(), "TCP packet with QR=1 was answered");
     }
     assert_healthy(&mut s);
 }
@@ -541,10 +428,7 @@ fn run_udp(label: &str, s: &mut Server, mut packets: Vec<Vec<u8>>, seed: u64) {
             classes.push(class(p, &e));
         }
     }
-    eprintln!(
-        "{label} (seed {seed}): {} packets, replies {tally_rc:?}",
-        packets.len()
-    );
+    eprintln!("{label} (seed {seed}): {} packets, replies {tally_rc:?}", packets.len());
     assert_healthy(s);
     // One example of each class, then more of the first ones.
     let mut shown: Vec<&String> = Vec::new();
@@ -560,11 +444,7 @@ fn run_udp(label: &str, s: &mut Server, mut packets: Vec<Vec<u8>>, seed: u64) {
         problems.len(),
         packets.len(),
         tally(&classes),
-        shown
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -573,9 +453,7 @@ fn mutated_queries_udp() {
     let seed = seed(0x1b1d_0001);
     let mut rng = StdRng::seed_from_u64(seed);
     let bases = base_queries();
-    let packets: Vec<Vec<u8>> = (0..4000)
-        .map(|i| mutate(&mut rng, &bases[i % bases.len()]))
-        .collect();
+    let packets: Vec<Vec<u8>> = (0..4000).map(|i| mutate(&mut rng, &bases[i % bases.len()])).collect();
     let mut s = server();
     run_udp("mutated UDP", &mut s, packets, seed);
 }
@@ -594,11 +472,7 @@ fn random_packets() {
                 p[4] = 0;
                 p[5] = rng.random_range(0..3);
                 for b in &mut p[6..12] {
-                    *b = if rng.random_bool(0.8) {
-                        0
-                    } else {
-                        rng.random_range(0..3)
-                    };
+                    *b = if rng.random_bool(0.8) { 0 } else { rng.random_range(0..3) };
                 }
             }
             p
@@ -621,11 +495,7 @@ fn mutated_queries_tcp() {
         if p.len() >= 2 {
             p[..2].copy_from_slice(&(i as u16).to_be_bytes());
         }
-        let wait = if judge(&p) == Verdict::Silence {
-            Duration::from_millis(100)
-        } else {
-            T
-        };
+        let wait = if judge(&p) == Verdict::Silence { Duration::from_millis(100) } else { T };
         let r = tcp_one(s.addr(), &p, wait);
         if let Err(e) = check(&p, r.as_deref()) {
             problems.push(failure("mutated TCP", &p, r.as_deref(), &e));
@@ -638,12 +508,7 @@ fn mutated_queries_tcp() {
         "mutated TCP (seed {seed}): {} of 400 packets mishandled:\n{}\nfirst ones:\n{}",
         problems.len(),
         tally(&classes),
-        problems
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        problems.iter().take(15).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 

@@ -22,37 +22,16 @@ fn required_rows() -> Vec<String> {
 
 /// Rows covered by dedicated tests rather than (or as well as) scenarios.
 const DEDICATED: &[(&str, &str)] = &[
-    (
-        "Q1",
-        "robustness.rs: responses_are_dropped (QR=1 over UDP and TCP)",
-    ),
-    (
-        "Q9",
-        "zones.rs: broken_zones_are_refused_and_good_zones_served",
-    ),
-    (
-        "Q18",
-        "zones.rs: broken_zones_are_refused_and_good_zones_served (ttl.test loads)",
-    ),
+    ("Q1", "robustness.rs: responses_are_dropped (QR=1 over UDP and TCP)"),
+    ("Q9", "zones.rs: broken_zones_are_refused_and_good_zones_served"),
+    ("Q18", "zones.rs: broken_zones_are_refused_and_good_zones_served (ttl.test loads)"),
     ("Q19", "transport.rs: reply_comes_from_the_address_queried"),
-    (
-        "Q20",
-        "robustness.rs: malformed_corpus, mutated_queries_udp, mutated_queries_tcp, random_packets",
-    ),
+    ("Q20", "robustness.rs: malformed_corpus, mutated_queries_udp, mutated_queries_tcp, random_packets"),
     ("Q22", "zones.rs: reload_across_serial_wraparound"),
-    (
-        "D4",
-        "zones.rs: broken_zones_are_refused_and_good_zones_served (below-dname, cname-and-dname)",
-    ),
-    (
-        "C2",
-        "transport.rs: length_and_message_split_across_segments",
-    ),
+    ("D4", "zones.rs: broken_zones_are_refused_and_good_zones_served (below-dname, cname-and-dname)"),
+    ("C2", "transport.rs: length_and_message_split_across_segments"),
     ("C3", "transport.rs: pipelined_queries_on_one_connection"),
-    (
-        "C4",
-        "transport.rs: idle_connection_is_closed, connection_limit_per_client",
-    ),
+    ("C4", "transport.rs: idle_connection_is_closed, connection_limit_per_client"),
     ("C5", "transport.rs: keepalive_option_only_over_tcp"),
 ];
 
@@ -75,31 +54,18 @@ fn load_all() -> Vec<Scenario> {
             Err(e) => errors.push(e),
         }
     }
-    assert!(
-        errors.is_empty(),
-        "scenario files do not parse:\n{}",
-        errors.join("\n")
-    );
+    assert!(errors.is_empty(), "scenario files do not parse:\n{}", errors.join("\n"));
     out
 }
 
 #[test]
 fn scenario_files_parse() {
     let all = load_all();
-    assert!(
-        all.len() >= 10,
-        "expected the scenario files, found {}",
-        all.len()
-    );
+    assert!(all.len() >= 10, "expected the scenario files, found {}", all.len());
     for s in &all {
         assert!(!s.cases.is_empty(), "{} has no cases", s.file);
         for c in &s.cases {
-            assert!(
-                !c.covers.is_empty(),
-                "{} case {} names no checklist row (covers …)",
-                s.file,
-                c.name
-            );
+            assert!(!c.covers.is_empty(), "{} case {} names no checklist row (covers …)", s.file, c.name);
         }
     }
 }
@@ -117,22 +83,14 @@ fn checklist_rows_are_covered() {
                 (n > 0).then(|| format!("{} ({n})", s.file))
             })
             .collect();
-        by.extend(
-            DEDICATED
-                .iter()
-                .filter(|(r, _)| *r == row)
-                .map(|(_, t)| (*t).to_string()),
-        );
+        by.extend(DEDICATED.iter().filter(|(r, _)| *r == row).map(|(_, t)| (*t).to_string()));
         if by.is_empty() {
             missing.push(row.clone());
         }
         table.push_str(&format!("{row:>4}: {}\n", by.join(", ")));
     }
     println!("{table}");
-    assert!(
-        missing.is_empty(),
-        "checklist rows without a test: {missing:?}\n{table}"
-    );
+    assert!(missing.is_empty(), "checklist rows without a test: {missing:?}\n{table}");
 }
 
 #[test]
@@ -145,14 +103,8 @@ fn scenarios() {
         },
         None => (None, None),
     };
-    let all: Vec<Scenario> = load_all()
-        .into_iter()
-        .filter(|s| file_filter.as_deref().is_none_or(|f| s.file.contains(f)))
-        .collect();
-    assert!(
-        !all.is_empty(),
-        "no scenario file matches SCENARIO={filter:?}"
-    );
+    let all: Vec<Scenario> = load_all().into_iter().filter(|s| file_filter.as_deref().is_none_or(|f| s.file.contains(f))).collect();
+    assert!(!all.is_empty(), "no scenario file matches SCENARIO={filter:?}");
 
     // Files run in parallel, a few at a time (each starts its own server).
     let reports: Mutex<Vec<FileReport>> = Mutex::new(Vec::new());
@@ -184,19 +136,9 @@ fn scenarios() {
         }
     }
     for r in &reports {
-        out.push_str(&format!(
-            "  {:<24} {} cases, {} failed\n",
-            r.file, r.total, r.failed
-        ));
+        out.push_str(&format!("  {:<24} {} cases, {} failed\n", r.file, r.total, r.failed));
     }
     eprintln!("{out}");
-    eprintln!(
-        "scenario cases: {} passed, {} failed",
-        total - failed,
-        failed
-    );
-    assert!(
-        failed == 0,
-        "{failed} of {total} scenario cases failed (details above)"
-    );
+    eprintln!("scenario cases: {} passed, {} failed", total - failed, failed);
+    assert!(failed == 0, "{failed} of {total} scenario cases failed (details above)");
 }

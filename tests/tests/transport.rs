@@ -17,19 +17,13 @@ const WWW: &str = "www.example.com. 3600 IN A 192.0.2.1";
 const T: Duration = Duration::from_secs(3);
 
 fn server() -> Server {
-    ServerConfig::default()
-        .zone_file("example.com.", "example.com.zone")
-        .start()
-        .expect("start")
+    ServerConfig::default().zone_file("example.com.", "example.com.zone").start().expect("start")
 }
 
 fn server_with_config(toml: &str) -> Server {
     let mut cfg = ServerConfig::default().zone_file("example.com.", "example.com.zone");
-    cfg.files
-        .push(("ironbind.toml".into(), format!("version = 1\n{toml}")));
-    cfg.args(["--config", "ironbind.toml"])
-        .start()
-        .expect("start with config")
+    cfg.files.push(("ironbind.toml".into(), format!("version = 1\n{toml}")));
+    cfg.args(["--config", "ironbind.toml"]).start().expect("start with config")
 }
 
 fn www_query(id: u16) -> Vec<u8> {
@@ -90,24 +84,12 @@ fn length_and_message_split_across_segments() {
 fn pipelined_queries_on_one_connection() {
     let s = server();
     let mut c = TcpConn::connect(s.addr(), T).unwrap();
-    let names = [
-        "www.example.com.",
-        "nope.example.com.",
-        "a.chain.example.com.",
-        "txt.big.example.com.",
-    ];
+    let names = ["www.example.com.", "nope.example.com.", "a.chain.example.com.", "txt.big.example.com."];
     let mut want: HashMap<u16, (u16, usize)> = HashMap::new();
     let mut all = Vec::new();
     for i in 0..40u16 {
         let name = names[i as usize % names.len()];
-        let mut q = QuerySpec::new(
-            name,
-            if name.starts_with("txt") {
-                types::TXT
-            } else {
-                types::A
-            },
-        );
+        let mut q = QuerySpec::new(name, if name.starts_with("txt") { types::TXT } else { types::A });
         q.id = 1000 + i;
         let p = q.build().unwrap();
         all.extend_from_slice(&(p.len() as u16).to_be_bytes());
@@ -123,14 +105,9 @@ fn pipelined_queries_on_one_connection() {
     c.stream.write_all(&all).unwrap();
     // Answers may come in any order (RFC 7766 §6.2.1.1); match them by ID.
     for _ in 0..40 {
-        let raw = c
-            .recv(T)
-            .unwrap()
-            .expect("the connection stays open until every query is answered");
+        let raw = c.recv(T).unwrap().expect("the connection stays open until every query is answered");
         let m = Message::parse(&raw).unwrap();
-        let (rc, n) = want
-            .remove(&m.id)
-            .unwrap_or_else(|| panic!("unexpected or repeated ID {}", m.id));
+        let (rc, n) = want.remove(&m.id).unwrap_or_else(|| panic!("unexpected or repeated ID {}", m.id));
         assert_eq!((m.rcode(), m.answer.len()), (rc, n), "{}", m.render());
         assert!(!m.has(ironbind_tests::wire::flag::TC), "TC over TCP");
     }
@@ -153,25 +130,16 @@ fn idle_connection_is_closed() {
     let mut stall = TcpConn::connect(s.addr(), T).unwrap();
     stall.stream.write_all(&[0]).unwrap();
     let start = Instant::now();
-    for (name, c) in [
-        ("silent", &mut quiet),
-        ("after one answer", &mut once),
-        ("stalled mid-length", &mut stall),
-    ] {
+    for (name, c) in [("silent", &mut quiet), ("after one answer", &mut once), ("stalled mid-length", &mut stall)] {
         let left = Duration::from_secs(6).saturating_sub(start.elapsed());
-        assert!(
-            c.closed_within(left).unwrap(),
-            "{name} connection still open 6 s into a 1 s idle timeout"
-        );
+        assert!(c.closed_within(left).unwrap(), "{name} connection still open 6 s into a 1 s idle timeout");
     }
 }
 
 #[test]
 fn connection_limit_per_client() {
     let s = server_with_config("[tcp]\nmax_connections_per_client = 4\n");
-    let mut held: Vec<TcpConn> = (0..4)
-        .map(|_| TcpConn::connect(s.addr(), T).unwrap())
-        .collect();
+    let mut held: Vec<TcpConn> = (0..4).map(|_| TcpConn::connect(s.addr(), T).unwrap()).collect();
     // Each held connection works.
     for (i, c) in held.iter_mut().enumerate() {
         c.send(&www_query(i as u16)).unwrap();
@@ -210,11 +178,7 @@ fn stalled_connections_do_not_block_others() {
     let mut c = TcpConn::connect(s.addr(), T).unwrap();
     c.send(&www_query(77)).unwrap();
     expect_www(c.recv(T).unwrap(), 77);
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "answer took {:?} behind stalled connections",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(2), "answer took {:?} behind stalled connections", start.elapsed());
 }
 
 /// RFC 7828: the option is answered only over TCP, with a 2-octet timeout;
@@ -225,26 +189,13 @@ fn keepalive_option_only_over_tcp() {
     let mut q = QuerySpec::new("www.example.com.", types::A);
     q.edns.as_mut().unwrap().options.push((11, Vec::new()));
     let udp = ironbind_tests::ask(s.addr(), &q);
-    assert!(
-        udp.opt
-            .as_ref()
-            .unwrap()
-            .options
-            .iter()
-            .all(|(c, _)| *c != 11),
-        "keepalive over UDP: {}",
-        udp.render()
-    );
+    assert!(udp.opt.as_ref().unwrap().options.iter().all(|(c, _)| *c != 11), "keepalive over UDP: {}", udp.render());
     assert_eq!(answer_lines(&udp), [WWW]);
     let tcp = ironbind_tests::ask(s.addr(), &q.clone().tcp());
     assert_eq!(answer_lines(&tcp), [WWW]);
     for (c, d) in &tcp.opt.as_ref().expect("OPT in the TCP answer").options {
         if *c == 11 {
-            assert_eq!(
-                d.len(),
-                2,
-                "edns-tcp-keepalive in a response carries a 2-octet TIMEOUT"
-            );
+            assert_eq!(d.len(), 2, "edns-tcp-keepalive in a response carries a 2-octet TIMEOUT");
         }
     }
 }
@@ -264,9 +215,7 @@ fn reply_comes_from_the_address_queried() {
         sock.send_to(&www_query(id), dst).unwrap();
         sock.set_read_timeout(Some(T)).unwrap();
         let mut buf = [0u8; 1500];
-        let (n, from) = sock
-            .recv_from(&mut buf)
-            .unwrap_or_else(|e| panic!("no reply to a query sent to {dst}: {e}"));
+        let (n, from) = sock.recv_from(&mut buf).unwrap_or_else(|e| panic!("no reply to a query sent to {dst}: {e}"));
         assert_eq!(from, dst, "query sent to {dst} answered from {from}");
         expect_www(Some(buf[..n].to_vec()), id);
     }

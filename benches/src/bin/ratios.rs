@@ -9,9 +9,7 @@
 
 use serde_json::Value;
 
-use ironbind_benches::cases::{
-    Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL,
-};
+use ironbind_benches::cases::{Kind, SPREAD_BATCH_LABEL, SPREAD_LABEL, SPREAD_SMALL_BATCH_LABEL, SPREAD_SMALL_LABEL};
 use ironbind_benches::report::{self, estimate_ns, group_name};
 use ironbind_benches::zones::ZoneSize;
 
@@ -23,44 +21,22 @@ fn main() {
     let checks = report::read_map(report::CHECKS_FILE);
     let allocs = report::read_map(report::ALLOCS_FILE);
     let check_of = |group: &str, engine: &str| -> &'static str {
-        match checks
-            .get(group)
-            .and_then(|e| e.get(engine))
-            .and_then(Value::as_str)
-        {
+        match checks.get(group).and_then(|e| e.get(engine)).and_then(Value::as_str) {
             Some(s) if s.starts_with("ok") => "ok",
             Some(_) => "WRONG",
             None => "-",
         }
     };
-    let alloc_of = |group: &str, engine: &str| {
-        allocs
-            .get(group)
-            .and_then(|e| e.get(engine))
-            .and_then(Value::as_f64)
-    };
+    let alloc_of = |group: &str, engine: &str| allocs.get(group).and_then(|e| e.get(engine)).and_then(Value::as_f64);
 
     let dir = report::criterion_dir();
-    println!(
-        "criterion dir: {}",
-        dir.canonicalize().unwrap_or(dir).display()
-    );
+    println!("criterion dir: {}", dir.canonicalize().unwrap_or(dir).display());
     println!();
     println!(
         "| {:<24} | {:>11} | {:>10} | {:>16} | {:>17} | {:>17} | {:>16} | {:>11} |",
-        "case",
-        "ironbind ns",
-        "hickory ns",
-        "hickory/ironbind",
-        "ironbind 1m/small",
-        "ironbind allocs/q",
-        "hickory allocs/q",
-        "answers i/h"
+        "case", "ironbind ns", "hickory ns", "hickory/ironbind", "ironbind 1m/small", "ironbind allocs/q", "hickory allocs/q", "answers i/h"
     );
-    println!(
-        "|{:-<26}|{:->13}|{:->12}|{:->18}|{:->19}|{:->19}|{:->18}|{:->13}|",
-        ":", ":", ":", ":", ":", ":", ":", ":"
-    );
+    println!("|{:-<26}|{:->13}|{:->12}|{:->18}|{:->19}|{:->19}|{:->18}|{:->13}|", ":", ":", ":", ":", ":", ":", ":", ":");
     let mut ratios: Vec<(ZoneSize, f64)> = Vec::new();
     let mut worst_flat: Option<f64> = None;
     let mut spread_flat: Option<f64> = None;
@@ -70,19 +46,11 @@ fn main() {
         // The spread case compares with the small zone's (cache-hot) exact case.
         // The batch rows answer the same queries 32 at a time as a UDP worker
         // does (prefetch passes first); ironbind only.
-        let extra = [
-            SPREAD_LABEL,
-            SPREAD_SMALL_LABEL,
-            SPREAD_BATCH_LABEL,
-            SPREAD_SMALL_BATCH_LABEL,
-        ]
-        .map(|l| (l, Kind::Exact.label()))
-        .into_iter()
-        .filter(move |_| size == ZoneSize::Large);
-        kinds
+        let extra = [SPREAD_LABEL, SPREAD_SMALL_LABEL, SPREAD_BATCH_LABEL, SPREAD_SMALL_BATCH_LABEL]
+            .map(|l| (l, Kind::Exact.label()))
             .into_iter()
-            .chain(extra)
-            .map(move |(label, small)| (size, label, small))
+            .filter(move |_| size == ZoneSize::Large);
+        kinds.into_iter().chain(extra).map(move |(label, small)| (size, label, small))
     });
     for (size, label, small_label) in rows {
         {
@@ -95,12 +63,7 @@ fn main() {
             let ratio = iron.zip(hick).map(|(i, h)| h / i);
             ratios.extend(ratio.map(|r| (size, r)));
             let flat = (size == ZoneSize::Large)
-                .then(|| {
-                    iron.zip(estimate_ns(
-                        &group_name(ZoneSize::Small.label(), small_label),
-                        "ironbind",
-                    ))
-                })
+                .then(|| iron.zip(estimate_ns(&group_name(ZoneSize::Small.label(), small_label), "ironbind")))
                 .flatten()
                 .map(|(large, small)| large / small);
             if label == SPREAD_SMALL_LABEL {
@@ -108,13 +71,7 @@ fn main() {
             }
             match flat {
                 Some(f) if label == SPREAD_LABEL => spread_flat = Some(f),
-                Some(_)
-                    if [
-                        SPREAD_SMALL_LABEL,
-                        SPREAD_BATCH_LABEL,
-                        SPREAD_SMALL_BATCH_LABEL,
-                    ]
-                    .contains(&label) => {}
+                Some(_) if [SPREAD_SMALL_LABEL, SPREAD_BATCH_LABEL, SPREAD_SMALL_BATCH_LABEL].contains(&label) => {}
                 Some(f) => worst_flat = Some(worst_flat.map_or(f, |w: f64| w.max(f))),
                 None => {}
             }
@@ -127,27 +84,17 @@ fn main() {
                 flat.map_or_else(|| "".into(), |f| format!("{f:.2}x")),
                 fmt_opt(alloc_of(&group, "ironbind"), 2),
                 fmt_opt(alloc_of(&group, "hickory"), 1),
-                format!(
-                    "{}/{}",
-                    check_of(&group, "ironbind"),
-                    check_of(&group, "hickory")
-                ),
+                format!("{}/{}", check_of(&group, "ironbind"), check_of(&group, "hickory")),
             );
         }
     }
     println!();
     if ratios.is_empty() {
-        println!(
-            "no paired estimates found: run `cargo bench -p ironbind-benches --bench lookup` first"
-        );
+        println!("no paired estimates found: run `cargo bench -p ironbind-benches --bench lookup` first");
         return;
     }
     for size in ZoneSize::ALL {
-        let mut rs: Vec<f64> = ratios
-            .iter()
-            .filter(|(s, _)| *s == size)
-            .map(|&(_, r)| r)
-            .collect();
+        let mut rs: Vec<f64> = ratios.iter().filter(|(s, _)| *s == size).map(|&(_, r)| r).collect();
         if rs.is_empty() {
             continue;
         }
@@ -168,22 +115,13 @@ fn main() {
     if let Some(f) = spread_flat {
         println!("ironbind 1m-name zone, exact queries spread over the zone, vs small zone exact: {f:.2}x");
     }
-    let spread = estimate_ns(
-        &group_name(ZoneSize::Large.label(), SPREAD_LABEL),
-        "ironbind",
-    );
+    let spread = estimate_ns(&group_name(ZoneSize::Large.label(), SPREAD_LABEL), "ironbind");
     if let Some((all, few)) = spread.zip(spread_1k) {
-        println!(
-            "ironbind 1m-name zone, exact queries spread over 65,536 hosts vs over 1,000 of them (like for like, 1k -> 1M): {:.2}x",
-            all / few
-        );
+        println!("ironbind 1m-name zone, exact queries spread over 65,536 hosts vs over 1,000 of them (like for like, 1k -> 1M): {:.2}x", all / few);
     }
     let batch = |label| estimate_ns(&group_name(ZoneSize::Large.label(), label), "ironbind");
     if let Some((all, few)) = batch(SPREAD_BATCH_LABEL).zip(batch(SPREAD_SMALL_BATCH_LABEL)) {
-        println!(
-            "spread 1M vs 1k, batched like the UDP worker: {:.2}x ({all:.1} vs {few:.1} ns/query, batches of 32 with prefetch)",
-            all / few
-        );
+        println!("spread 1M vs 1k, batched like the UDP worker: {:.2}x ({all:.1} vs {few:.1} ns/query, batches of 32 with prefetch)", all / few);
     }
     let max_alloc = Kind::ALL
         .iter()

@@ -23,10 +23,7 @@ fn qtype(s: &str) -> u16 {
         "AAAA" => 28,
         "DNSKEY" => 48,
         "ANY" => 255,
-        other => other
-            .trim_start_matches("TYPE")
-            .parse()
-            .expect("a type name or TYPEn"),
+        other => other.trim_start_matches("TYPE").parse().expect("a type name or TYPEn"),
     }
 }
 
@@ -63,27 +60,20 @@ fn main() {
     let secs: f64 = a[5].parse().expect("SECS");
     let nsock: usize = a.get(6).map_or(8, |s| s.parse().expect("SOCKETS"));
 
-    let socks: Vec<Arc<UdpSocket>> = (0..nsock)
-        .map(|_| Arc::new(UdpSocket::bind((source, 0)).expect("bind the source address")))
-        .collect();
+    let socks: Vec<Arc<UdpSocket>> = (0..nsock).map(|_| Arc::new(UdpSocket::bind((source, 0)).expect("bind the source address"))).collect();
     let counts = Arc::new(Counts::default());
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = socks
         .iter()
         .map(|s| {
             let (s, counts, done) = (s.clone(), counts.clone(), done.clone());
-            s.set_read_timeout(Some(Duration::from_millis(100)))
-                .unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65535];
                 loop {
                     match s.recv(&mut buf) {
                         Ok(n) if n >= 12 => {
-                            let c = if buf[2] & 0x02 != 0 {
-                                &counts.truncated
-                            } else {
-                                &counts.full
-                            };
+                            let c = if buf[2] & 0x02 != 0 { &counts.truncated } else { &counts.full };
                             c[0].fetch_add(1, Relaxed);
                             c[1].fetch_add(n as u64, Relaxed);
                         }
@@ -117,10 +107,7 @@ fn main() {
         let _ = r.join();
     }
     let (fp, fb) = (counts.full[0].load(Relaxed), counts.full[1].load(Relaxed));
-    let (tp, tb) = (
-        counts.truncated[0].load(Relaxed),
-        counts.truncated[1].load(Relaxed),
-    );
+    let (tp, tb) = (counts.truncated[0].load(Relaxed), counts.truncated[1].load(Relaxed));
     let sent_bytes = sent * q.len() as u64;
     println!(
         "sent_pkts={sent} sent_bytes={sent_bytes} full_pkts={fp} full_bytes={fb} tc_pkts={tp} tc_bytes={tb} \

@@ -7,9 +7,7 @@
 use std::net::UdpSocket;
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:5399".into());
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:5399".into());
     let sock = UdpSocket::bind(&addr)?;
     eprintln!("udp-echo on {}", sock.local_addr()?);
     let mut buf = [0u8; 65535];

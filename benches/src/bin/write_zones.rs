@@ -46,20 +46,12 @@ fn main() -> std::io::Result<()> {
             Kind::Exact => writeln!(large, "host{}.example.com. A", rng.below(hosts)),
             Kind::NxDomain => writeln!(large, "nohost{}.example.com. A", rng.below(hosts)),
             Kind::NoData => writeln!(large, "host{}.example.com. AAAA", rng.below(hosts)),
-            Kind::Wildcard => writeln!(
-                large,
-                "q{}.wild{}.example.com. A",
-                rng.below(hosts),
-                rng.below(LARGE_EXTRAS)
-            ),
+            Kind::Wildcard => writeln!(large, "q{}.wild{}.example.com. A", rng.below(hosts), rng.below(LARGE_EXTRAS)),
             Kind::Cname => writeln!(large, "alias{}.example.com. A", rng.below(LARGE_EXTRAS)),
             Kind::Referral => writeln!(large, "www.sub{}.example.com. A", rng.below(LARGE_EXTRAS)),
         };
     }
     std::fs::write(dir.join("queries-large.txt"), large)?;
-    eprintln!(
-        "wrote small.zone, large.zone ({hosts} hosts), queries-small.txt, queries-large.txt to {}",
-        dir.display()
-    );
+    eprintln!("wrote small.zone, large.zone ({hosts} hosts), queries-small.txt, queries-large.txt to {}", dir.display());
     Ok(())
 }

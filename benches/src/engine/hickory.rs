@@ -25,21 +25,11 @@ impl HickoryEngine {
     /// it as a primary zone from a `Catalog`.
     pub fn load(text: &str, origin: &str) -> Result<Self, String> {
         let origin = Name::from_ascii(origin).map_err(|e| format!("origin {origin}: {e}"))?;
-        let (origin, records) = Parser::new(text, None, Some(origin))
-            .parse()
-            .map_err(|e| format!("hickory parser: {e}"))?;
-        let zone = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
-            origin.clone(),
-            records,
-            ZoneType::Primary,
-            AxfrPolicy::Deny,
-        )?;
+        let (origin, records) = Parser::new(text, None, Some(origin)).parse().map_err(|e| format!("hickory parser: {e}"))?;
+        let zone = InMemoryZoneHandler::<TokioRuntimeProvider>::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny)?;
         let mut catalog = Catalog::new();
         catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
-        Ok(Self {
-            catalog,
-            sink: Sink::default(),
-        })
+        Ok(Self { catalog, sink: Sink::default() })
     }
 
     /// Answers `query`: decodes it, runs the catalog, encodes the response
@@ -49,19 +39,13 @@ impl HickoryEngine {
         let Ok(request) = Request::from_bytes(query.to_vec(), PEER, Protocol::Udp) else {
             return 0;
         };
-        self.catalog
-            .handle_request::<_, TokioTime>(&request, self.sink.clone())
-            .await;
+        self.catalog.handle_request::<_, TokioTime>(&request, self.sink.clone()).await;
         self.sink.len()
     }
 
     /// A copy of the last response.
     pub fn last_response(&self) -> Vec<u8> {
-        self.sink
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.sink.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 

@@ -45,10 +45,7 @@ impl IronbindEngine {
             zones: handler.zones().snapshot(),
             left: BATCH,
             handler,
-            ctx: RequestCtx {
-                peer: PEER,
-                transport: Transport::Udp,
-            },
+            ctx: RequestCtx { peer: PEER, transport: Transport::Udp },
             out: vec![0u8; MAX_MESSAGE],
             prefetch: std::env::var("IRONBIND_BENCH_PREFETCH").map_or(true, |v| v != "0"),
         })
@@ -64,10 +61,7 @@ impl IronbindEngine {
             self.left = BATCH;
         }
         self.left -= 1;
-        match self
-            .handler
-            .handle_in(&self.zones, query, &self.ctx, &mut self.out)
-        {
+        match self.handler.handle_in(&self.zones, query, &self.ctx, &mut self.out) {
             Some(n) => &self.out[..n],
             None => &[],
         }

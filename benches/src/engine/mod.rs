@@ -19,8 +19,7 @@ pub use self::ironbind::IronbindEngine;
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// The client address both engines see.
-pub const PEER: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53)), 53053);
+pub const PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53)), 53053);
 
 #[cfg(test)]
 mod tests {
@@ -33,10 +32,7 @@ mod tests {
     /// correctly: what the benches rely on before they time anything.
     #[test]
     fn both_engines_load_the_fixtures_and_ironbind_answers_every_kind() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         for text in [ZoneSize::Small.text(), large_zone_text(2_000)] {
             let mut iron = IronbindEngine::load(&text, "fixture", ORIGIN).unwrap();
             let hickory = HickoryEngine::load(&text, ORIGIN).unwrap();

@@ -361,29 +361,41 @@ fn updates(c: &mut Corpus) {
         ("delete-rrset", update_message(3, |m| push_rr(m, 2, &www, A, ANY, 0, &[]))),
         ("delete-name", update_message(4, |m| push_rr(m, 2, &wire("alias.example.com"), ANY, ANY, 0, &[]))),
         ("delete-rr", update_message(5, |m| push_rr(m, 2, &www, A, NONE, 0, &a(10)))),
-        ("prereq-yxdomain", update_message(6, |m| {
-            push_rr(m, 1, &www, ANY, ANY, 0, &[]);
-            push_rr(m, 2, &www, TXT, IN, 60, b"\x02hi");
-        })),
-        ("prereq-nxdomain", update_message(7, |m| {
-            push_rr(m, 1, &new, ANY, NONE, 0, &[]);
-            push_rr(m, 2, &new, CNAME, IN, 60, &www);
-        })),
+        (
+            "prereq-yxdomain",
+            update_message(6, |m| {
+                push_rr(m, 1, &www, ANY, ANY, 0, &[]);
+                push_rr(m, 2, &www, TXT, IN, 60, b"\x02hi");
+            }),
+        ),
+        (
+            "prereq-nxdomain",
+            update_message(7, |m| {
+                push_rr(m, 1, &new, ANY, NONE, 0, &[]);
+                push_rr(m, 2, &new, CNAME, IN, 60, &www);
+            }),
+        ),
         ("prereq-yxrrset", update_message(8, |m| push_rr(m, 1, &www, A, ANY, 0, &[]))),
         ("prereq-nxrrset", update_message(9, |m| push_rr(m, 1, &www, TXT, NONE, 0, &[]))),
-        ("prereq-value", update_message(10, |m| {
-            push_rr(m, 1, &www, A, IN, 0, &a(10));
-            push_rr(m, 1, &www, A, IN, 0, &a(11));
-            push_rr(m, 2, &www, A, NONE, 0, &a(11));
-        })),
+        (
+            "prereq-value",
+            update_message(10, |m| {
+                push_rr(m, 1, &www, A, IN, 0, &a(10));
+                push_rr(m, 1, &www, A, IN, 0, &a(11));
+                push_rr(m, 2, &www, A, NONE, 0, &a(11));
+            }),
+        ),
         ("add-soa", update_message(11, |m| push_rr(m, 2, &apex, SOA, IN, 3600, &soa_rdata(2024020202)))),
         ("delete-apex-ns", update_message(12, |m| push_rr(m, 2, &apex, NS, ANY, 0, &[]))),
         ("cname-beside-data", update_message(13, |m| push_rr(m, 2, &www, CNAME, IN, 60, &new))),
-        ("add-mx", update_message(14, |m| {
-            let mut rd = vec![0, 10];
-            rd.extend_from_slice(&wire("mail.example.com"));
-            push_rr(m, 2, &apex, MX, IN, 60, &rd);
-        })),
+        (
+            "add-mx",
+            update_message(14, |m| {
+                let mut rd = vec![0, 10];
+                rd.extend_from_slice(&wire("mail.example.com"));
+                push_rr(m, 2, &apex, MX, IN, 60, &rd);
+            }),
+        ),
         ("out-of-zone", update_message(15, |m| push_rr(m, 2, &wire("www.example.org"), A, IN, 60, &a(1)))),
     ];
     for (name, m) in cases {
@@ -395,10 +407,19 @@ fn updates(c: &mut Corpus) {
 
 fn control(c: &mut Corpus) {
     let bodies: &[(&str, &str)] = &[
-        ("zone-primary", r#"{"type":"primary","soa":{"mname":"ns1","rname":"hostmaster.example.com.","serial":7,"refresh":7200,"retry":3600,"expire":1209600,"minimum":300,"ttl":3600},"rrsets":[{"name":"@","type":"NS","rdata":["ns1","ns2.example.net."]},{"name":"ns1","type":"A","ttl":300,"rdata":["192.0.2.1"]},{"name":"www","type":"AAAA","rdata":["2001:db8::1","2001:db8::2"]},{"name":"@","type":"MX","rdata":["10 mail"]},{"name":"alias","type":"CNAME","rdata":["www"]},{"name":"txt.example.com.","type":"TXT","rdata":["\"a b\" c"]},{"name":"x","type":"TYPE999","rdata":["\\# 2 abcd"]},{"name":"_sip._tcp","type":"SRV","rdata":["0 5 5060 www"]}],"allowTransfer":["192.0.2.0/24","2001:db8::/32"],"allowTransferKeys":["key.example"],"allowUpdate":["key.example"],"alsoNotify":["192.0.2.7:5353@key.example"],"notifyNs":false,"notifyKey":"key.example"}"#),
+        (
+            "zone-primary",
+            r#"{"type":"primary","soa":{"mname":"ns1","rname":"hostmaster.example.com.","serial":7,"refresh":7200,"retry":3600,"expire":1209600,"minimum":300,"ttl":3600},"rrsets":[{"name":"@","type":"NS","rdata":["ns1","ns2.example.net."]},{"name":"ns1","type":"A","ttl":300,"rdata":["192.0.2.1"]},{"name":"www","type":"AAAA","rdata":["2001:db8::1","2001:db8::2"]},{"name":"@","type":"MX","rdata":["10 mail"]},{"name":"alias","type":"CNAME","rdata":["www"]},{"name":"txt.example.com.","type":"TXT","rdata":["\"a b\" c"]},{"name":"x","type":"TYPE999","rdata":["\\# 2 abcd"]},{"name":"_sip._tcp","type":"SRV","rdata":["0 5 5060 www"]}],"allowTransfer":["192.0.2.0/24","2001:db8::/32"],"allowTransferKeys":["key.example"],"allowUpdate":["key.example"],"alsoNotify":["192.0.2.7:5353@key.example"],"notifyNs":false,"notifyKey":"key.example"}"#,
+        ),
         ("zone-primary-bare", r#"{"type":"primary"}"#),
-        ("zone-primary-cname-clash", r#"{"type":"primary","soa":{"mname":"ns1","rname":"h","refresh":1,"retry":1,"expire":1,"minimum":1,"ttl":1},"rrsets":[{"name":"@","type":"NS","rdata":["ns1"]},{"name":"a","type":"CNAME","rdata":["b"]},{"name":"a","type":"A","rdata":["192.0.2.1"]}]}"#),
-        ("zone-secondary", r#"{"type":"secondary","primaries":["192.0.2.1","192.0.2.2:5353@key.example","[2001:db8::1]:53"],"allowNotify":["192.0.2.0/24"],"allowTransfer":[]}"#),
+        (
+            "zone-primary-cname-clash",
+            r#"{"type":"primary","soa":{"mname":"ns1","rname":"h","refresh":1,"retry":1,"expire":1,"minimum":1,"ttl":1},"rrsets":[{"name":"@","type":"NS","rdata":["ns1"]},{"name":"a","type":"CNAME","rdata":["b"]},{"name":"a","type":"A","rdata":["192.0.2.1"]}]}"#,
+        ),
+        (
+            "zone-secondary",
+            r#"{"type":"secondary","primaries":["192.0.2.1","192.0.2.2:5353@key.example","[2001:db8::1]:53"],"allowNotify":["192.0.2.0/24"],"allowTransfer":[]}"#,
+        ),
         ("zone-bad-field", r#"{"type":"primary","rrsets":[{"name":"a b","type":"A","rdata":["192.0.2.1"]}]}"#),
         ("key", r#"{"name":"key.example","algorithm":"hmac-sha256","secret":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}"#),
         ("key-truncated", r#"{"name":"trunc.example.","algorithm":"hmac-sha256-128","secret":"c2VjcmV0"}"#),

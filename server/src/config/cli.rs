@@ -134,9 +134,7 @@ pub struct Cli {
 
 fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
     match s.split_once('=') {
-        Some((n, f)) if !n.trim().is_empty() && !f.trim().is_empty() => {
-            Ok((n.trim().to_string(), PathBuf::from(f.trim())))
-        }
+        Some((n, f)) if !n.trim().is_empty() && !f.trim().is_empty() => Ok((n.trim().to_string(), PathBuf::from(f.trim()))),
         _ => Err(format!("expected NAME=FILE, e.g. example.com=/etc/ironbind/example.com.zone, got {s:?}")),
     }
 }

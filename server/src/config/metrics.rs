@@ -39,8 +39,7 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 
 fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
     let s = Option::<String>::deserialize(d)?;
-    s.map(|s| parse_listen(&s).map_err(serde::de::Error::custom))
-        .transpose()
+    s.map(|s| parse_listen(&s).map_err(serde::de::Error::custom)).transpose()
 }
 
 /// The flag for `[metrics]`.
@@ -58,28 +57,11 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(
-            parse_listen("127.0.0.1").unwrap(),
-            "127.0.0.1:9153".parse().unwrap()
-        );
-        assert_eq!(
-            parse_listen("[::1]").unwrap(),
-            "[::1]:9153".parse().unwrap()
-        );
-        assert_eq!(
-            parse_listen("0.0.0.0:9100").unwrap(),
-            "0.0.0.0:9100".parse().unwrap()
-        );
-        let cfg = super::super::Config::from_toml(
-            "version = 1\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
-            "t",
-            None,
-        )
-        .unwrap();
+        assert_eq!(parse_listen("127.0.0.1").unwrap(), "127.0.0.1:9153".parse().unwrap());
+        assert_eq!(parse_listen("[::1]").unwrap(), "[::1]:9153".parse().unwrap());
+        assert_eq!(parse_listen("0.0.0.0:9100").unwrap(), "0.0.0.0:9100".parse().unwrap());
+        let cfg = super::super::Config::from_toml("version = 1\n[metrics]\nlisten = \"127.0.0.1:0\"\n", "t", None).unwrap();
         assert_eq!(cfg.metrics.listen, Some("127.0.0.1:0".parse().unwrap()));
-        assert!(
-            super::super::Config::from_toml("version = 1\n[metrics]\nport = 1\n", "t", None)
-                .is_err()
-        );
+        assert!(super::super::Config::from_toml("version = 1\n[metrics]\nport = 1\n", "t", None).is_err());
     }
 }

@@ -287,13 +287,9 @@ impl Config {
         let v: VersionOnly = toml::from_str(text).map_err(parse_err)?;
         match v.version {
             Some(toml::Value::Integer(n)) if n == CONFIG_VERSION as i64 => {}
-            Some(toml::Value::Integer(n)) => {
-                return Err(ConfigError::Version { origin: origin.into(), found: n.clamp(0, u32::MAX as i64) as u32 })
-            }
+            Some(toml::Value::Integer(n)) => return Err(ConfigError::Version { origin: origin.into(), found: n.clamp(0, u32::MAX as i64) as u32 }),
             Some(_) => return Err(invalid(origin, "version", format!("must be the integer {CONFIG_VERSION}"))),
-            None => {
-                return Err(invalid(origin, "version", format!("missing; add `version = {CONFIG_VERSION}` at the top")))
-            }
+            None => return Err(invalid(origin, "version", format!("missing; add `version = {CONFIG_VERSION}` at the top"))),
         }
         let mut cfg: Config = toml::from_str(text).map_err(parse_err)?;
         if let Some(dir) = base_dir {
@@ -335,11 +331,7 @@ impl Config {
         limits::UDP_MAX_PAYLOAD.check(origin, "udp_max_payload", self.udp_max_payload as u64)?;
         limits::TCP_IDLE_TIMEOUT_MS.check(origin, "tcp.idle_timeout_ms", self.tcp.idle_timeout_ms)?;
         limits::TCP_MAX_CONNECTIONS.check(origin, "tcp.max_connections", self.tcp.max_connections as u64)?;
-        limits::TCP_MAX_CONNECTIONS_PER_CLIENT.check(
-            origin,
-            "tcp.max_connections_per_client",
-            self.tcp.max_connections_per_client as u64,
-        )?;
+        limits::TCP_MAX_CONNECTIONS_PER_CLIENT.check(origin, "tcp.max_connections_per_client", self.tcp.max_connections_per_client as u64)?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid(origin, "log.level", format!("{:?}: {e}", self.log.level)));
         }

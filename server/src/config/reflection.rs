@@ -21,46 +21,22 @@ use crate::query::{Acl, Prefix};
 /// (BIND's default, and ours: a resolver behind one prefix may legitimately
 /// send thousands). BIND suggests 5–20 for an authoritative server; above
 /// 10,000 a limit no longer protects anyone.
-pub const RRL_RATE: Bounds = Bounds {
-    default: 0,
-    min: 0,
-    max: 10_000,
-};
+pub const RRL_RATE: Bounds = Bounds { default: 0, min: 0, max: 10_000 };
 /// Every N-th limited response is sent truncated (BIND: 0..=10, default 2;
 /// 1 truncates every limited response, 0 drops them all).
-pub const RRL_SLIP: Bounds = Bounds {
-    default: 2,
-    min: 0,
-    max: 10,
-};
+pub const RRL_SLIP: Bounds = Bounds { default: 2, min: 0, max: 10 };
 /// Seconds of debt a flooding client can pile up (BIND: 1..=3600, default 15).
-pub const RRL_WINDOW: Bounds = Bounds {
-    default: 15,
-    min: 1,
-    max: 3600,
-};
+pub const RRL_WINDOW: Bounds = Bounds { default: 15, min: 1, max: 3600 };
 /// IPv4 clients grouped by this prefix (BIND `ipv4-prefix-length`, default 24:
 /// a spoofed flood rarely keeps to one address; 32 limits single hosts).
-pub const RRL_IPV4_PREFIX: Bounds = Bounds {
-    default: 24,
-    min: 0,
-    max: 32,
-};
+pub const RRL_IPV4_PREFIX: Bounds = Bounds { default: 24, min: 0, max: 32 };
 /// IPv6 clients grouped by this prefix (BIND default 56, a typical site).
-pub const RRL_IPV6_PREFIX: Bounds = Bounds {
-    default: 56,
-    min: 0,
-    max: 128,
-};
+pub const RRL_IPV6_PREFIX: Bounds = Bounds { default: 56, min: 0, max: 128 };
 /// Words in the rate table (8 octets each; rounded up to a power of two).
 /// 65,536 (512 KiB) keeps about as many active prefixes; BIND's
 /// `max-table-size` defaults to 20,000 entries. Fewer than 1,024 makes an
 /// attacker's churn evict the victim's bucket; 16M is 128 MiB.
-pub const RRL_TABLE_SIZE: Bounds = Bounds {
-    default: 65_536,
-    min: 1_024,
-    max: 16_777_216,
-};
+pub const RRL_TABLE_SIZE: Bounds = Bounds { default: 65_536, min: 1_024, max: 16_777_216 };
 /// Longest NSID (RFC 5001 allows up to the option's 65,535 octets; more
 /// than 128 only makes every asking response bigger).
 pub const NSID_MAX_LEN: usize = 128;
@@ -130,11 +106,7 @@ pub struct CookieConfig {
 
 impl Default for CookieConfig {
     fn default() -> Self {
-        Self {
-            enabled: true,
-            require: false,
-            secrets: Vec::new(),
-        }
+        Self { enabled: true, require: false, secrets: Vec::new() }
     }
 }
 
@@ -143,26 +115,14 @@ impl CookieConfig {
         self.secrets
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                cookie::parse_secret(s)
-                    .map_err(|e| invalid(origin, &format!("cookies.secrets[{i}]"), e))
-            })
+            .map(|(i, s)| cookie::parse_secret(s).map_err(|e| invalid(origin, &format!("cookies.secrets[{i}]"), e)))
             .collect()
     }
 }
 
 /// Checks `[rrl]`, `[cookies]` and `nsid`.
-pub(super) fn validate(
-    rrl: &RrlConfig,
-    cookies: &CookieConfig,
-    nsid: Option<&str>,
-    origin: &str,
-) -> Result<(), ConfigError> {
-    RRL_RATE.check(
-        origin,
-        "rrl.responses_per_second",
-        rrl.responses_per_second as u64,
-    )?;
+pub(super) fn validate(rrl: &RrlConfig, cookies: &CookieConfig, nsid: Option<&str>, origin: &str) -> Result<(), ConfigError> {
+    RRL_RATE.check(origin, "rrl.responses_per_second", rrl.responses_per_second as u64)?;
     if let Some(n) = rrl.nxdomains_per_second {
         RRL_RATE.check(origin, "rrl.nxdomains_per_second", n as u64)?;
     }
@@ -171,16 +131,8 @@ pub(super) fn validate(
     }
     RRL_SLIP.check(origin, "rrl.slip", rrl.slip as u64)?;
     RRL_WINDOW.check(origin, "rrl.window", rrl.window as u64)?;
-    RRL_IPV4_PREFIX.check(
-        origin,
-        "rrl.ipv4_prefix_length",
-        rrl.ipv4_prefix_length as u64,
-    )?;
-    RRL_IPV6_PREFIX.check(
-        origin,
-        "rrl.ipv6_prefix_length",
-        rrl.ipv6_prefix_length as u64,
-    )?;
+    RRL_IPV4_PREFIX.check(origin, "rrl.ipv4_prefix_length", rrl.ipv4_prefix_length as u64)?;
+    RRL_IPV6_PREFIX.check(origin, "rrl.ipv6_prefix_length", rrl.ipv6_prefix_length as u64)?;
     RRL_TABLE_SIZE.check(origin, "rrl.table_size", rrl.table_size as u64)?;
     cookies.secrets(origin)?;
     if let Some(n) = nsid {
@@ -196,9 +148,7 @@ pub fn nsid_bytes(s: &str) -> Result<Vec<u8>, String> {
             if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("{s:?}: after 0x, an even number of hex digits"));
             }
-            (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
-                .collect()
+            (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
         }
         None => s.as_bytes().to_vec(),
     };
@@ -209,11 +159,7 @@ pub fn nsid_bytes(s: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The request layer's settings (the config was validated).
-pub(super) fn settings(
-    rrl: &RrlConfig,
-    cookies: &CookieConfig,
-    nsid: Option<&str>,
-) -> (Option<RrlSettings>, CookieSettings, Option<Vec<u8>>) {
+pub(super) fn settings(rrl: &RrlConfig, cookies: &CookieConfig, nsid: Option<&str>) -> (Option<RrlSettings>, CookieSettings, Option<Vec<u8>>) {
     let r = RrlSettings {
         responses_per_second: rrl.responses_per_second,
         nxdomains_per_second: rrl.nxdomains_per_second.unwrap_or(rrl.responses_per_second),
@@ -228,17 +174,9 @@ pub(super) fn settings(
     let c = CookieSettings {
         enabled: cookies.enabled,
         require: cookies.require,
-        secrets: if secrets.is_empty() {
-            vec![cookie::generated_secret()]
-        } else {
-            secrets
-        },
+        secrets: if secrets.is_empty() { vec![cookie::generated_secret()] } else { secrets },
     };
-    (
-        r.enabled().then_some(r),
-        c,
-        nsid.and_then(|n| nsid_bytes(n).ok()),
-    )
+    (r.enabled().then_some(r), c, nsid.and_then(|n| nsid_bytes(n).ok()))
 }
 
 /// Flags for `[rrl]`, `[cookies]` and `nsid`; each overrides the file.
@@ -289,12 +227,7 @@ pub struct ReflectionArgs {
 
 impl ReflectionArgs {
     /// Applies the flags over the file's sections.
-    pub(super) fn apply(
-        &self,
-        rrl: &mut RrlConfig,
-        cookies: &mut CookieConfig,
-        nsid: &mut Option<String>,
-    ) {
+    pub(super) fn apply(&self, rrl: &mut RrlConfig, cookies: &mut CookieConfig, nsid: &mut Option<String>) {
         let set = |dst: &mut u32, v: Option<u32>| {
             if let Some(v) = v {
                 *dst = v;
@@ -306,12 +239,8 @@ impl ReflectionArgs {
         set(&mut rrl.slip, self.rrl_slip);
         set(&mut rrl.window, self.rrl_window);
         set(&mut rrl.table_size, self.rrl_table_size);
-        rrl.ipv4_prefix_length = self
-            .rrl_ipv4_prefix_length
-            .unwrap_or(rrl.ipv4_prefix_length);
-        rrl.ipv6_prefix_length = self
-            .rrl_ipv6_prefix_length
-            .unwrap_or(rrl.ipv6_prefix_length);
+        rrl.ipv4_prefix_length = self.rrl_ipv4_prefix_length.unwrap_or(rrl.ipv4_prefix_length);
+        rrl.ipv6_prefix_length = self.rrl_ipv6_prefix_length.unwrap_or(rrl.ipv6_prefix_length);
         if !self.rrl_exempt.is_empty() {
             rrl.exempt_clients = self.rrl_exempt.clone();
         }
@@ -354,49 +283,27 @@ exempt_clients = ["10.0.0.0/8"]
 require = true
 secrets = ["000102030405060708090a0b0c0d0e0f", "ffffffffffffffffffffffffffffffff"]
 "#;
-        let q = Config::from_toml(text, "t.toml", None)
-            .unwrap()
-            .query_config();
+        let q = Config::from_toml(text, "t.toml", None).unwrap().query_config();
         let r = q.rrl.unwrap();
-        assert_eq!(
-            (
-                r.responses_per_second,
-                r.nxdomains_per_second,
-                r.errors_per_second,
-                r.slip,
-                r.window
-            ),
-            (5, 5, 0, 1, 3)
-        );
+        assert_eq!((r.responses_per_second, r.nxdomains_per_second, r.errors_per_second, r.slip, r.window), (5, 5, 0, 1, 3));
         assert_eq!((r.ipv4_prefix_length, r.ipv6_prefix_length), (32, 56));
         assert!(r.exempt.matches("10.1.1.1".parse().unwrap()));
-        assert_eq!(
-            q.cookies.secrets[0],
-            core::array::from_fn::<u8, 16, _>(|i| i as u8)
-        );
+        assert_eq!(q.cookies.secrets[0], core::array::from_fn::<u8, 16, _>(|i| i as u8));
         assert!(q.cookies.require);
         assert_eq!(q.nsid.as_deref(), Some(&b"ns1"[..]));
         for (doc, field) in [
             ("[rrl]\nslip = 11", "rrl.slip"),
             ("[rrl]\nwindow = 0", "rrl.window"),
             ("[rrl]\nipv4_prefix_length = 33", "rrl.ipv4_prefix_length"),
-            (
-                "[rrl]\nresponses_per_second = 10001",
-                "rrl.responses_per_second",
-            ),
+            ("[rrl]\nresponses_per_second = 10001", "rrl.responses_per_second"),
             ("[rrl]\ntable_size = 10", "rrl.table_size"),
             ("[cookies]\nsecrets = [\"abc\"]", "cookies.secrets[0]"),
             ("nsid = \"0x1\"", "nsid"),
         ] {
-            let err = Config::from_toml(&format!("version = 1\n{doc}\n"), "t.toml", None)
-                .unwrap_err()
-                .to_string();
+            let err = Config::from_toml(&format!("version = 1\n{doc}\n"), "t.toml", None).unwrap_err().to_string();
             assert!(err.contains(field), "{doc}: {err}");
         }
-        assert!(
-            Config::from_toml("version = 1\n[rrl]\nrate = 5\n", "t.toml", None).is_err(),
-            "unknown field"
-        );
+        assert!(Config::from_toml("version = 1\n[rrl]\nrate = 5\n", "t.toml", None).is_err(), "unknown field");
         let cli = Cli::parse_from([
             "ironbind",
             "--example",
@@ -414,15 +321,7 @@ secrets = ["000102030405060708090a0b0c0d0e0f", "ffffffffffffffffffffffffffffffff
         ]);
         let q = cli.load().unwrap().query_config();
         let r = q.rrl.unwrap();
-        assert_eq!(
-            (
-                r.responses_per_second,
-                r.nxdomains_per_second,
-                r.slip,
-                r.ipv6_prefix_length
-            ),
-            (7, 7, 0, 64)
-        );
+        assert_eq!((r.responses_per_second, r.nxdomains_per_second, r.slip, r.ipv6_prefix_length), (7, 7, 0, 64));
         assert!(!q.cookies.enabled);
         assert_eq!(q.nsid.as_deref(), Some(&b"edge-1"[..]));
         let bad = Cli::parse_from(["ironbind", "--example", "--rrl-window", "0"]);

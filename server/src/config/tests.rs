@@ -235,7 +235,9 @@ fn allow_update_names_defined_keys_on_primaries_only() {
     assert!(Config::from_toml(&doc("file = \"x\""), "u.toml", None).unwrap().zones[0].policy().allow_update.is_empty());
     let e = Config::from_toml(&doc("file = \"x\"\nallow_update = [\"nope\"]"), "u.toml", None).unwrap_err().to_string();
     assert!(e.contains("zone[0].allow_update[0]") && e.contains("\"nope\" is not defined"), "{e}");
-    let e = Config::from_toml(&doc("type = \"secondary\"\nprimaries = [\"192.0.2.1\"]\nallow_update = [\"upd\"]"), "u.toml", None).unwrap_err().to_string();
+    let e = Config::from_toml(&doc("type = \"secondary\"\nprimaries = [\"192.0.2.1\"]\nallow_update = [\"upd\"]"), "u.toml", None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("zone[0].allow_update") && e.contains("secondary"), "{e}");
 }
 
@@ -261,9 +263,7 @@ fn query_log_is_off_by_default_and_has_a_second_spelling() {
 #[test]
 fn zone_limits_from_file_zone_and_flags() {
     use crate::zone::limits::{ZoneLimits, DEFAULT_MAX_RECORDS, DEFAULT_MAX_ZONE_BYTES};
-    let doc = |transfer: &str, zone: &str| {
-        format!("version = 1\n[transfer]\n{transfer}\n[[zone]]\nname = \"example.com\"\nfile = \"x\"\n{zone}\n")
-    };
+    let doc = |transfer: &str, zone: &str| format!("version = 1\n[transfer]\n{transfer}\n[[zone]]\nname = \"example.com\"\nfile = \"x\"\n{zone}\n");
     let cfg = Config::from_toml(&doc("", ""), "l.toml", None).unwrap();
     assert_eq!(cfg.transfer.zone_limits(), ZoneLimits { max_records: DEFAULT_MAX_RECORDS, max_zone_bytes: DEFAULT_MAX_ZONE_BYTES });
     assert_eq!((DEFAULT_MAX_RECORDS, DEFAULT_MAX_ZONE_BYTES), (10_000_000, 1 << 30));

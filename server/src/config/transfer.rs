@@ -115,7 +115,11 @@ impl<'de> Deserialize<'de> for RemoteSpec {
                         "key" => key = Some(m.next_value::<String>()?),
                         "source" => {
                             let s: String = m.next_value()?;
-                            source = Some(s.trim().parse::<IpAddr>().map_err(|_| de::Error::custom(format!("invalid source address {s:?}: expected an IP address")))?);
+                            source = Some(
+                                s.trim()
+                                    .parse::<IpAddr>()
+                                    .map_err(|_| de::Error::custom(format!("invalid source address {s:?}: expected an IP address")))?,
+                            );
                         }
                         other => return Err(de::Error::unknown_field(other, &["address", "key", "source"])),
                     }

@@ -108,8 +108,8 @@ impl ZoneConfig {
         if self.name != "." && (trimmed.is_empty() || trimmed.split('.').any(str::is_empty)) {
             return Err(invalid(origin, &field, format!("{:?} is not a domain name: empty label", self.name)));
         }
-        let mut wire = crate::wire::name::from_dotted(&self.name)
-            .map_err(|e| invalid(origin, &field, format!("{:?} is not a domain name: {e}", self.name)))?;
+        let mut wire =
+            crate::wire::name::from_dotted(&self.name).map_err(|e| invalid(origin, &field, format!("{:?} is not a domain name: {e}", self.name)))?;
         crate::wire::name::lowercase_wire(&mut wire);
         let at = |f: &str| format!("zone[{i}].{f}");
         match self.kind {

@@ -113,7 +113,8 @@ fn router(ctx: Ctx) -> Router {
         }
     }
     // The token first, then the body (nobody unauthenticated gets one buffered).
-    let api = api.route_layer(middleware::from_fn_with_state(ctx.idle, conn::read_body)).route_layer(middleware::from_fn_with_state(ctx.clone(), auth));
+    let api =
+        api.route_layer(middleware::from_fn_with_state(ctx.idle, conn::read_body)).route_layer(middleware::from_fn_with_state(ctx.clone(), auth));
     api.merge(open)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint; see docs/openapi.yaml") })
         .method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this endpoint") })

@@ -173,7 +173,6 @@ impl Control {
     pub async fn join(&self) {
         self.inner.lock().await.secondaries.join().await;
     }
-
 }
 
 /// Records `op` and its result as the zone's `lastLoad` (kept on its

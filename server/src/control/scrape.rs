@@ -32,26 +32,10 @@ fn router(rt: Arc<Runtime>) -> Router {
     Router::new()
         .route(
             "/metrics",
-            get(|| async move {
-                (
-                    [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-                    crate::metrics::render(&rt),
-                )
-                    .into_response()
-            }),
+            get(|| async move { ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], crate::metrics::render(&rt)).into_response() }),
         )
-        .fallback(|| async {
-            error(
-                StatusCode::NOT_FOUND,
-                "this listener serves GET /metrics only",
-            )
-        })
-        .method_not_allowed_fallback(|| async {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "this listener serves GET /metrics only",
-            )
-        })
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "this listener serves GET /metrics only") })
+        .method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "this listener serves GET /metrics only") })
 }
 
 fn error(status: StatusCode, msg: &str) -> Response {
@@ -59,21 +43,9 @@ fn error(status: StatusCode, msg: &str) -> Response {
 }
 
 /// Starts the listener on `listen`; stops when `shutdown` fires.
-pub async fn serve(
-    listen: SocketAddr,
-    rt: Arc<Runtime>,
-    shutdown: CancellationToken,
-) -> Result<HttpServer, ControlError> {
-    let tcp = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| ControlError::Bind {
-            addr: listen,
-            source,
-        })?;
-    let addr = tcp.local_addr().map_err(|source| ControlError::Bind {
-        addr: listen,
-        source,
-    })?;
+pub async fn serve(listen: SocketAddr, rt: Arc<Runtime>, shutdown: CancellationToken) -> Result<HttpServer, ControlError> {
+    let tcp = tokio::net::TcpListener::bind(listen).await.map_err(|source| ControlError::Bind { addr: listen, source })?;
+    let addr = tcp.local_addr().map_err(|source| ControlError::Bind { addr: listen, source })?;
     let capped = conn::Capped::new(tcp, MAX_CONNECTIONS);
     let task = tokio::spawn(conn::serve(capped, router(rt), IDLE, shutdown));
     tracing::info!(listen = %addr, "metrics listening (GET /metrics only)");

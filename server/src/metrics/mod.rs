@@ -104,11 +104,23 @@ fn transfers(out: &mut Text) {
     for r in NotifyResult::ALL {
         out.sample("ironbind_notify_sent_total", &[("result", r.label())], events::notifies_sent(r));
     }
-    out.head("ironbind_notify_refresh_deferred_total", "counter", "NOTIFY-triggered refreshes held back by transfer.notify_refresh_interval_ms (a NOTIFY flood shows here).");
+    out.head(
+        "ironbind_notify_refresh_deferred_total",
+        "counter",
+        "NOTIFY-triggered refreshes held back by transfer.notify_refresh_interval_ms (a NOTIFY flood shows here).",
+    );
     out.sample("ironbind_notify_refresh_deferred_total", &[], events::notify_refreshes_deferred());
-    out.head("ironbind_commit_failures_total", "counter", "New zone versions (transfer, UPDATE, API) not served because the journal or zone file could not be written.");
+    out.head(
+        "ironbind_commit_failures_total",
+        "counter",
+        "New zone versions (transfer, UPDATE, API) not served because the journal or zone file could not be written.",
+    );
     out.sample("ironbind_commit_failures_total", &[], events::commits_failed());
-    out.head("ironbind_worker_panics_total", "counter", "UDP worker panics; each worker is restarted on its socket (more than 10 a minute abort the process).");
+    out.head(
+        "ironbind_worker_panics_total",
+        "counter",
+        "UDP worker panics; each worker is restarted on its socket (more than 10 a minute abort the process).",
+    );
     out.sample("ironbind_worker_panics_total", &[("proto", "udp")], events::worker_panics());
     zone_limits(out);
 }
@@ -174,8 +186,8 @@ fn rcode_label(rc: usize) -> String {
 
 fn opcode_label(op: usize) -> &'static str {
     const NAMES: [&str; OPCODES] = [
-        "QUERY", "IQUERY", "STATUS", "OPCODE3", "NOTIFY", "UPDATE", "DSO", "OPCODE7", "OPCODE8", "OPCODE9", "OPCODE10", "OPCODE11", "OPCODE12", "OPCODE13",
-        "OPCODE14", "OPCODE15",
+        "QUERY", "IQUERY", "STATUS", "OPCODE3", "NOTIFY", "UPDATE", "DSO", "OPCODE7", "OPCODE8", "OPCODE9", "OPCODE10", "OPCODE11", "OPCODE12",
+        "OPCODE13", "OPCODE14", "OPCODE15",
     ];
     NAMES[op % OPCODES]
 }

@@ -34,11 +34,7 @@ pub(super) fn render(out: &mut super::Text) {
     );
     for kind in Kind::ALL {
         for (action, slipped) in [("dropped", false), ("slipped", true)] {
-            out.sample(
-                "ironbind_rrl_responses_total",
-                &[("kind", kind.label()), ("action", action)],
-                count(kind, slipped),
-            );
+            out.sample("ironbind_rrl_responses_total", &[("kind", kind.label()), ("action", action)], count(kind, slipped));
         }
     }
 }

@@ -91,7 +91,10 @@ async fn a_secondary_without_data_is_pending_and_not_ready() {
     assert!(!ready);
     assert_eq!(why, vec!["sec.test: secondary not transferred yet (no saved copy)".to_string()]);
     let states = health::zone_states(rt);
-    assert_eq!(states.iter().map(|z| (z.name.as_str(), z.state)).collect::<Vec<_>>(), [("example.com", ZoneState::Loaded), ("sec.test", ZoneState::Pending)]);
+    assert_eq!(
+        states.iter().map(|z| (z.name.as_str(), z.state)).collect::<Vec<_>>(),
+        [("example.com", ZoneState::Loaded), ("sec.test", ZoneState::Pending)]
+    );
     let m = parse(&render(rt));
     assert_eq!(m["ironbind_zones{state=\"pending\"}"], 1.0);
     assert_eq!(m["ironbind_zones{state=\"loaded\"}"], 1.0);

@@ -83,16 +83,14 @@ pub fn bind(listen: &[SocketAddr], udp_workers: usize) -> Result<Listeners, NetE
         let (actual, udp, tcp) = loop {
             attempt += 1;
             let udp = udp::bind(addr, udp_workers).map_err(|error| NetError::Bind { addr, proto: "udp", error })?;
-            let actual = udp[0]
-                .local_addr()
-                .ok()
-                .and_then(|a| a.as_socket())
-                .ok_or_else(|| NetError::Bind { addr, proto: "udp", error: std::io::Error::other("no local address") })?;
+            let actual = udp[0].local_addr().ok().and_then(|a| a.as_socket()).ok_or_else(|| NetError::Bind {
+                addr,
+                proto: "udp",
+                error: std::io::Error::other("no local address"),
+            })?;
             match tcp::bind(actual) {
                 Ok(t) => break (actual, udp, t),
-                Err(e) if addr.port() == 0 && attempt < PORT_RETRIES && e.kind() == std::io::ErrorKind::AddrInUse => {
-                    continue
-                }
+                Err(e) if addr.port() == 0 && attempt < PORT_RETRIES && e.kind() == std::io::ErrorKind::AddrInUse => continue,
                 Err(error) => return Err(NetError::Bind { addr: actual, proto: "tcp", error }),
             }
         };

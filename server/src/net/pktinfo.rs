@@ -58,13 +58,7 @@ fn setsockopt_int(sock: &socket2::Socket, level: libc::c_int, opt: libc::c_int, 
     // SAFETY: the fd is open for the life of `sock`; we pass a pointer to a live
     // c_int and its exact size, as setsockopt(2) requires for integer options.
     let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            level,
-            opt,
-            (&val as *const libc::c_int).cast(),
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
+        libc::setsockopt(sock.as_raw_fd(), level, opt, (&val as *const libc::c_int).cast(), mem::size_of::<libc::c_int>() as libc::socklen_t)
     };
     if rc == 0 {
         Ok(())
@@ -169,12 +163,7 @@ pub fn to_std(sa: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<Socke
             // SAFETY: as above, for sockaddr_in6.
             let a: &libc::sockaddr_in6 = unsafe { &*(sa as *const libc::sockaddr_storage).cast() };
             let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                ip,
-                u16::from_be(a.sin6_port),
-                u32::from_be(a.sin6_flowinfo),
-                a.sin6_scope_id,
-            )))
+            Some(SocketAddr::V6(SocketAddrV6::new(ip, u16::from_be(a.sin6_port), u32::from_be(a.sin6_flowinfo), a.sin6_scope_id)))
         }
         _ => None,
     }

@@ -238,13 +238,7 @@ impl TcpServer {
     }
 
     /// Answers one request; `Err` means the connection must close.
-    async fn respond(
-        &self,
-        req: &[u8],
-        ctx: &RequestCtx,
-        wr: &mut tokio::net::tcp::OwnedWriteHalf,
-        out: &mut [u8],
-    ) -> Result<(), ()> {
+    async fn respond(&self, req: &[u8], ctx: &RequestCtx, wr: &mut tokio::net::tcp::OwnedWriteHalf, out: &mut [u8]) -> Result<(), ()> {
         let update = {
             let h = self.handler.load();
             h.is_update(req).then(|| Arc::clone(&h))

@@ -111,12 +111,7 @@ fn bind_once(addr: SocketAddr, n: usize) -> io::Result<Vec<Socket>> {
 
 /// Starts one worker thread per socket. Each stops within [`POLL`] after
 /// `shutdown` fires.
-pub fn spawn_workers(
-    sockets: Vec<Socket>,
-    handler: SharedHandler,
-    opts: UdpOptions,
-    shutdown: CancellationToken,
-) -> io::Result<Vec<JoinHandle<()>>> {
+pub fn spawn_workers(sockets: Vec<Socket>, handler: SharedHandler, opts: UdpOptions, shutdown: CancellationToken) -> io::Result<Vec<JoinHandle<()>>> {
     let mut threads = Vec::with_capacity(sockets.len());
     // UPDATEs are answered on this runtime, off the workers (see `handoff`).
     let rt = tokio::runtime::Handle::try_current().ok();
@@ -267,9 +262,7 @@ impl Batch {
         // `self` (address storage, one iovec over its own RX_SLOT slot, a
         // control buffer of CMSG_BUF octets) with the lengths set above; they
         // stay valid and unaliased for the duration of the call.
-        let n = unsafe {
-            libc::recvmmsg(fd, self.rx_hdr.as_mut_ptr(), BATCH as libc::c_uint, libc::MSG_WAITFORONE, std::ptr::null_mut())
-        };
+        let n = unsafe { libc::recvmmsg(fd, self.rx_hdr.as_mut_ptr(), BATCH as libc::c_uint, libc::MSG_WAITFORONE, std::ptr::null_mut()) };
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -344,11 +337,7 @@ impl Batch {
             h.msg_namelen = namelen;
             h.msg_iov = &mut self.tx_iov[j];
             h.msg_iovlen = 1;
-            h.msg_control = if h.msg_controllen == 0 {
-                std::ptr::null_mut()
-            } else {
-                self.tx_ctrl[j].0.as_mut_ptr().cast()
-            };
+            h.msg_control = if h.msg_controllen == 0 { std::ptr::null_mut() } else { self.tx_ctrl[j].0.as_mut_ptr().cast() };
             h.msg_flags = 0;
         }
         let mut sent = 0;
@@ -358,9 +347,7 @@ impl Batch {
             // buffers owned by `self`: the peer address received with the query,
             // one iovec over the response slot with its length, and a control
             // buffer holding `msg_controllen` octets (or none).
-            let r = unsafe {
-                libc::sendmmsg(fd, self.tx_hdr.as_mut_ptr().add(sent), (count - sent) as libc::c_uint, 0)
-            };
+            let r = unsafe { libc::sendmmsg(fd, self.tx_hdr.as_mut_ptr().add(sent), (count - sent) as libc::c_uint, 0) };
             if r > 0 {
                 sent += r as usize;
             } else {

@@ -20,13 +20,13 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
+use crate::wire::name::is_subdomain as in_domain;
 use crate::wire::name::NameBuf;
 use crate::wire::request::Question;
 use crate::wire::writer::{MsgWriter, Owner, Section, IMAGE_HEADER};
 use crate::wire::{class, rcode, rtype};
 use crate::zone::lookup::{self, Found};
 use crate::zone::{Rrset, Zone};
-use crate::wire::name::is_subdomain as in_domain;
 use names::{has_upper, plain_name};
 use sections::{additional, negative, referral, suffix_owner};
 
@@ -205,7 +205,15 @@ fn any_minimal(zone: &Zone, node: &crate::zone::Node, owner: Owner<'_>, cur: Cur
 
 /// Applies the DNAME owned by `downer` (a suffix of `cur`): the DNAME, then
 /// the CNAME it synthesizes (RFC 6672 §3.2).
-fn dname<'z>(q: &Question<'_>, cur: Cur<'_>, owner: Owner<'_>, downer: &[u8], rrset: Rrset<'_>, seen: Option<&Seen>, w: &mut MsgWriter<'_>) -> Step<'z> {
+fn dname<'z>(
+    q: &Question<'_>,
+    cur: Cur<'_>,
+    owner: Owner<'_>,
+    downer: &[u8],
+    rrset: Rrset<'_>,
+    seen: Option<&Seen>,
+    w: &mut MsgWriter<'_>,
+) -> Step<'z> {
     let Some(target) = rrset.rdatas().next() else { return Step::Done(OK) };
     let Some(prefix_len) = cur.lower.len().checked_sub(downer.len()) else { return Step::Done(OK) };
     let downer_at = cur.at + prefix_len;

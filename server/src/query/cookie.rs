@@ -51,11 +51,7 @@ pub struct CookieSettings {
 
 impl Default for CookieSettings {
     fn default() -> Self {
-        Self {
-            enabled: true,
-            require: false,
-            secrets: vec![generated_secret()],
-        }
+        Self { enabled: true, require: false, secrets: vec![generated_secret()] }
     }
 }
 
@@ -65,8 +61,7 @@ pub fn generated_secret() -> Secret {
     static SECRET: OnceLock<Secret> = OnceLock::new();
     *SECRET.get_or_init(|| {
         let mut s = [0u8; 16];
-        let read = std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut s));
+        let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut s));
         if read.is_err() {
             // The standard library's hasher keys come from the OS's random source too.
             use std::hash::{BuildHasher, Hasher};
@@ -84,10 +79,7 @@ pub fn generated_secret() -> Secret {
 pub fn parse_secret(s: &str) -> Result<Secret, String> {
     let s = s.trim();
     if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "expected 32 hex digits (a 128-bit SipHash key), got {} characters",
-            s.len()
-        ));
+        return Err(format!("expected 32 hex digits (a 128-bit SipHash key), got {} characters", s.len()));
     }
     let mut out = [0u8; 16];
     for (i, o) in out.iter_mut().enumerate() {
@@ -132,10 +124,7 @@ impl CookieSettings {
         if !(-MAX_AHEAD_SECS..=MAX_AGE_SECS).contains(&age) {
             return CookieState::Invalid;
         }
-        let valid = self
-            .secrets
-            .iter()
-            .any(|k| hash(k, client, ts, ip) == sc[8..16]);
+        let valid = self.secrets.iter().any(|k| hash(k, client, ts, ip) == sc[8..16]);
         if valid {
             CookieState::Valid
         } else {
@@ -148,11 +137,7 @@ impl CookieSettings {
     pub fn answer(&self, client: &[u8; 8], ip: IpAddr, now: u64) -> [u8; COOKIE_LEN] {
         let mut out = [0u8; COOKIE_LEN];
         out[..8].copy_from_slice(client);
-        let key = self
-            .secrets
-            .first()
-            .copied()
-            .unwrap_or_else(generated_secret);
+        let key = self.secrets.first().copied().unwrap_or_else(generated_secret);
         out[8] = 1; // version 1, reserved zero
         out[12..16].copy_from_slice(&(now as u32).to_be_bytes());
         out[16..24].copy_from_slice(&hash(&key, client, now as u32, ip));
@@ -186,12 +171,7 @@ fn hash(key: &Secret, client: &[u8; 8], ts: u32, ip: IpAddr) -> [u8; 8] {
 pub fn siphash24(key: &Secret, data: &[u8]) -> u64 {
     let k0 = u64::from_le_bytes(key[..8].try_into().expect("8 octets"));
     let k1 = u64::from_le_bytes(key[8..].try_into().expect("8 octets"));
-    let mut v = [
-        k0 ^ 0x736f6d6570736575,
-        k1 ^ 0x646f72616e646f6d,
-        k0 ^ 0x6c7967656e657261,
-        k1 ^ 0x7465646279746573,
-    ];
+    let mut v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573];
     fn round(v: &mut [u64; 4]) {
         v[0] = v[0].wrapping_add(v[1]);
         v[1] = v[1].rotate_left(13) ^ v[0];
@@ -236,14 +216,8 @@ mod tests {
         let key: Secret = core::array::from_fn(|i| i as u8);
         let msg: Vec<u8> = (0..64).map(|i| i as u8).collect();
         assert_eq!(siphash24(&key, &msg[..15]), 0xa129ca6149be45e5);
-        assert_eq!(
-            siphash24(&key, &msg[..0]).to_le_bytes(),
-            [0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72]
-        );
-        assert_eq!(
-            siphash24(&key, &msg[..8]).to_le_bytes(),
-            [0x62, 0x24, 0x93, 0x9a, 0x79, 0xf5, 0xf5, 0x93]
-        );
+        assert_eq!(siphash24(&key, &msg[..0]).to_le_bytes(), [0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72]);
+        assert_eq!(siphash24(&key, &msg[..8]).to_le_bytes(), [0x62, 0x24, 0x93, 0x9a, 0x79, 0xf5, 0xf5, 0x93]);
     }
 
     /// RFC 9018 appendix A.1: the server cookie a server with secret
@@ -251,33 +225,19 @@ mod tests {
     /// 1559731985 (2019-06-05 10:53:05 UTC), byte for byte.
     #[test]
     fn rfc9018_appendix_a1() {
-        let s = CookieSettings {
-            enabled: true,
-            require: false,
-            secrets: vec![parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf").unwrap()],
-        };
+        let s = CookieSettings { enabled: true, require: false, secrets: vec![parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf").unwrap()] };
         let client = [0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57];
         let ip: IpAddr = "198.51.100.100".parse().unwrap();
         let out = s.answer(&client, ip, 1559731985);
-        let want = [
-            0x01, 0x00, 0x00, 0x00, 0x5c, 0xf7, 0x9f, 0x11, 0x1f, 0x81, 0x30, 0xc3, 0xee, 0xe2,
-            0x94, 0x80,
-        ];
+        let want = [0x01, 0x00, 0x00, 0x00, 0x5c, 0xf7, 0x9f, 0x11, 0x1f, 0x81, 0x30, 0xc3, 0xee, 0xe2, 0x94, 0x80];
         assert_eq!(out[8..], want);
-        assert_eq!(
-            s.check(&client, &want, ip, 1559731985 + 60),
-            CookieState::Valid
-        );
+        assert_eq!(s.check(&client, &want, ip, 1559731985 + 60), CookieState::Valid);
     }
 
     #[test]
     fn checks_age_address_secret_and_shape() {
         let now = 1_800_000_000;
-        let s = CookieSettings {
-            enabled: true,
-            require: false,
-            secrets: vec![[7; 16]],
-        };
+        let s = CookieSettings { enabled: true, require: false, secrets: vec![[7; 16]] };
         let client = [1, 2, 3, 4, 5, 6, 7, 8];
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
@@ -285,46 +245,20 @@ mod tests {
         let sc = &c[8..];
         assert_eq!(s.check(&client, sc, ip, now), CookieState::Valid);
         assert_eq!(s.check(&client, sc, ip, now + 3600), CookieState::Valid);
-        assert_eq!(
-            s.check(&client, sc, ip, now + 3601),
-            CookieState::Invalid,
-            "over an hour old"
-        );
+        assert_eq!(s.check(&client, sc, ip, now + 3601), CookieState::Invalid, "over an hour old");
         assert_eq!(s.check(&client, sc, ip, now - 300), CookieState::Valid);
-        assert_eq!(
-            s.check(&client, sc, ip, now - 301),
-            CookieState::Invalid,
-            "too far ahead"
-        );
-        assert_eq!(
-            s.check(&client, sc, "192.0.2.2".parse().unwrap(), now),
-            CookieState::Invalid,
-            "another address"
-        );
-        assert_eq!(
-            s.check(&[9; 8], sc, ip, now),
-            CookieState::Invalid,
-            "another client cookie"
-        );
-        assert_eq!(
-            s.check(&client, &sc[..8], ip, now),
-            CookieState::Invalid,
-            "not version 1's length"
-        );
+        assert_eq!(s.check(&client, sc, ip, now - 301), CookieState::Invalid, "too far ahead");
+        assert_eq!(s.check(&client, sc, "192.0.2.2".parse().unwrap(), now), CookieState::Invalid, "another address");
+        assert_eq!(s.check(&[9; 8], sc, ip, now), CookieState::Invalid, "another client cookie");
+        assert_eq!(s.check(&client, &sc[..8], ip, now), CookieState::Invalid, "not version 1's length");
         assert_eq!(s.check(&client, &[], ip, now), CookieState::ClientOnly);
         let c6 = s.answer(&client, v6, now);
         assert_eq!(s.check(&client, &c6[8..], v6, now), CookieState::Valid);
         // Rolling: a new first secret makes cookies, the old one is still accepted.
-        let rolled = CookieSettings {
-            secrets: vec![[8; 16], [7; 16]],
-            ..s.clone()
-        };
+        let rolled = CookieSettings { secrets: vec![[8; 16], [7; 16]], ..s.clone() };
         assert_eq!(rolled.check(&client, sc, ip, now), CookieState::Valid);
         assert_ne!(rolled.answer(&client, ip, now)[8..], c[8..]);
-        let forgotten = CookieSettings {
-            secrets: vec![[8; 16]],
-            ..s
-        };
+        let forgotten = CookieSettings { secrets: vec![[8; 16]], ..s };
         assert_eq!(forgotten.check(&client, sc, ip, now), CookieState::Invalid);
         assert!(parse_secret("00").is_err() && parse_secret(&"g".repeat(32)).is_err());
     }

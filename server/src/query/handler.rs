@@ -18,11 +18,11 @@ use super::transfer::{self, Decision};
 use super::update::ZoneEditor;
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
 use crate::tsig::{self, ResponseSigner, Verified};
+use crate::wire::request::EDNS_EXPIRE;
+use crate::wire::request::{self, Question, Request};
+use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 use crate::wire::MessageStream;
 use crate::xfr::registry::Registry;
-use crate::wire::request::{self, Question, Request};
-use crate::wire::request::EDNS_EXPIRE;
-use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 
 /// The request read from `req` (header, then the rest in place) and whether
 /// it is malformed (FORMERR), or `None` for what gets no answer at all
@@ -182,9 +182,7 @@ impl Handler {
         let cookie = self.cookie_state(&parsed, ctx);
         let len = self.answer_parsed(table, &parsed, malformed, cookie, ctx, out)?;
         match (&self.rrl, &self.cfg.rrl) {
-            (Some(t), Some(s)) if ctx.transport == Transport::Udp && cookie != CookieState::Valid => {
-                self.rate_limit(t, s, &parsed, ctx, out, len)
-            }
+            (Some(t), Some(s)) if ctx.transport == Transport::Udp && cookie != CookieState::Valid => self.rate_limit(t, s, &parsed, ctx, out, len),
             _ => Some(len),
         }
     }
@@ -257,7 +255,15 @@ impl Handler {
     /// [`Self::handle_in`] once the request is parsed; `malformed` when it
     /// gets FORMERR.
     #[inline]
-    fn answer_parsed(&self, table: &ZoneTable, r: &Request<'_>, malformed: bool, cookie: CookieState, ctx: &RequestCtx, out: &mut [u8]) -> Option<usize> {
+    fn answer_parsed(
+        &self,
+        table: &ZoneTable,
+        r: &Request<'_>,
+        malformed: bool,
+        cookie: CookieState,
+        ctx: &RequestCtx,
+        out: &mut [u8],
+    ) -> Option<usize> {
         let mut signer = None;
         if let (Some(at), false) = (r.tsig_at, malformed) {
             match self.verify_tsig(r, at) {
@@ -341,7 +347,14 @@ impl Handler {
     /// Writes the response to `r`: header, question, the sections `body`
     /// fills in, flags, and OPT when the request had one.
     /// `reserve` octets are kept free at the end (for a TSIG record).
-    pub(super) fn respond(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, body: impl FnOnce(&Self, &mut MsgWriter<'_>) -> Outcome) -> usize {
+    pub(super) fn respond(
+        &self,
+        r: &Request<'_>,
+        ctx: &RequestCtx,
+        out: &mut [u8],
+        reserve: usize,
+        body: impl FnOnce(&Self, &mut MsgWriter<'_>) -> Outcome,
+    ) -> usize {
         let limit = match (ctx.transport, r.edns) {
             (Transport::Tcp, _) => super::MAX_MESSAGE,
             (Transport::Udp, Some(e)) => e.udp_size.clamp(512, self.cfg.udp_max_payload) as usize,
@@ -467,7 +480,15 @@ impl Handler {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn query(&self, table: &ZoneTable, r: &Request<'_>, ctx: &RequestCtx, w: &mut MsgWriter<'_>, tsig_key: Option<&str>, cookie: CookieState) -> Outcome {
+    fn query(
+        &self,
+        table: &ZoneTable,
+        r: &Request<'_>,
+        ctx: &RequestCtx,
+        w: &mut MsgWriter<'_>,
+        tsig_key: Option<&str>,
+        cookie: CookieState,
+    ) -> Outcome {
         let refused = Outcome { rcode: rcode::REFUSED, aa: false };
         let Some(q) = &r.question else {
             // A cookie-only query (QDCOUNT 0, RFC 7873 §5.4) learns a cookie;

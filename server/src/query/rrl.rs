@@ -154,12 +154,7 @@ impl RateTable {
             h.write_u64(a);
             [a, h.finish()]
         };
-        Self {
-            words,
-            mask: buckets - 1,
-            seed,
-            epoch: Instant::now(),
-        }
+        Self { words, mask: buckets - 1, seed, epoch: Instant::now() }
     }
 
     /// Words in the table.
@@ -199,20 +194,12 @@ impl RateTable {
         let (hi, lo) = match ip {
             IpAddr::V4(a) => {
                 let bits = s.ipv4_prefix_length.min(32) as u32;
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - bits)
-                };
+                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
                 ((u32::from(a) & mask) as u64 | (1 << 40), 0)
             }
             IpAddr::V6(a) => {
                 let bits = s.ipv6_prefix_length.min(128) as u32;
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - bits)
-                };
+                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
                 let v = u128::from(a) & mask;
                 ((v >> 64) as u64, v as u64 | 2)
             }
@@ -247,11 +234,7 @@ impl RateTable {
             } else {
                 balance = balance.max(-(window * rate).min(BALANCE_MAX));
                 let slipped = slip > 0 && slips == 0;
-                slips = if slip > 0 {
-                    (slips + 1) % slip.min(15)
-                } else {
-                    0
-                };
+                slips = if slip > 0 { (slips + 1) % slip.min(15) } else { 0 };
                 if slipped {
                     Verdict::Slip
                 } else {
@@ -259,10 +242,7 @@ impl RateTable {
                 }
             };
             let new = encode(tag, slips, now, balance);
-            if bucket[i]
-                .compare_exchange_weak(old, new, Relaxed, Relaxed)
-                .is_ok()
-            {
+            if bucket[i].compare_exchange_weak(old, new, Relaxed, Relaxed).is_ok() {
                 return verdict;
             }
         }
@@ -282,11 +262,7 @@ fn find(bucket: &[AtomicU64], tag: u32, now: u16, rate: i64) -> (usize, u64, (i6
         if (w >> 44) as u32 == tag {
             return (i, w, decode(w));
         }
-        let age = if w == 0 {
-            i64::MAX
-        } else {
-            now.wrapping_sub((w >> 24) as u16) as i64
-        };
+        let age = if w == 0 { i64::MAX } else { now.wrapping_sub((w >> 24) as u16) as i64 };
         if age > victim_age {
             (victim, victim_age, victim_word) = (i, age, w);
         }
@@ -296,10 +272,7 @@ fn find(bucket: &[AtomicU64], tag: u32, now: u16, rate: i64) -> (usize, u64, (i6
 
 #[inline]
 fn encode(tag: u32, slips: u32, now: u16, balance: i64) -> u64 {
-    ((tag as u64) << 44)
-        | (((slips & 0xF) as u64) << 40)
-        | ((now as u64) << 24)
-        | ((balance as u64) & 0xFF_FFFF)
+    ((tag as u64) << 44) | (((slips & 0xF) as u64) << 40) | ((now as u64) << 24) | ((balance as u64) & 0xFF_FFFF)
 }
 
 #[inline]
@@ -335,12 +308,7 @@ mod tests {
 
     #[test]
     fn words_round_trip() {
-        for (tag, slips, now, bal) in [
-            (1, 0, 0, 0),
-            (0xFFFFF, 15, 65535, -BALANCE_MAX),
-            (77, 3, 9, BALANCE_MAX),
-            (5, 1, 2, -1),
-        ] {
+        for (tag, slips, now, bal) in [(1, 0, 0, 0), (0xFFFFF, 15, 65535, -BALANCE_MAX), (77, 3, 9, BALANCE_MAX), (5, 1, 2, -1)] {
             assert_eq!(decode(encode(tag, slips, now, bal)), (bal, slips, now));
             assert_eq!((encode(tag, slips, now, bal) >> 44) as u32, tag);
         }
@@ -352,39 +320,17 @@ mod tests {
     fn limits_per_prefix_and_kind_with_slip() {
         let t = RateTable::new(1024);
         let s = settings(10, 2);
-        assert_eq!(
-            run(&t, &s, "192.0.2.1", Kind::Response, 30, 100),
-            [10, 10, 10]
-        );
+        assert_eq!(run(&t, &s, "192.0.2.1", Kind::Response, 30, 100), [10, 10, 10]);
         // Same /24: the same budget, now spent.
-        assert_eq!(
-            run(&t, &s, "192.0.2.200", Kind::Response, 4, 100),
-            [0, 2, 2]
-        );
+        assert_eq!(run(&t, &s, "192.0.2.200", Kind::Response, 4, 100), [0, 2, 2]);
         // Another /24, another kind: their own budgets.
-        assert_eq!(
-            run(&t, &s, "192.0.3.1", Kind::Response, 12, 100),
-            [10, 1, 1]
-        );
+        assert_eq!(run(&t, &s, "192.0.3.1", Kind::Response, 12, 100), [10, 1, 1]);
         assert_eq!(run(&t, &s, "192.0.2.1", Kind::NxDomain, 8, 100), [5, 1, 2]);
-        assert_eq!(
-            run(&t, &s, "192.0.2.1", Kind::Error, 50, 100),
-            [50, 0, 0],
-            "rate 0: no limit"
-        );
+        assert_eq!(run(&t, &s, "192.0.2.1", Kind::Error, 50, 100), [50, 0, 0], "rate 0: no limit");
         // IPv6 by /56.
-        assert_eq!(
-            run(&t, &s, "2001:db8:0:1::1", Kind::Response, 11, 100),
-            [10, 0, 1]
-        );
-        assert_eq!(
-            run(&t, &s, "2001:db8:0:ff::1", Kind::Response, 1, 100),
-            [0, 1, 0]
-        );
-        assert_eq!(
-            run(&t, &s, "2001:db8:0:100::1", Kind::Response, 1, 100),
-            [1, 0, 0]
-        );
+        assert_eq!(run(&t, &s, "2001:db8:0:1::1", Kind::Response, 11, 100), [10, 0, 1]);
+        assert_eq!(run(&t, &s, "2001:db8:0:ff::1", Kind::Response, 1, 100), [0, 1, 0]);
+        assert_eq!(run(&t, &s, "2001:db8:0:100::1", Kind::Response, 1, 100), [1, 0, 0]);
     }
 
     /// Debt: a client that went on flooding earns credit at `rate` a second
@@ -393,39 +339,17 @@ mod tests {
     fn debt_window_and_recovery() {
         let t = RateTable::new(1024);
         let s = settings(10, 0);
-        assert_eq!(
-            run(&t, &s, "198.51.100.7", Kind::Response, 1000, 0),
-            [10, 990, 0]
-        );
+        assert_eq!(run(&t, &s, "198.51.100.7", Kind::Response, 1000, 0), [10, 990, 0]);
         // Balance floored at -window*rate = -50; +10 a second.
         assert_eq!(run(&t, &s, "198.51.100.7", Kind::Response, 1, 1), [0, 1, 0]);
         assert_eq!(run(&t, &s, "198.51.100.7", Kind::Response, 1, 5), [0, 1, 0]);
-        assert_eq!(
-            run(&t, &s, "198.51.100.7", Kind::Response, 10, 11),
-            [10, 0, 0],
-            "past the window: a fresh budget"
-        );
+        assert_eq!(run(&t, &s, "198.51.100.7", Kind::Response, 10, 11), [10, 0, 0], "past the window: a fresh budget");
         // Prefix 32: neighbours are apart.
-        let s32 = RrlSettings {
-            ipv4_prefix_length: 32,
-            ..settings(1, 0)
-        };
-        assert_eq!(
-            run(&t, &s32, "203.0.113.1", Kind::Response, 2, 0),
-            [1, 1, 0]
-        );
-        assert_eq!(
-            run(&t, &s32, "203.0.113.2", Kind::Response, 2, 0),
-            [1, 1, 0]
-        );
-        let exempt = RrlSettings {
-            exempt: Acl(vec!["203.0.113.0/24".parse().unwrap()]),
-            ..s32
-        };
-        assert_eq!(
-            run(&t, &exempt, "203.0.113.1", Kind::Response, 5, 0),
-            [5, 0, 0]
-        );
+        let s32 = RrlSettings { ipv4_prefix_length: 32, ..settings(1, 0) };
+        assert_eq!(run(&t, &s32, "203.0.113.1", Kind::Response, 2, 0), [1, 1, 0]);
+        assert_eq!(run(&t, &s32, "203.0.113.2", Kind::Response, 2, 0), [1, 1, 0]);
+        let exempt = RrlSettings { exempt: Acl(vec!["203.0.113.0/24".parse().unwrap()]), ..s32 };
+        assert_eq!(run(&t, &exempt, "203.0.113.1", Kind::Response, 5, 0), [5, 0, 0]);
     }
 
     /// A table smaller than the clients: buckets are reused (least recently

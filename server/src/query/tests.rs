@@ -134,13 +134,7 @@ fn wildcards_referrals_ds_and_dname() {
     let (_, m) = ask(&h, &query("x.old.example.com", 1, None), Transport::Udp);
     // (hickory prints DNAME RDATA opaquely; the owner and type are what matter here)
     assert!(texts(&m.answers)[0].starts_with("old.example.com. 3600 IN DNAME "));
-    assert_eq!(
-        texts(&m.answers)[1..],
-        [
-            "x.old.example.com. 3600 IN CNAME x.new.example.com.",
-            "x.new.example.com. 3600 IN A 192.0.2.7"
-        ]
-    );
+    assert_eq!(texts(&m.answers)[1..], ["x.old.example.com. 3600 IN CNAME x.new.example.com.", "x.new.example.com. 3600 IN A 192.0.2.7"]);
 }
 
 #[test]
@@ -193,7 +187,9 @@ fn hot_loop() {
     };
     let ctx = RequestCtx { peer: SocketAddr::from(([127, 0, 0, 1], 5000)), transport: Transport::Udp };
     let mut out = vec![0u8; 65535];
-    for (name, t) in [("www.example.com", 1u16), ("nope.example.com", 1), ("host.sub.example.com", 1), ("q.wild.example.com", 1), ("alias.example.com", 1)] {
+    for (name, t) in
+        [("www.example.com", 1u16), ("nope.example.com", 1), ("host.sub.example.com", 1), ("q.wild.example.com", 1), ("alias.example.com", 1)]
+    {
         if std::env::var("HOT_ONLY").is_ok_and(|o| !name.starts_with(&o)) {
             continue;
         }

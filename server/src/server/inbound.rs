@@ -33,12 +33,12 @@ use std::time::Duration;
 
 use crate::metrics::events::{self, LimitSource, XfrKind, XfrResult};
 use crate::tsig::KeyRing;
-use crate::wire::rr::WireRr;
 use crate::wire::class;
+use crate::wire::rr::WireRr;
 use crate::xfr::client::{self, Stats, Transfer, XfrError};
-use crate::xfr::receive::{Records, Span};
 use crate::xfr::diff::{self, diff_zones, Diff, Rr};
 use crate::xfr::next::next_version;
+use crate::xfr::receive::{Records, Span};
 use crate::xfr::registry::Remote;
 use crate::xfr::serial_gt;
 use crate::zone::build::build_zone;
@@ -199,7 +199,14 @@ async fn axfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: Option<&Zone>) 
 }
 
 /// Builds a full transfer and checks that it moves the serial forward.
-async fn finish_full(t: &Target, from: SocketAddr, records: Records, cur: Option<&Zone>, stats: Stats, kind: &'static str) -> Result<Refreshed, String> {
+async fn finish_full(
+    t: &Target,
+    from: SocketAddr,
+    records: Records,
+    cur: Option<&Zone>,
+    stats: Stats,
+    kind: &'static str,
+) -> Result<Refreshed, String> {
     let label = format!("<{kind} {} from {}>", t.name, Peer(from));
     let apex = t.apex.clone();
     let zone = tokio::task::spawn_blocking(move || build_zone(&apex, records.into_source(label)))

@@ -15,7 +15,6 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{LogConfig, LogFormat};
 use crate::net::QUERY_LOG_TARGET;
 
-
 /// Installs the global subscriber described by `log`.
 pub fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
     let mut directives = log.level.clone();

@@ -59,7 +59,7 @@ use crate::query::Handler;
 use crate::xfr::registry::Registry;
 use crate::zone::set::ZoneSet;
 
-use notify::{NotifyTiming, Notifier};
+use notify::{Notifier, NotifyTiming};
 use persist::Store;
 use secondary::Secondaries;
 
@@ -77,13 +77,8 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<()>
 
 /// Like [`run`], and on SIGHUP also re-reads the configuration with `reloader`
 /// (zones added or removed there are picked up).
-pub async fn run_with_reload(
-    cfg: Config,
-    reloader: Option<ConfigReloader>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .context("cannot install SIGHUP handler")?;
+pub async fn run_with_reload(cfg: Config, reloader: Option<ConfigReloader>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("cannot install SIGHUP handler")?;
     let server = Server::start(cfg, shutdown.clone()).await?;
     loop {
         tokio::select! {
@@ -187,9 +182,18 @@ impl Server {
         let mut udp_threads = Vec::new();
         let mut accept_tasks = Vec::new();
         let addrs = listeners.addrs.clone();
-        let timing = NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
+        let timing =
+            NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
         let (notifier, notify_task) = Notifier::spawn(registry.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
-        let rt = Arc::new(Runtime { zones: zones.clone(), registry, store, notifier, transfer: cfg.transfer.clone(), shutdown: shutdown.clone(), edits: Default::default() });
+        let rt = Arc::new(Runtime {
+            zones: zones.clone(),
+            registry,
+            store,
+            notifier,
+            transfer: cfg.transfer.clone(),
+            shutdown: shutdown.clone(),
+            edits: Default::default(),
+        });
         let rrl_table = Arc::new(crate::query::rrl::RateTable::new(cfg.rrl.table_size as usize));
         // From here on UPDATE is answered: it needs the runtime to commit.
         handler.store(Arc::new(query_handler(&cfg, &rt, &rrl_table)));
@@ -288,7 +292,9 @@ impl Server {
         st.secondaries.apply(&self.rt, secondaries);
         let old = &st.cfg;
         let reflection = |c: &Config| (c.nsid.clone(), c.rrl.clone(), c.cookies.clone());
-        if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos) || reflection(old) != reflection(&cfg) {
+        if (&old.allow_query, old.udp_max_payload, &old.chaos) != (&cfg.allow_query, cfg.udp_max_payload, &cfg.chaos)
+            || reflection(old) != reflection(&cfg)
+        {
             self.handler.store(Arc::new(query_handler(&cfg, &self.rt, &self.rrl_table)));
             tracing::info!(op = "reload", "query settings updated");
         }

@@ -62,7 +62,13 @@ pub struct Notifier {
 
 impl Notifier {
     /// Starts the sender. `own` are our listen addresses (never notified).
-    pub fn spawn(registry: Arc<Registry>, zones: Arc<ZoneSet>, own: Vec<SocketAddr>, timing: NotifyTiming, shutdown: CancellationToken) -> (Notifier, JoinHandle<()>) {
+    pub fn spawn(
+        registry: Arc<Registry>,
+        zones: Arc<ZoneSet>,
+        own: Vec<SocketAddr>,
+        timing: NotifyTiming,
+        shutdown: CancellationToken,
+    ) -> (Notifier, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let keys = Arc::new(Mutex::new(HashMap::new()));
         let sender = Sender { registry, zones, own, timing, keys: keys.clone(), rounds: HashMap::new() };
@@ -193,7 +199,6 @@ async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(
     }
     while set.join_next().await.is_some() {}
 }
-
 
 /// `example.com` (no trailing dot) for log lines.
 pub fn zone_name(apex: &[u8]) -> String {

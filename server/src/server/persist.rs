@@ -44,9 +44,9 @@ use crate::store::{DataDir, Timers};
 use crate::wire::name::DisplayName;
 use crate::xfr::diff::Diff;
 use crate::xfr::journal::{Journal, JournalLimits, JournalUndo};
+use crate::xfr::next::next_version;
 use crate::xfr::registry::ZoneCtl;
 use crate::zone::set::{ZoneSet, ZoneStatus};
-use crate::xfr::next::next_version;
 use crate::zone::Zone;
 
 /// The data directory, or nothing when it cannot be used (then zones are
@@ -93,7 +93,6 @@ pub struct Saved {
     pub rolled_forward: bool,
 }
 
-
 /// Applies the journal's history past the saved zone copy, so a secondary
 /// comes back with the last version it answered with: since an IXFR is
 /// served once its diff is in the journal, the copy may lag behind.
@@ -120,7 +119,9 @@ pub fn roll_forward_blocking(name: &str, mut saved: Saved) -> Saved {
             saved.zone = Some(next);
             saved.rolled_forward = true;
         }
-        Err(e) => tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); using the copy"),
+        Err(e) => {
+            tracing::warn!(zone = %name, op = "load", error = %e, "zone {name}/IN: the journal does not apply to the saved copy (serial {from}); using the copy")
+        }
     }
     saved
 }
@@ -333,7 +334,14 @@ impl Store {
     /// the error says so. So a restart never comes back at an older serial
     /// than was served. Without a data directory nothing is durable and
     /// every version is served.
-    pub async fn commit(&self, zones: &Arc<ZoneSet>, ctl: &Arc<ZoneCtl>, zone: Zone, diffs: Option<Vec<Diff>>, timers: Option<Timers>) -> Result<Arc<ZoneStatus>, CommitError> {
+    pub async fn commit(
+        &self,
+        zones: &Arc<ZoneSet>,
+        ctl: &Arc<ZoneCtl>,
+        zone: Zone,
+        diffs: Option<Vec<Diff>>,
+        timers: Option<Timers>,
+    ) -> Result<Arc<ZoneStatus>, CommitError> {
         let zone = Arc::new(zone);
         let incremental = diffs.as_ref().is_some_and(|d| !d.is_empty());
         let (write, undo) = record(ctl, &zone, diffs);
@@ -359,7 +367,14 @@ impl Store {
     /// given), then the timers. `None` without a data directory.
     /// `durable`, when given, is set once the journal and the zone file were
     /// written.
-    fn queue_write(&self, apex: &[u8], zone: Option<Arc<Zone>>, journal: JournalWrite, timers: Option<Timers>, durable: Option<Arc<AtomicBool>>) -> Option<Queued> {
+    fn queue_write(
+        &self,
+        apex: &[u8],
+        zone: Option<Arc<Zone>>,
+        journal: JournalWrite,
+        timers: Option<Timers>,
+        durable: Option<Arc<AtomicBool>>,
+    ) -> Option<Queued> {
         self.dir.as_ref()?;
         let (store, owned): (Store, Box<[u8]>) = (self.clone(), apex.into());
         Some(self.flush.queue(apex, move || {

@@ -118,7 +118,14 @@ pub fn specs(cfg: &Config) -> Vec<ZoneSpec> {
         let origin = apex_of(EXAMPLE_ORIGIN).expect("valid name");
         if !cfg.zones.iter().any(|z| apex_of(&z.name).as_ref() == Some(&origin)) {
             let limits = cfg.transfer.zone_limits();
-            out.push(ZoneSpec { name: EXAMPLE_ORIGIN.into(), origin, source: ZoneSource::Example, policy: ZonePolicy::default(), notify_key: None, limits });
+            out.push(ZoneSpec {
+                name: EXAMPLE_ORIGIN.into(),
+                origin,
+                source: ZoneSource::Example,
+                policy: ZonePolicy::default(),
+                notify_key: None,
+                limits,
+            });
         }
     }
     out
@@ -238,9 +245,8 @@ impl Catalog {
             }
         }
         let (store, work) = (rt.store.clone(), jobs.clone());
-        let planned = tokio::task::spawn_blocking(move || {
-            work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>()
-        });
+        let planned =
+            tokio::task::spawn_blocking(move || work.into_iter().map(|(s, first, served)| plan(&store, &s, first, served)).collect::<Vec<_>>());
         let results = match planned.await {
             Ok(r) => r,
             Err(e) => {
@@ -269,7 +275,9 @@ impl Catalog {
                     summary.loaded += 1;
                     match old {
                         None => tracing::info!(zone = %spec.name, serial, records, file = %spec.file_label(), op = "load", "zone loaded"),
-                        Some(old) => tracing::info!(zone = %spec.name, serial, old_serial = old, records, changes = journalled, op = "reload", "zone reloaded: serial {old} -> {serial}"),
+                        Some(old) => {
+                            tracing::info!(zone = %spec.name, serial, old_serial = old, records, changes = journalled, op = "reload", "zone reloaded: serial {old} -> {serial}")
+                        }
                     }
                     if notify {
                         rt.notifier.zone_changed(&spec.origin);
@@ -295,8 +303,12 @@ impl Catalog {
                     ctl.record(if old.is_none() { "load" } else { "reload" }, format!("{error}; {kept}"));
                     summary.failed += 1;
                     match old {
-                        Some(serial) => tracing::error!(zone = %spec.name, serial, file = %spec.file_label(), op = "reload", error = %error, "zone failed to load; keeping the version already served"),
-                        None => tracing::error!(zone = %spec.name, file = %spec.file_label(), op = "load", error = %error, "zone failed to load; not served"),
+                        Some(serial) => {
+                            tracing::error!(zone = %spec.name, serial, file = %spec.file_label(), op = "reload", error = %error, "zone failed to load; keeping the version already served")
+                        }
+                        None => {
+                            tracing::error!(zone = %spec.name, file = %spec.file_label(), op = "load", error = %error, "zone failed to load; not served")
+                        }
                     }
                 }
             }
@@ -344,7 +356,14 @@ fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) 
 }
 
 /// [`plan`] once the saved state is read.
-fn decide(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>, saved_zone: Option<&Zone>, saved_journal: Option<Journal>) -> (Plan, Option<Journal>) {
+fn decide(
+    store: &Store,
+    spec: &ZoneSpec,
+    first: bool,
+    served: Option<Arc<Zone>>,
+    saved_zone: Option<&Zone>,
+    saved_journal: Option<Journal>,
+) -> (Plan, Option<Journal>) {
     let usable = match (saved_zone, saved_journal) {
         (Some(z), Some(j)) if j.leads_to(z) => Some(j),
         (_, Some(j)) if !j.is_empty() => {

@@ -78,8 +78,11 @@ fn saved_zone_lists_owners_in_canonical_order() {
     let tmp = TempDir::new("order");
     let dir = DataDir::open(&tmp.0).unwrap();
     // RFC 4034 §6.1's example, below example.com, in a scrambled file order.
-    let z = zone(7, "z IN A 192.0.2.7\n*.z IN TXT w\nzabc.a IN A 192.0.2.4\na IN A 192.0.2.2\n\\200.z IN A 192.0.2.9\n\
-        yljkjljk.a IN A 192.0.2.3\nz.a IN A 192.0.2.5\n\\001.z IN A 192.0.2.8\n");
+    let z = zone(
+        7,
+        "z IN A 192.0.2.7\n*.z IN TXT w\nzabc.a IN A 192.0.2.4\na IN A 192.0.2.2\n\\200.z IN A 192.0.2.9\n\
+        yljkjljk.a IN A 192.0.2.3\nz.a IN A 192.0.2.5\n\\001.z IN A 192.0.2.8\n",
+    );
     dir.save_zone(&z).unwrap();
     let text = fs::read_to_string(dir.zone_path(&origin())).unwrap();
     let owners: Vec<&str> = text.lines().skip(1).map(|l| l.split(' ').next().unwrap()).collect();

@@ -52,9 +52,9 @@ pub fn write_zone(zone: &Zone, out: &mut impl Write) -> io::Result<()> {
     let owners = canonical_order(zone);
     let soa = zone.soa();
     let soa_item = (&*zone.origin, rtype::SOA, soa.ttl, soa.rdatas().next().unwrap_or_default());
-    let body = owners.iter().flat_map(|&(_, o, n)| {
-        n.rrsets().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (o, r.rtype, r.ttl, d)))
-    });
+    let body = owners
+        .iter()
+        .flat_map(|&(_, o, n)| n.rrsets().filter(|r| r.rtype != rtype::SOA).flat_map(move |r| r.rdatas().map(move |d| (o, r.rtype, r.ttl, d))));
     write_records_to(std::iter::once(soa_item).chain(body), out)
 }
 
@@ -164,8 +164,15 @@ mod tests {
         // The example of RFC 4034 §6.1, lowercased, plus octets 0 and 1
         // (the escaped ones) and labels longer than the key prefix.
         let mut names: Vec<Vec<u8>> = [
-            "example", "a.example", "yljkjljk.a.example", "z.a.example", "zabc.a.example", "z.example",
-            "*.z.example", "a-very-long-label-beyond-sixteen.example", "a-very-long-label-beyond-sixteen-b.example",
+            "example",
+            "a.example",
+            "yljkjljk.a.example",
+            "z.a.example",
+            "zabc.a.example",
+            "z.example",
+            "*.z.example",
+            "a-very-long-label-beyond-sixteen.example",
+            "a-very-long-label-beyond-sixteen-b.example",
         ]
         .iter()
         .map(|s| wire(s))

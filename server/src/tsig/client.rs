@@ -71,15 +71,7 @@ impl ClientSession {
             msg.truncate(len);
             return Err(e.into());
         }
-        Ok(Self {
-            key: Arc::new(key.clone()),
-            prior: mac,
-            pending: None,
-            received: 0,
-            unsigned_run: 0,
-            last_signed: false,
-            failed: false,
-        })
+        Ok(Self { key: Arc::new(key.clone()), prior: mac, pending: None, received: 0, unsigned_run: 0, last_signed: false, failed: false })
     }
 
     /// The key of this session.

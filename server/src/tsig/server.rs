@@ -122,23 +122,16 @@ impl Failure {
         let id = u16::from_be_bytes([buf[0], buf[1]]);
         match &self.reply {
             Reply::None => Ok(len),
-            Reply::Unsigned { key_name, algorithm, time_signed } => unsigned_fields(key_name, algorithm, *time_signed, id, self.error).append(buf, len),
+            Reply::Unsigned { key_name, algorithm, time_signed } => {
+                unsigned_fields(key_name, algorithm, *time_signed, id, self.error).append(buf, len)
+            }
             Reply::Signed { verified, now } => ResponseSigner::for_error(verified, *now, self.error).sign(buf, len),
         }
     }
 }
 
 fn unsigned_fields<'a>(key_name: &'a [u8], algorithm: &'a [u8], time_signed: u64, id: u16, error: u16) -> Fields<'a> {
-    Fields {
-        key_name,
-        algorithm,
-        time_signed,
-        fudge: FUDGE,
-        mac: &[],
-        original_id: id,
-        error,
-        other: &[],
-    }
+    Fields { key_name, algorithm, time_signed, fudge: FUDGE, mac: &[], original_id: id, error, other: &[] }
 }
 
 /// Verifies the TSIG record at `tsig_at` of the request `msg` (as found by
@@ -193,13 +186,8 @@ pub fn verify_request(msg: &[u8], tsig_at: usize, keys: &KeyRing, now: u64) -> R
     if !ctx.verify(rr.mac) {
         return Err(Failure::unsigned(error::BADSIG, "TSIG MAC does not verify", &rr));
     }
-    let verified = Verified {
-        key: Arc::clone(key),
-        request_mac: rr.mac.to_vec(),
-        time_signed: rr.time_signed,
-        fudge: rr.fudge,
-        original_id: rr.original_id,
-    };
+    let verified =
+        Verified { key: Arc::clone(key), request_mac: rr.mac.to_vec(), time_signed: rr.time_signed, fudge: rr.fudge, original_id: rr.original_id };
     // §5.2.3 time check, against the request's fudge capped locally.
     if now.abs_diff(rr.time_signed) > u64::from(rr.fudge.min(MAX_FUDGE)) {
         return Err(Failure::signed(error::BADTIME, "TSIG time outside the fudge window", verified, now));

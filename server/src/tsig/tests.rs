@@ -211,7 +211,8 @@ fn truncated_query(k: &Key, len: usize) -> Vec<u8> {
     let alg = k.algorithm.wire_name();
     let mut out = query(false);
     let unsigned_len = out.len();
-    let fields = record::Fields { key_name: &k.name, algorithm: alg, time_signed: NOW, fudge: FUDGE, mac: &mac, original_id: 0x1234, error: 0, other: &[] };
+    let fields =
+        record::Fields { key_name: &k.name, algorithm: alg, time_signed: NOW, fudge: FUDGE, mac: &mac, original_id: 0x1234, error: 0, other: &[] };
     out.resize(unsigned_len + fields.len(), 0);
     fields.append(&mut out, unsigned_len).unwrap();
     out
@@ -289,7 +290,16 @@ fn fudge_is_capped_locally() {
     let then = NOW - 1000;
     ctx.variables(&k.name, k.algorithm.wire_name(), &mac::Vars { time_signed: then, fudge: u16::MAX, error: 0, other: &[] });
     let m = ctx.finish();
-    let fields = record::Fields { key_name: &k.name, algorithm: k.algorithm.wire_name(), time_signed: then, fudge: u16::MAX, mac: m.as_slice(), original_id: 0x1234, error: 0, other: &[] };
+    let fields = record::Fields {
+        key_name: &k.name,
+        algorithm: k.algorithm.wire_name(),
+        time_signed: then,
+        fudge: u16::MAX,
+        mac: m.as_slice(),
+        original_id: 0x1234,
+        error: 0,
+        other: &[],
+    };
     q.resize(unsigned_len + fields.len(), 0);
     fields.append(&mut q, unsigned_len).unwrap();
     assert_eq!(failure(&q, &keys, NOW).error, error::BADTIME);

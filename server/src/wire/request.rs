@@ -138,7 +138,16 @@ impl<'a> Request<'a> {
     pub fn header(msg: &'a [u8]) -> Option<Self> {
         let head: &[u8; HEADER_LEN] = msg.first_chunk()?;
         let h = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
-        Some(Request { msg, id: h(0), flags: h(2), counts: [h(4), h(6), h(8), h(10)], question: None, edns: None, tsig_at: None, answer_at: HEADER_LEN })
+        Some(Request {
+            msg,
+            id: h(0),
+            flags: h(2),
+            counts: [h(4), h(6), h(8), h(10)],
+            question: None,
+            edns: None,
+            tsig_at: None,
+            answer_at: HEADER_LEN,
+        })
     }
 
     /// Parses the rest of the message into `self` (made by
@@ -242,14 +251,7 @@ pub const EDNS_COOKIE: u16 = 10;
 fn parse_opt(msg: &[u8], at: usize, end: usize) -> Result<Edns, WireError> {
     let udp_size = get_u16(msg, at + 2)?.max(512);
     let ttl = get_u32(msg, at + 4)?;
-    let mut edns = Edns {
-        udp_size,
-        version: (ttl >> 16) as u8,
-        dnssec_ok: ttl & 0x8000 != 0,
-        nsid: false,
-        expire: false,
-        cookie: CookieOpt::Absent,
-    };
+    let mut edns = Edns { udp_size, version: (ttl >> 16) as u8, dnssec_ok: ttl & 0x8000 != 0, nsid: false, expire: false, cookie: CookieOpt::Absent };
     let mut p = at + 10;
     while p < end {
         let code = get_u16(msg, p)?;

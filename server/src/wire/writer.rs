@@ -161,7 +161,16 @@ impl<'b> MsgWriter<'b> {
     /// registered as compression targets: for callers that point at them
     /// themselves and write nothing afterwards that could search for them.
     #[allow(clippy::too_many_arguments)]
-    pub fn rrset_at(&mut self, section: Section, owner: Owner<'_>, rtype: u16, ttl: u32, count: u16, data: &[u8], remember: bool) -> Result<usize, WireError> {
+    pub fn rrset_at(
+        &mut self,
+        section: Section,
+        owner: Owner<'_>,
+        rtype: u16,
+        ttl: u32,
+        count: u16,
+        data: &[u8],
+        remember: bool,
+    ) -> Result<usize, WireError> {
         let mark = (self.pos, self.ncomp);
         match self.try_rrset(owner, rtype, ttl, count, data, remember) {
             Ok(base) => self.settle(Ok(()), mark, section, count, true).map(|()| base),
@@ -310,7 +319,16 @@ impl<'b> MsgWriter<'b> {
     /// `rdata_is_name`, the RDATA is a domain name later owners may point at.
     /// Marks truncation when it does not fit.
     #[allow(clippy::too_many_arguments)]
-    pub fn record(&mut self, section: Section, owner: Owner<'_>, t: u16, class: u16, ttl: u32, rdata: &[u8], rdata_is_name: bool) -> Result<(), WireError> {
+    pub fn record(
+        &mut self,
+        section: Section,
+        owner: Owner<'_>,
+        t: u16,
+        class: u16,
+        ttl: u32,
+        rdata: &[u8],
+        rdata_is_name: bool,
+    ) -> Result<(), WireError> {
         let mark = (self.pos, self.ncomp);
         let r = (|| {
             self.name(owner)?;
@@ -501,7 +519,11 @@ impl<'b> MsgWriter<'b> {
     #[inline]
     fn find(&self, suffix: &[u8]) -> Option<u16> {
         let n = suffix.len();
-        self.comp[..self.ncomp].iter().rev().find(|&&e| (e & 0xFF) as usize == n && self.name_at_eq((e >> 8) as usize, suffix)).map(|&e| (e >> 8) as u16)
+        self.comp[..self.ncomp]
+            .iter()
+            .rev()
+            .find(|&&e| (e & 0xFF) as usize == n && self.name_at_eq((e >> 8) as usize, suffix))
+            .map(|&e| (e >> 8) as u16)
     }
 
     fn name_at_eq(&self, mut at: usize, mut want: &[u8]) -> bool {
@@ -625,7 +647,11 @@ mod tests {
         assert_eq!(n, 12 + 26 + ns.len() + a.len());
         assert_eq!(
             parse(&buf[..n]),
-            ["sub.example.com. 300 IN NS ns1.sub.example.com.", "sub.example.com. 300 IN NS ns2.sub.example.com.", "ns2.sub.example.com. 60 IN A 192.0.2.1"]
+            [
+                "sub.example.com. 300 IN NS ns1.sub.example.com.",
+                "sub.example.com. 300 IN NS ns2.sub.example.com.",
+                "ns2.sub.example.com. 60 IN A 192.0.2.1"
+            ]
         );
     }
 

@@ -265,7 +265,14 @@ pub fn render_each<'a>(
 /// first; its length, or `None` when no unit is left (or one fits in no
 /// message: then the stream ends early, so the client sees a transfer
 /// without its closing SOA and rejects it).
-fn pack_message<'a>(buf: &mut [u8], id: u16, question: Option<(&[u8], u16, u16)>, origin: &[u8], units: &mut impl Units<'a>, rr: &mut Vec<u8>) -> Option<usize> {
+fn pack_message<'a>(
+    buf: &mut [u8],
+    id: u16,
+    question: Option<(&[u8], u16, u16)>,
+    origin: &[u8],
+    units: &mut impl Units<'a>,
+    rr: &mut Vec<u8>,
+) -> Option<usize> {
     units.peek()?;
     let mut w = MsgWriter::new(buf, 65535);
     w.header(id, flags::QR | flags::AA);

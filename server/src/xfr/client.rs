@@ -327,7 +327,14 @@ pub async fn transfer(
 /// Sends a NOTIFY for `zone` (with `soa` as the answer hint, RFC 1996 §3.7) to
 /// `target` over UDP, retrying until a matching response arrives. Returns the
 /// response RCODE; NOTIMP ends the exchange too (RFC 1996 §3.12).
-pub async fn notify(target: impl Into<Endpoint>, zone: &[u8], soa: Option<&WireRr>, mut auth: Option<Box<dyn Auth>>, tries: u32, interval: Duration) -> Result<u16, XfrError> {
+pub async fn notify(
+    target: impl Into<Endpoint>,
+    zone: &[u8],
+    soa: Option<&WireRr>,
+    mut auth: Option<Box<dyn Auth>>,
+    tries: u32,
+    interval: Duration,
+) -> Result<u16, XfrError> {
     let (id, mut q) = build_query(zone, rtype::SOA, crate::wire::opcode::NOTIFY, None);
     q[2] |= (flags::AA >> 8) as u8;
     if let Some(soa) = soa {

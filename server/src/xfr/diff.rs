@@ -239,8 +239,7 @@ pub fn apply(zone: &Zone, diff: &Diff) -> Result<RecordSource, ApplyError> {
     let added_owners: Vec<Box<[u8]>> = diff.added.iter().map(|r| lower(&r.owner)).collect();
     let mut removals: HashMap<(&[u8], u16, &[u8]), bool> =
         diff.removed.iter().zip(&removed_owners).map(|(r, o)| ((&**o, r.rtype, &*r.rdata), false)).collect();
-    let additions: HashSet<(&[u8], u16, &[u8])> =
-        diff.added.iter().zip(&added_owners).map(|(r, o)| (&**o, r.rtype, &*r.rdata)).collect();
+    let additions: HashSet<(&[u8], u16, &[u8])> = diff.added.iter().zip(&added_owners).map(|(r, o)| (&**o, r.rtype, &*r.rdata)).collect();
 
     let mut records = Vec::with_capacity(zone.record_count() + diff.added.len());
     records.push(record(&zone.origin, rtype::SOA, diff.to_soa.ttl, &diff.to_soa.rdata));
@@ -308,7 +307,9 @@ pub(crate) mod fixtures {
 
     /// Builds `example.com` from `body` below an SOA with `serial`.
     pub fn zone(serial: u32, body: &str) -> Zone {
-        let text = format!("$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n{body}");
+        let text = format!(
+            "$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n{body}"
+        );
         build(read_zone_str(&text, "test.zone", &origin(), None).unwrap())
     }
 
@@ -341,16 +342,22 @@ mod tests {
     #[test]
     fn diff_then_apply_reproduces_the_new_version() {
         let old = zone(1, "www IN A 192.0.2.10\nmail IN MX 10 mx\nttl IN TXT \"x\"\ngone IN A 192.0.2.9\nbig IN A 10.0.0.1\nbig IN A 10.0.0.2\n");
-        let new = zone(2, "www IN A 192.0.2.11\nmail IN MX 10 mx\nttl 60 IN TXT \"x\"\nnew.sub IN AAAA 2001:db8::1\nbig IN A 10.0.0.2\nbig IN A 10.0.0.3\n");
+        let new = zone(
+            2,
+            "www IN A 192.0.2.11\nmail IN MX 10 mx\nttl 60 IN TXT \"x\"\nnew.sub IN AAAA 2001:db8::1\nbig IN A 10.0.0.2\nbig IN A 10.0.0.3\n",
+        );
         let d = diff_zones(&old, &new);
         assert_eq!((d.from_serial(), d.to_serial()), (1, 2));
         let show = |v: &[Rr]| v.iter().map(|r| r.to_string()).collect::<Vec<_>>();
-        assert_eq!(show(&d.removed), [
-            "big.example.com. 3600 IN A 10.0.0.1",
-            "ttl.example.com. 3600 IN TXT \"x\"",
-            "www.example.com. 3600 IN A 192.0.2.10",
-            "gone.example.com. 3600 IN A 192.0.2.9",
-        ]);
+        assert_eq!(
+            show(&d.removed),
+            [
+                "big.example.com. 3600 IN A 10.0.0.1",
+                "ttl.example.com. 3600 IN TXT \"x\"",
+                "www.example.com. 3600 IN A 192.0.2.10",
+                "gone.example.com. 3600 IN A 192.0.2.9",
+            ]
+        );
         assert_eq!(d.added.len(), 4, "{:?}", show(&d.added));
         assert!(d.added.iter().any(|r| r.to_string() == "ttl.example.com. 60 IN TXT \"x\""));
         let rebuilt = build(apply(&old, &d).unwrap());

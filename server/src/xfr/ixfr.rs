@@ -150,10 +150,7 @@ impl MessageStream for IxfrStream {
 fn incremental_records<'a>(diffs: &'a [Diff], newest: &'a Rr) -> impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])> {
     let item = |r: &'a Rr| (&*r.owner, r.rtype, r.ttl, &*r.rdata);
     let body = diffs.iter().flat_map(move |d| {
-        std::iter::once(item(&d.from_soa))
-            .chain(d.removed.iter().map(item))
-            .chain(std::iter::once(item(&d.to_soa)))
-            .chain(d.added.iter().map(item))
+        std::iter::once(item(&d.from_soa)).chain(d.removed.iter().map(item)).chain(std::iter::once(item(&d.to_soa))).chain(d.added.iter().map(item))
     });
     std::iter::once(item(newest)).chain(body).chain(std::iter::once(item(newest)))
 }

@@ -89,26 +89,32 @@ fn three_updates_are_sent_incrementally_and_condensed() {
     assert_eq!(s.kind(), IxfrKind::Incremental);
     let msgs = drain(s);
     assert_eq!(u16::from(msgs[0].queries[0].query_type()), rtype::IXFR);
-    assert_eq!(sequence(&msgs), [
-        "SOA 4",
-        "SOA 1",
-        "a.example.com. 3600 IN A 192.0.2.1",
-        "SOA 4",
-        "b.example.com. 3600 IN A 192.0.2.2",
-        "c.example.com. 60 IN A 192.0.2.3",
-        "d.example.com. 3600 IN A 192.0.2.4",
-        "SOA 4",
-    ]);
+    assert_eq!(
+        sequence(&msgs),
+        [
+            "SOA 4",
+            "SOA 1",
+            "a.example.com. 3600 IN A 192.0.2.1",
+            "SOA 4",
+            "b.example.com. 3600 IN A 192.0.2.2",
+            "c.example.com. 60 IN A 192.0.2.3",
+            "d.example.com. 3600 IN A 192.0.2.4",
+            "SOA 4",
+        ]
+    );
     let msgs = drain(IxfrStream::new(z, &j, 3, ID, question(&origin())));
-    assert_eq!(sequence(&msgs), [
-        "SOA 4",
-        "SOA 3",
-        "c.example.com. 3600 IN A 192.0.2.3",
-        "SOA 4",
-        "c.example.com. 60 IN A 192.0.2.3",
-        "d.example.com. 3600 IN A 192.0.2.4",
-        "SOA 4",
-    ]);
+    assert_eq!(
+        sequence(&msgs),
+        [
+            "SOA 4",
+            "SOA 3",
+            "c.example.com. 3600 IN A 192.0.2.3",
+            "SOA 4",
+            "c.example.com. 60 IN A 192.0.2.3",
+            "d.example.com. 3600 IN A 192.0.2.4",
+            "SOA 4",
+        ]
+    );
 }
 
 #[test]

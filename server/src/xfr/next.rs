@@ -170,18 +170,20 @@ mod tests {
         use crate::wire::name::from_dotted;
         use crate::zone::file::read_zone_str;
         let text = |serial: u32, body: &str| {
-            format!("$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n{body}")
+            format!(
+                "$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n{body}"
+            )
         };
         let old = zone(1, BASE);
         let cases = [
             (BASE.replace("192.0.2.10", "192.0.2.11"), true),
             (format!("{BASE}new IN AAAA 2001:db8::1\nwww IN TXT \"t\"\n"), true),
             (BASE.replace("www IN A", "www 60 IN A"), true),
-            (format!("{BASE}x IN A 192.0.2.2\n"), true),                 // a duplicate: no change
-            (BASE.replace("y IN A 192.0.2.3\n", ""), false),              // a name removed: full build
+            (format!("{BASE}x IN A 192.0.2.2\n"), true),                        // a duplicate: no change
+            (BASE.replace("y IN A 192.0.2.3\n", ""), false),                    // a name removed: full build
             (BASE.replace("y IN A 192.0.2.3\n", "y2 IN A 192.0.2.3\n"), false), // one gone, one new
-            (format!("{BASE}x IN CNAME www\n"), false),                   // invalid: full build reports it
-            (format!("{BASE}out.example.net. IN A 192.0.2.9\n"), false),  // out of zone
+            (format!("{BASE}x IN CNAME www\n"), false),                         // invalid: full build reports it
+            (format!("{BASE}out.example.net. IN A 192.0.2.9\n"), false),        // out of zone
         ];
         for (body, patched) in cases {
             let src = read_zone_str(&text(2, &body), "t.zone", &from_dotted("example.com").unwrap(), None).unwrap();

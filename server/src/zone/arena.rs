@@ -44,9 +44,7 @@ unsafe impl Sync for Arena {}
 
 impl std::fmt::Debug for Arena {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena")
-            .field("used", &self.cur.map(|(_, u)| u))
-            .finish()
+        f.debug_struct("Arena").field("used", &self.cur.map(|(_, u)| u)).finish()
     }
 }
 
@@ -163,17 +161,11 @@ mod tests {
         let third = a.alloc(9).expect("room left");
         assert_eq!(third.as_ptr().addr(), second.as_ptr().addr() + 40);
         let fourth = a.alloc(1).expect("room left");
-        assert_eq!(
-            fourth.as_ptr().addr(),
-            third.as_ptr().addr() + 12,
-            "aligned to 4"
-        );
+        assert_eq!(fourth.as_ptr().addr(), third.as_ptr().addr() + 12, "aligned to 4");
         assert!(a.alloc(CHUNK).is_none());
         // Fill past the first chunk: a second one starts.
         let mut blobs = vec![first, second, third, fourth];
-        while blobs.last().is_some_and(|b| {
-            b.as_ptr().addr() & !(CHUNK - 1) == first.as_ptr().addr() & !(CHUNK - 1)
-        }) {
+        while blobs.last().is_some_and(|b| b.as_ptr().addr() & !(CHUNK - 1) == first.as_ptr().addr() & !(CHUNK - 1)) {
             blobs.push(a.alloc(100).expect("mapped"));
         }
         let in_first = blobs.len() - 1;
@@ -187,11 +179,7 @@ mod tests {
             // SAFETY: each blob's count given back once, nothing read after.
             unsafe { release(b.as_ptr()) };
         }
-        assert_eq!(
-            unmapped(),
-            gone + 1,
-            "the first chunk went with its last blob"
-        );
+        assert_eq!(unmapped(), gone + 1, "the first chunk went with its last blob");
         let last = blobs[in_first].as_ptr();
         drop(a);
         assert_eq!(unmapped(), gone + 1, "a blob keeps its chunk");

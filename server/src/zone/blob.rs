@@ -85,41 +85,26 @@ impl Blob {
     }
 
     /// [`Blob::new`] in `arena` when given and it has room, else on the heap.
-    pub(super) fn new_in(
-        arena: Option<&mut Arena>,
-        len: usize,
-        tag: usize,
-        init: impl FnOnce(&mut [u8]),
-    ) -> Blob {
+    pub(super) fn new_in(arena: Option<&mut Arena>, len: usize, tag: usize, init: impl FnOnce(&mut [u8])) -> Blob {
         let layout = layout(len);
         let (base, bit) = match arena.and_then(|a| a.alloc(layout.size())) {
             Some(p) => (p, IN_ARENA),
             None => {
                 // SAFETY: the layout's size is at least HEADER, never zero.
                 let raw = unsafe { alloc_zeroed(layout) };
-                let Some(p) = NonNull::new(raw) else {
-                    handle_alloc_error(layout)
-                };
+                let Some(p) = NonNull::new(raw) else { handle_alloc_error(layout) };
                 (p, 0)
             }
         };
-        assert!(
-            base.as_ptr().addr() & !ADDR_MASK == 0,
-            "address {base:p} uses the pointer's tag bits"
-        );
+        assert!(base.as_ptr().addr() & !ADDR_MASK == 0, "address {base:p} uses the pointer's tag bits");
         // SAFETY: the allocation is ours alone, HEADER + len bytes, aligned for
         // u32 and zeroed, so both header words and the byte slice are valid.
         unsafe {
             base.cast::<u32>().write(1);
             base.add(4).cast::<u32>().write(len as u32 | bit);
-            init(std::slice::from_raw_parts_mut(
-                base.as_ptr().add(HEADER),
-                len,
-            ));
+            init(std::slice::from_raw_parts_mut(base.as_ptr().add(HEADER), len));
         }
-        Blob {
-            p: base.map_addr(|a| a | (tag & !ADDR_MASK)),
-        }
+        Blob { p: base.map_addr(|a| a | (tag & !ADDR_MASK)) }
     }
 
     /// The untagged address of the allocation.
@@ -160,9 +145,7 @@ impl Blob {
         if self.len_word() & IN_ARENA != 0 || self.count().load(Ordering::Acquire) != 1 {
             return self;
         }
-        Blob::new_in(Some(arena), self.len(), self.tag(), |b| {
-            b.copy_from_slice(self.bytes())
-        })
+        Blob::new_in(Some(arena), self.len(), self.tag(), |b| b.copy_from_slice(self.bytes()))
     }
 
     /// The bytes.
@@ -246,11 +229,7 @@ mod tests {
         assert_eq!(a.tag(), tag);
         let at = a.addr();
         a.make_mut()[1] = b'a';
-        assert_eq!(
-            (a.bytes(), a.addr()),
-            (&b"jallo"[..], at),
-            "a unique block is written in place"
-        );
+        assert_eq!((a.bytes(), a.addr()), (&b"jallo"[..], at), "a unique block is written in place");
         drop(b);
         let e = Blob::new(0, 0, |_| {});
         assert!(e.bytes().is_empty() && e.clone().tag() == 0);
@@ -262,23 +241,14 @@ mod tests {
         let a = Blob::new(3, tag_bits(1), |b| b.copy_from_slice(b"abc"));
         let kept = a.clone();
         let a = a.moved_into(&mut arena);
-        assert!(
-            a.addr() == kept.addr() && a.len_word() & IN_ARENA == 0,
-            "shared: stays"
-        );
+        assert!(a.addr() == kept.addr() && a.len_word() & IN_ARENA == 0, "shared: stays");
         drop(kept);
         let mut m = a.moved_into(&mut arena);
         let moved = cfg!(target_os = "linux");
-        assert_eq!(
-            (m.bytes(), m.tag(), m.len_word() & IN_ARENA != 0),
-            (&b"abc"[..], tag_bits(1), moved)
-        );
+        assert_eq!((m.bytes(), m.tag(), m.len_word() & IN_ARENA != 0), (&b"abc"[..], tag_bits(1), moved));
         let c = m.clone();
         m.make_mut()[0] = b'x';
-        assert_eq!(
-            (m.bytes(), c.bytes(), m.len_word() & IN_ARENA),
-            (&b"xbc"[..], &b"abc"[..], 0)
-        );
+        assert_eq!((m.bytes(), c.bytes(), m.len_word() & IN_ARENA), (&b"xbc"[..], &b"abc"[..], 0));
         drop(arena);
         assert_eq!(c.moved_into(&mut Arena::default()).bytes(), b"abc");
     }
@@ -289,11 +259,7 @@ mod tests {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 let c = a.clone();
-                std::thread::spawn(move || {
-                    (0..1000)
-                        .map(|_| c.clone().bytes()[2] as usize)
-                        .sum::<usize>()
-                })
+                std::thread::spawn(move || (0..1000).map(|_| c.clone().bytes()[2] as usize).sum::<usize>())
             })
             .collect();
         for h in hs {

@@ -50,10 +50,8 @@ fn allowed_beside_cname(t: u16) -> bool {
 /// one copy of the zone, not two. Only what an error message needs is kept.
 pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildError> {
     let at = |src: &RecordSource, pos: SourcePos, reason: String| BuildError::At { at: src.locate(pos), reason };
-    let zone_err = |src: &RecordSource, reason: String| BuildError::Zone {
-        file: src.files.first().cloned().unwrap_or_else(|| "<zone>".into()),
-        reason,
-    };
+    let zone_err =
+        |src: &RecordSource, reason: String| BuildError::Zone { file: src.files.first().cloned().unwrap_or_else(|| "<zone>".into()), reason };
     let zname = DisplayName(origin).to_string();
 
     let mut records = std::mem::take(&mut src.records);
@@ -186,8 +184,11 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
 
     let (serial, negative_ttl) = check_apex(&nodes, origin, &zname).map_err(|reason| zone_err(&src, reason))?;
     if let Some(b) = below_dname {
-        return Err(at(&src, b.pos, format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
-            DisplayName(&b.owner), DisplayName(&b.dname))));
+        return Err(at(
+            &src,
+            b.pos,
+            format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)", DisplayName(&b.owner), DisplayName(&b.dname)),
+        ));
     }
 
     // Empty non-terminals (RFC 8020): every ancestor of an owner, up to the
@@ -297,7 +298,13 @@ fn first_below_dname(records: &[Record], origin: &[u8]) -> Option<BelowDname> {
 }
 
 /// The per-owner checks; `sets` are (type, count, TTL, image end) as grouped.
-pub(super) fn check_owner(src: &RecordSource, owner: &[u8], origin: &[u8], sets: &[(u16, u16, u32, usize)], pos: &[SourcePos]) -> Result<(), BuildError> {
+pub(super) fn check_owner(
+    src: &RecordSource,
+    owner: &[u8],
+    origin: &[u8],
+    sets: &[(u16, u16, u32, usize)],
+    pos: &[SourcePos],
+) -> Result<(), BuildError> {
     let at = |i: usize, reason: String| BuildError::At { at: src.locate(pos[i]), reason };
     let n = DisplayName(owner);
     for (i, &(t, count, ..)) in sets.iter().enumerate() {

@@ -56,11 +56,7 @@ impl<T> HugeSlice<T> {
         }
         let boxed: Box<[T]> = (0..len).map(f).collect();
         let len = boxed.len();
-        HugeSlice {
-            ptr: NonNull::from(Box::leak(boxed)).cast(),
-            len,
-            mapped: 0,
-        }
+        HugeSlice { ptr: NonNull::from(Box::leak(boxed)).cast(), len, mapped: 0 }
     }
 
     /// True when the elements live in their own huge-page mapping.
@@ -111,16 +107,7 @@ pub(super) fn map_huge(bytes: usize) -> Option<(NonNull<u8>, usize)> {
     let size = bytes.checked_next_multiple_of(HUGE_PAGE)?;
     let span = size.checked_add(HUGE_PAGE)?;
     // SAFETY: a fresh private anonymous mapping aliases nothing.
-    let raw = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            span,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
+    let raw = unsafe { libc::mmap(std::ptr::null_mut(), span, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
     if raw == libc::MAP_FAILED {
         return None;
     }
@@ -181,11 +168,7 @@ mod tests {
         assert_eq!(big.as_ptr().addr() % HUGE_PAGE, 0);
         assert_eq!(Arc::strong_count(&token), 1 + 10 + n.div_ceil(2));
         big[1] = big[0].take();
-        assert!(
-            big[0].is_none()
-                && big[1].is_some()
-                && big[n - 1].is_some() == (n - 1).is_multiple_of(2)
-        );
+        assert!(big[0].is_none() && big[1].is_some() && big[n - 1].is_some() == (n - 1).is_multiple_of(2));
         drop(small);
         drop(big);
         assert_eq!(Arc::strong_count(&token), 1);

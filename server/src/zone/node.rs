@@ -321,10 +321,7 @@ mod tests {
     fn packs_and_reads_back() {
         let img_a = [0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
         let img_txt = [0xC0, 0x0C, 0, 16, 0, 1, 0, 0, 1, 44, 0, 2, 1, b'x'];
-        let sets = [
-            SetSpec { rtype: 1, count: 1, ttl: 60, image: &img_a },
-            SetSpec { rtype: 16, count: 1, ttl: 300, image: &img_txt },
-        ];
+        let sets = [SetSpec { rtype: 1, count: 1, ttl: 60, image: &img_a }, SetSpec { rtype: 16, count: 1, ttl: 300, image: &img_txt }];
         let mut n = Node::new(b"\x03www\x00", node_flags::CNAME, &sets);
         assert_eq!(n.name(), b"\x03www\x00");
         assert!(n.has(node_flags::CNAME) && !n.has(node_flags::CUT));

@@ -78,7 +78,11 @@ pub fn patch(zone: &Zone, soa_ttl: u32, soa_rdata: &[u8], removed: &[Change<'_>]
     for (&owner, (rem, add)) in &by_owner {
         if !name::is_subdomain(owner, &zone.origin) {
             let i = add.first().copied().unwrap_or(0);
-            return Err(PatchError::Invalid(format!("out-of-zone data: {} is not in zone {}", DisplayName(added.get(i).map_or(owner, |c| c.owner)), DisplayName(&zone.origin))));
+            return Err(PatchError::Invalid(format!(
+                "out-of-zone data: {} is not in zone {}",
+                DisplayName(added.get(i).map_or(owner, |c| c.owner)),
+                DisplayName(&zone.origin)
+            )));
         }
         let old = zone.node(owner);
         let mut sets: BTreeMap<u16, EditSet<'_>> = BTreeMap::new();
@@ -189,7 +193,8 @@ fn repack(zone: &Zone, owner: &[u8], old: Option<&Node>, sets: &BTreeMap<u16, Ed
     let mut data = Vec::new();
     let mut dir: Vec<(u16, u16, u32, usize)> = Vec::with_capacity(sets.len());
     for (&t, (ttl, rdatas)) in sets {
-        let count = u16::try_from(rdatas.len()).map_err(|_| PatchError::Invalid(format!("more than 65535 records in {} {}", DisplayName(owner), rtype::TypeName(t))))?;
+        let count = u16::try_from(rdatas.len())
+            .map_err(|_| PatchError::Invalid(format!("more than 65535 records in {} {}", DisplayName(owner), rtype::TypeName(t))))?;
         for (d, _) in rdatas {
             push_image(&mut data, t, *ttl, d);
         }
@@ -216,7 +221,11 @@ fn placement(zone: &Zone, owner: &[u8]) -> Result<Option<bool>, PatchError> {
     while n.len() >= zone.origin.len() {
         let Some(node) = zone.node(n) else { return Ok(None) };
         if node.has(node_flags::DNAME) {
-            return Err(PatchError::Invalid(format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)", DisplayName(owner), DisplayName(n))));
+            return Err(PatchError::Invalid(format!(
+                "{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)",
+                DisplayName(owner),
+                DisplayName(n)
+            )));
         }
         occluded |= n != &*zone.origin && node.has(node_flags::CUT);
         if n == &*zone.origin {

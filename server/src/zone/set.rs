@@ -260,7 +260,10 @@ impl ZoneSet {
 mod tests {
     use super::*;
     use crate::wire::name::from_dotted;
-    use crate::zone::{build::{build_zone, hosts_zone}, file::read_zone_str};
+    use crate::zone::{
+        build::{build_zone, hosts_zone},
+        file::read_zone_str,
+    };
 
     fn zone(origin: &str) -> Arc<Zone> {
         let o = from_dotted(origin).unwrap();

@@ -55,21 +55,14 @@ pub struct NodeTable {
 
 impl std::fmt::Debug for NodeTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeTable")
-            .field("len", &self.len)
-            .field("slots", &self.slots.len())
-            .finish()
+        f.debug_struct("NodeTable").field("len", &self.len).field("slots", &self.slots.len()).finish()
     }
 }
 
 impl Clone for NodeTable {
     /// The same nodes (shared, not copied) in the same slots.
     fn clone(&self) -> Self {
-        NodeTable {
-            slots: Slots::from_fn(self.slots.len(), |i| self.slots[i].clone()),
-            len: self.len,
-            arena: None,
-        }
+        NodeTable { slots: Slots::from_fn(self.slots.len(), |i| self.slots[i].clone()), len: self.len, arena: None }
     }
 }
 
@@ -159,11 +152,7 @@ impl NodeTable {
     /// [`NodeTable::shrink_to_fit`].
     pub fn with_capacity(n: usize) -> Self {
         let arena = (n >= BULK).then(Arena::default);
-        NodeTable {
-            slots: Slots::from_fn(slots_for(n), |_| None),
-            len: 0,
-            arena,
-        }
+        NodeTable { slots: Slots::from_fn(slots_for(n), |_| None), len: 0, arena }
     }
 
     /// The slot holding `name`, or the empty slot that ends its probe.
@@ -250,11 +239,7 @@ impl NodeTable {
             let k = home(hash(n.name()), cap);
             // The entry at j (home k) may fill the hole unless k lies
             // cyclically in (hole, j].
-            let stays = if hole <= j {
-                hole < k && k <= j
-            } else {
-                hole < k || k <= j
-            };
+            let stays = if hole <= j { hole < k && k <= j } else { hole < k || k <= j };
             if !stays {
                 self.slots[hole] = self.slots[j].take();
                 hole = j;
@@ -295,9 +280,7 @@ impl NodeTable {
     fn resize(&mut self, cap: usize) {
         let mut old = std::mem::replace(&mut self.slots, Slots::from_fn(cap, |_| None));
         for node in old.iter_mut().filter_map(Option::take) {
-            let Err(i) = self.probe(node.name(), hash(node.name())) else {
-                unreachable!("a name is in a table once")
-            };
+            let Err(i) = self.probe(node.name(), hash(node.name())) else { unreachable!("a name is in a table once") };
             self.slots[i] = Some(node);
         }
     }

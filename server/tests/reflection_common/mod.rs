@@ -19,11 +19,7 @@ pub fn query(id: u16, name: &str, qtype: u16, options: Option<&[(u16, &[u8])]>) 
     let mut m = vec![0u8; 12];
     m[0..2].copy_from_slice(&id.to_be_bytes());
     m[5] = 1;
-    for l in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
+    for l in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         m.push(l.len() as u8);
         m.extend_from_slice(l.as_bytes());
     }
@@ -115,23 +111,12 @@ impl Reply {
             p = n + 10 + rdlen;
         }
         assert_eq!(p, m.len(), "counts cover the whole message");
-        Reply {
-            msg: m.to_vec(),
-            rcode: ext | u16::from(m[3] & 0x0F),
-            tc: m[2] & 0x02 != 0,
-            ancount: count(6) as u16,
-            answer_types,
-            options,
-        }
+        Reply { msg: m.to_vec(), rcode: ext | u16::from(m[3] & 0x0F), tc: m[2] & 0x02 != 0, ancount: count(6) as u16, answer_types, options }
     }
 
     /// The value of EDNS option `code`.
     pub fn option(&self, code: u16) -> Option<&[u8]> {
-        self.options
-            .as_ref()?
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, v)| &v[..])
+        self.options.as_ref()?.iter().find(|(c, _)| *c == code).map(|(_, v)| &v[..])
     }
 }
 
@@ -188,9 +173,7 @@ impl Burst {
 /// the server's SO_REUSEPORT workers share the flood), then counts the
 /// answers until none has come for 500 ms.
 pub fn burst(src: IpAddr, server: SocketAddr, q: &[u8], n: usize, sockets: usize) -> Burst {
-    let socks: Vec<UdpSocket> = (0..sockets)
-        .map(|_| UdpSocket::bind((src, 0)).unwrap())
-        .collect();
+    let socks: Vec<UdpSocket> = (0..sockets).map(|_| UdpSocket::bind((src, 0)).unwrap()).collect();
     let start = Instant::now();
     let mut q = q.to_vec();
     for i in 0..n {
@@ -202,15 +185,10 @@ pub fn burst(src: IpAddr, server: SocketAddr, q: &[u8], n: usize, sockets: usize
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    let mut b = Burst {
-        sent: n,
-        secs: start.elapsed().as_secs_f64(),
-        ..Burst::default()
-    };
+    let mut b = Burst { sent: n, secs: start.elapsed().as_secs_f64(), ..Burst::default() };
     let mut buf = [0u8; 65535];
     for s in &socks {
-        s.set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
         while let Ok(len) = s.recv(&mut buf) {
             if buf[2] & 0x02 != 0 {
                 b.truncated += 1;
@@ -227,28 +205,15 @@ pub fn burst(src: IpAddr, server: SocketAddr, q: &[u8], n: usize, sockets: usize
 pub fn http(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text page.
 pub fn sample(page: &str, series: &str) -> u64 {
-    page.lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {series} in:\n{page}"))
+    page.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok()).unwrap_or_else(|| panic!("no {series} in:\n{page}"))
 }

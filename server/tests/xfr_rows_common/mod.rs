@@ -389,7 +389,8 @@ impl XfrReader {
             }
             if rr.is_soa() {
                 self.soas_after_first += 1;
-                if self.incremental == Some(false) || (rr.serial == self.first_serial && self.soas_after_first % 2 == 1 && self.soas_after_first >= 3) {
+                if self.incremental == Some(false) || (rr.serial == self.first_serial && self.soas_after_first % 2 == 1 && self.soas_after_first >= 3)
+                {
                     self.done = true;
                 }
             }

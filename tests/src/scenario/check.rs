@@ -37,17 +37,9 @@ pub const NOREPLY_WAIT: Duration = Duration::from_millis(800);
 const KNOWN_OPTIONS: &[u16] = &[3, 8, 9, 10, 11, 12, 15];
 
 /// Sends a query as the spec says (UDP or TCP) and returns the raw reply.
-pub fn exchange(
-    addr: SocketAddr,
-    q: &QuerySpec,
-    timeout: Duration,
-) -> Result<Option<Vec<u8>>, String> {
+pub fn exchange(addr: SocketAddr, q: &QuerySpec, timeout: Duration) -> Result<Option<Vec<u8>>, String> {
     let packet = q.build()?;
-    let r = if q.tcp {
-        client::tcp_exchange(addr, &packet, timeout)
-    } else {
-        client::udp_exchange(addr, &packet, timeout)
-    };
+    let r = if q.tcp { client::tcp_exchange(addr, &packet, timeout) } else { client::udp_exchange(addr, &packet, timeout) };
     r.map_err(|e| format!("{} exchange failed: {e}", if q.tcp { "TCP" } else { "UDP" }))
 }
 
@@ -65,58 +57,29 @@ pub fn run_case(addr: SocketAddr, udp_max: u16, case: &Case) -> Outcome {
     let mut p = Vec::new();
     let q = &case.query;
     let e = &case.expect;
-    let wait = if e.noreply {
-        NOREPLY_WAIT
-    } else {
-        REPLY_TIMEOUT
-    };
+    let wait = if e.noreply { NOREPLY_WAIT } else { REPLY_TIMEOUT };
     let raw = match exchange(addr, q, wait) {
         Ok(r) => r,
-        Err(m) => {
-            return Outcome {
-                problems: vec![m],
-                response: None,
-            }
-        }
+        Err(m) => return Outcome { problems: vec![m], response: None },
     };
     let Some(raw) = raw else {
         if !e.noreply {
             p.push(format!("no reply within {wait:?}"));
         }
-        return Outcome {
-            problems: p,
-            response: None,
-        };
+        return Outcome { problems: p, response: None };
     };
     let m = match Message::parse(&raw) {
         Ok(m) => m,
-        Err(err) => {
-            return Outcome {
-                problems: vec![format!("malformed response ({err}): {}", rr::hex(&raw))],
-                response: None,
-            }
-        }
+        Err(err) => return Outcome { problems: vec![format!("malformed response ({err}): {}", rr::hex(&raw))], response: None },
     };
     let response = Some(m.render());
     if e.noreply {
         p.push("expected no reply, got one".into());
-        return Outcome {
-            problems: p,
-            response,
-        };
+        return Outcome { problems: p, response };
     }
-    invariants(
-        &mut p,
-        q,
-        &m,
-        udp_max,
-        e.edns.contains(&EdnsCheck::AnyPresence),
-    );
+    invariants(&mut p, q, &m, udp_max, e.edns.contains(&EdnsCheck::AnyPresence));
     expectations(&mut p, addr, case, &m);
-    Outcome {
-        problems: p,
-        response,
-    }
+    Outcome { problems: p, response }
 }
 
 fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any_opt: bool) {
@@ -130,11 +93,7 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
         p.push("QR=0 in a response".into());
     }
     if m.opcode() != q.opcode {
-        p.push(format!(
-            "OPCODE {} is not the query's {}",
-            m.opcode(),
-            q.opcode
-        ));
+        p.push(format!("OPCODE {} is not the query's {}", m.opcode(), q.opcode));
     }
     for (bit, name) in [(flag::RD, "RD"), (flag::CD, "CD")] {
         if m.has(bit) != (q.flags & bit != 0) {
@@ -143,9 +102,7 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
     }
     for (bit, name) in [(flag::RA, "RA"), (flag::AD, "AD"), (flag::Z, "Z")] {
         if m.has(bit) {
-            p.push(format!(
-                "{name}=1 (an authoritative server without DNSSEC sets it to 0)"
-            ));
+            p.push(format!("{name}=1 (an authoritative server without DNSSEC sets it to 0)"));
         }
     }
     if q.tcp && m.has(flag::TC) {
@@ -159,11 +116,7 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
         if m.counts[0] == 0 && !may_omit {
             p.push("question section missing".into());
         } else if m.counts[0] > 1 || (m.counts[0] == 1 && m.question_bytes != qbytes) {
-            p.push(format!(
-                "question not echoed byte for byte: sent {}, got {}",
-                rr::hex(&qbytes),
-                rr::hex(&m.question_bytes)
-            ));
+            p.push(format!("question not echoed byte for byte: sent {}, got {}", rr::hex(&qbytes), rr::hex(&m.question_bytes)));
         }
     }
     // OPT (E1, E8, E4, E5).
@@ -186,28 +139,17 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
             p.push("OPT owner is not the root".into());
         }
         if o.version != 0 {
-            p.push(format!(
-                "response OPT version {} (we speak version 0)",
-                o.version
-            ));
+            p.push(format!("response OPT version {} (we speak version 0)", o.version));
         }
         if o.flags & 0x7fff != 0 {
-            p.push(format!(
-                "response OPT has unknown flag bits 0x{:04x} set (RFC 6891 §6.1.4)",
-                o.flags & 0x7fff
-            ));
+            p.push(format!("response OPT has unknown flag bits 0x{:04x} set (RFC 6891 §6.1.4)", o.flags & 0x7fff));
         }
         if o.payload < 512 {
-            p.push(format!(
-                "response OPT advertises payload {} < 512",
-                o.payload
-            ));
+            p.push(format!("response OPT advertises payload {} < 512", o.payload));
         }
         for (code, _) in &o.options {
             if !KNOWN_OPTIONS.contains(code) {
-                p.push(format!(
-                    "response echoes unknown EDNS option {code} (RFC 6891 §6.1.2)"
-                ));
+                p.push(format!("response echoes unknown EDNS option {code} (RFC 6891 §6.1.2)"));
             }
             if *code == 11 && !q.tcp {
                 p.push("edns-tcp-keepalive sent over UDP (RFC 7828 §3.2.1)".into());
@@ -220,17 +162,10 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
             Some(e) => e.payload.max(512).min(udp_max.max(512)),
         } as usize;
         if m.raw.len() > limit {
-            p.push(format!(
-                "UDP response of {} octets exceeds the limit of {limit}",
-                m.raw.len()
-            ));
+            p.push(format!("UDP response of {} octets exceeds the limit of {limit}", m.raw.len()));
         }
     }
-    for (name, sec) in [
-        ("answer", &m.answer),
-        ("authority", &m.authority),
-        ("additional", &m.additional),
-    ] {
+    for (name, sec) in [("answer", &m.answer), ("authority", &m.authority), ("additional", &m.additional)] {
         let mut ttls: HashMap<(Vec<u8>, u16, u16), u32> = HashMap::new();
         let mut seen: Vec<(Rr, usize)> = Vec::new();
         for r in sec {
@@ -238,10 +173,7 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
             let key = (c.owner.clone(), c.class, c.rtype);
             if let Some(t) = ttls.insert(key, c.ttl.unwrap_or(0)) {
                 if Some(t) != c.ttl {
-                    p.push(format!(
-                        "{name}: RRset {} has more than one TTL (RFC 2181 §5.2)",
-                        short(&c)
-                    ));
+                    p.push(format!("{name}: RRset {} has more than one TTL (RFC 2181 §5.2)", short(&c)));
                 }
             }
             let mut no_ttl = c.clone();
@@ -252,21 +184,13 @@ fn invariants(p: &mut Vec<String>, q: &QuerySpec, m: &Message, udp_max: u16, any
             }
         }
         for (r, n) in seen.iter().filter(|(_, n)| *n > 1) {
-            p.push(format!(
-                "{name}: record appears {n} times (RFC 2181 §5): {}",
-                r.to_text()
-            ));
+            p.push(format!("{name}: record appears {n} times (RFC 2181 §5): {}", r.to_text()));
         }
     }
 }
 
 fn short(r: &Rr) -> String {
-    format!(
-        "{} {} {}",
-        rr::name_to_string(&r.owner),
-        rr::class_name(r.class),
-        rr::type_name(r.rtype)
-    )
+    format!("{} {} {}", rr::name_to_string(&r.owner), rr::class_name(r.class), rr::type_name(r.rtype))
 }
 
 fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message) {
@@ -275,11 +199,7 @@ fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message)
     let rc = m.rcode();
     if !e.rcodes.is_empty() && !e.rcodes.contains(&rc) {
         let want: Vec<String> = e.rcodes.iter().map(|r| wire::rcode_name(*r)).collect();
-        p.push(format!(
-            "rcode: expected {}, got {}",
-            want.join("|"),
-            wire::rcode_name(rc)
-        ));
+        p.push(format!("rcode: expected {}, got {}", want.join("|"), wire::rcode_name(rc)));
     }
     let mut flags = e.flags.clone();
     if !flags.iter().any(|(b, _)| *b == flag::TC) {
@@ -287,12 +207,7 @@ fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message)
     }
     for (bit, want) in flags {
         if m.has(bit) != want {
-            p.push(format!(
-                "flag {}: expected {}, got {}",
-                wire::flag_names(bit).trim().to_uppercase(),
-                u8::from(want),
-                u8::from(!want)
-            ));
+            p.push(format!("flag {}: expected {}, got {}", wire::flag_names(bit).trim().to_uppercase(), u8::from(want), u8::from(!want)));
         }
     }
     for c in &e.edns {
@@ -301,10 +216,7 @@ fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message)
             EdnsCheck::AnyPresence => {}
             EdnsCheck::Present(want) => {
                 if o.is_some() != *want {
-                    p.push(format!(
-                        "OPT expected {}",
-                        if *want { "present" } else { "absent" }
-                    ));
+                    p.push(format!("OPT expected {}", if *want { "present" } else { "absent" }));
                 }
             }
             EdnsCheck::Version(v) => match o {
@@ -319,10 +231,7 @@ fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message)
             EdnsCheck::Option(code, want) => {
                 let has = o.is_some_and(|o| o.options.iter().any(|(c, _)| c == code));
                 if has != *want {
-                    p.push(format!(
-                        "EDNS option {code} expected {}",
-                        if *want { "present" } else { "absent" }
-                    ));
+                    p.push(format!("EDNS option {code} expected {}", if *want { "present" } else { "absent" }));
                 }
             }
             EdnsCheck::PayloadAtLeast(n) => {
@@ -332,11 +241,7 @@ fn expectations(p: &mut Vec<String>, addr: SocketAddr, case: &Case, m: &Message)
             }
         }
     }
-    let secs: [(&str, &Vec<WireRecord>); 3] = [
-        ("answer", &m.answer),
-        ("authority", &m.authority),
-        ("additional", &m.additional),
-    ];
+    let secs: [(&str, &Vec<WireRecord>); 3] = [("answer", &m.answer), ("authority", &m.authority), ("additional", &m.additional)];
     for (i, (name, got)) in secs.iter().enumerate() {
         compare_section(p, name, &e.sections[i], got);
     }
@@ -406,20 +311,12 @@ fn compare_section(p: &mut Vec<String>, name: &str, want: &Section, got: &[WireR
     let mut used = vec![false; expected.len()];
     let mut unexpected = Vec::new();
     // Required records first, so an optional twin does not steal a match.
-    let order: Vec<usize> = (0..expected.len())
-        .filter(|&i| !expected[i].1)
-        .chain((0..expected.len()).filter(|&i| expected[i].1))
-        .collect();
+    let order: Vec<usize> = (0..expected.len()).filter(|&i| !expected[i].1).chain((0..expected.len()).filter(|&i| expected[i].1)).collect();
     for g in got {
         let c = g.rr.canonical();
         let hit = order.iter().copied().find(|&i| {
             let (x, _) = &expected[i];
-            !used[i]
-                && x.owner == c.owner
-                && x.class == c.class
-                && x.rtype == c.rtype
-                && x.rdata == c.rdata
-                && (x.ttl.is_none() || x.ttl == c.ttl)
+            !used[i] && x.owner == c.owner && x.class == c.class && x.rtype == c.rtype && x.rdata == c.rdata && (x.ttl.is_none() || x.ttl == c.ttl)
         });
         match hit {
             Some(i) => used[i] = true,
@@ -447,10 +344,7 @@ fn whole_rrsets(p: &mut Vec<String>, addr: SocketAddr, q: &QuerySpec, m: &Messag
         Ok(None) => return p.push("whole-rrsets: no TCP response".into()),
         Err(e) => return p.push(format!("whole-rrsets: {e}")),
     };
-    for (name, part, whole) in [
-        ("answer", &m.answer, &full.answer),
-        ("authority", &m.authority, &full.authority),
-    ] {
+    for (name, part, whole) in [("answer", &m.answer, &full.answer), ("authority", &m.authority, &full.authority)] {
         let count = |sec: &[WireRecord], k: &(Vec<u8>, u16, u16)| {
             sec.iter()
                 .filter(|r| {
@@ -464,10 +358,7 @@ fn whole_rrsets(p: &mut Vec<String>, addr: SocketAddr, q: &QuerySpec, m: &Messag
             let k = (c.owner.clone(), c.class, c.rtype);
             let (a, b) = (count(part, &k), count(whole, &k));
             if a != b {
-                p.push(format!(
-                    "{name}: RRset {} has {a} of the {b} records sent over TCP (partial RRset)",
-                    short(&c)
-                ));
+                p.push(format!("{name}: RRset {} has {a} of the {b} records sent over TCP (partial RRset)", short(&c)));
                 break;
             }
         }
@@ -480,11 +371,7 @@ mod tests {
     use crate::scenario::parse::parse;
 
     fn rec(line: &str) -> WireRecord {
-        WireRecord {
-            rr: Rr::parse(line, None).unwrap(),
-            raw_rdata: Vec::new(),
-            offset: 0,
-        }
+        WireRecord { rr: Rr::parse(line, None).unwrap(), raw_rdata: Vec::new(), offset: 0 }
     }
 
     fn problems(scn: &str, got: &[&str]) -> Vec<String> {
@@ -495,24 +382,18 @@ mod tests {
         p
     }
 
-    const SCN: &str = "zone x. x.zone\ncase c\n covers Q7\n query a.x. A\n rcode NOERROR\n answer\n  a.x. 300 IN A 192.0.2.1\n  ? a.x. * IN A 192.0.2.2\n";
+    const SCN: &str =
+        "zone x. x.zone\ncase c\n covers Q7\n query a.x. A\n rcode NOERROR\n answer\n  a.x. 300 IN A 192.0.2.1\n  ? a.x. * IN A 192.0.2.2\n";
 
     #[test]
     fn sections_compare_semantically() {
         assert!(problems(SCN, &["A.X. 300 IN A 192.0.2.1"]).is_empty());
-        assert!(problems(
-            SCN,
-            &["a.x. 300 IN A 192.0.2.1", "a.x. 7 IN A \\# 4 c0000202"]
-        )
-        .is_empty());
+        assert!(problems(SCN, &["a.x. 300 IN A 192.0.2.1", "a.x. 7 IN A \\# 4 c0000202"]).is_empty());
         let p = problems(SCN, &["a.x. 301 IN A 192.0.2.1"]);
         assert_eq!(p.len(), 2, "{p:?}"); // wrong TTL: unexpected + missing
         let p = problems(SCN, &["a.x. 300 IN A 192.0.2.1", "a.x. 300 IN A 192.0.2.1"]);
         assert_eq!(p.len(), 1, "{p:?}"); // second copy is unexpected
-        let p = problems(
-            "zone x. x.zone\ncase c\n covers Q7\n query a.x. A\n rcode NOERROR\n",
-            &["a.x. 1 IN A 192.0.2.1"],
-        );
+        let p = problems("zone x. x.zone\ncase c\n covers Q7\n query a.x. A\n rcode NOERROR\n", &["a.x. 1 IN A 192.0.2.1"]);
         assert_eq!(p.len(), 1, "a section not mentioned must be empty: {p:?}");
     }
 

@@ -79,37 +79,20 @@ pub struct FileReport {
 /// Reads and parses a scenario file under `tests/scenarios/`.
 pub fn load(path: &Path) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let name = path
-        .strip_prefix(scenarios_dir())
-        .unwrap_or(path)
-        .display()
-        .to_string();
+    let name = path.strip_prefix(scenarios_dir()).unwrap_or(path).display().to_string();
     parse(&name, &text)
 }
 
 /// The UDP maximum the server was started with (`--udp-max-payload`, default 1232).
 fn udp_max(args: &[String]) -> u16 {
-    args.iter()
-        .position(|a| a == "--udp-max-payload")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1232)
+    args.iter().position(|a| a == "--udp-max-payload").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(1232)
 }
 
 /// Starts the scenario's server and runs every case (or only those whose name
 /// contains `filter`).
 pub fn run(sc: &Scenario, filter: Option<&str>) -> FileReport {
-    let mut rep = FileReport {
-        file: sc.file.clone(),
-        total: 0,
-        failed: 0,
-        failures: Vec::new(),
-    };
-    let cases: Vec<&Case> = sc
-        .cases
-        .iter()
-        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
-        .collect();
+    let mut rep = FileReport { file: sc.file.clone(), total: 0, failed: 0, failures: Vec::new() };
+    let cases: Vec<&Case> = sc.cases.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))).collect();
     if cases.is_empty() {
         return rep;
     }
@@ -121,11 +104,7 @@ pub fn run(sc: &Scenario, filter: Option<&str>) -> FileReport {
     let server = match cfg.start() {
         Ok(s) => s,
         Err(e) => {
-            rep.failures.push(format!(
-                "FAIL {}: server did not start; all {} cases fail\n  {e}",
-                sc.file,
-                cases.len()
-            ));
+            rep.failures.push(format!("FAIL {}: server did not start; all {} cases fail\n  {e}", sc.file, cases.len()));
             rep.failed = cases.len();
             return rep;
         }
@@ -134,10 +113,7 @@ pub fn run(sc: &Scenario, filter: Option<&str>) -> FileReport {
     for c in cases {
         let out = run_case(server.addr(), max, c);
         if !out.problems.is_empty() {
-            let mut s = format!(
-                "FAIL {}:{} [{}] query {}\n",
-                sc.file, c.line, c.name, c.query_text
-            );
+            let mut s = format!("FAIL {}:{} [{}] query {}\n", sc.file, c.line, c.name, c.query_text);
             for pr in &out.problems {
                 s.push_str(&format!("  - {pr}\n"));
             }

@@ -120,10 +120,7 @@ pub fn parse_query(args: &[&str]) -> Result<QuerySpec, String> {
             i += 1;
         }
     }
-    let qtype = args
-        .get(i)
-        .and_then(|t| rr::parse_type(t))
-        .ok_or_else(|| format!("bad or missing type in query {args:?}"))?;
+    let qtype = args.get(i).and_then(|t| rr::parse_type(t)).ok_or_else(|| format!("bad or missing type in query {args:?}"))?;
     let mut q = QuerySpec::new(name, qtype);
     q.qclass = qclass;
     for opt in &args[i + 1..] {
@@ -150,9 +147,7 @@ pub fn parse_query(args: &[&str]) -> Result<QuerySpec, String> {
             "+ednsopt" => {
                 let v = val.ok_or("+ednsopt needs CODE[:HEX]")?;
                 let (code, data) = v.split_once(':').unwrap_or((v, ""));
-                let code: u16 = code
-                    .parse()
-                    .map_err(|_| format!("bad option code in {opt}"))?;
+                let code: u16 = code.parse().map_err(|_| format!("bad option code in {opt}"))?;
                 let data = (0..data.len())
                     .step_by(2)
                     .map(|k| u8::from_str_radix(data.get(k..k + 2).unwrap_or("x"), 16))
@@ -236,20 +231,9 @@ fn parse_edns(args: &[&str]) -> Result<Vec<EdnsCheck>, String> {
 fn parse_check(args: &[&str]) -> Result<Check, String> {
     match args {
         ["whole-rrsets"] => Ok(Check::WholeRrsets),
-        ["uncompressed", t] => Ok(Check::Uncompressed(
-            rr::parse_type(t).ok_or_else(|| format!("bad type {t}"))?,
-        )),
-        ["nonempty", s] => Ok(Check::NonEmpty(
-            SECTION_NAMES
-                .iter()
-                .position(|n| n == s)
-                .ok_or_else(|| format!("bad section {s}"))?,
-        )),
-        [s] if s.starts_with("size<=") => Ok(Check::SizeAtMost(
-            s["size<=".len()..]
-                .parse()
-                .map_err(|_| format!("bad {s}"))?,
-        )),
+        ["uncompressed", t] => Ok(Check::Uncompressed(rr::parse_type(t).ok_or_else(|| format!("bad type {t}"))?)),
+        ["nonempty", s] => Ok(Check::NonEmpty(SECTION_NAMES.iter().position(|n| n == s).ok_or_else(|| format!("bad section {s}"))?)),
+        [s] if s.starts_with("size<=") => Ok(Check::SizeAtMost(s["size<=".len()..].parse().map_err(|_| format!("bad {s}"))?)),
         _ => Err(format!("unknown check {args:?}")),
     }
 }
@@ -305,12 +289,7 @@ const KEYWORDS: &[&str] = &[
 
 /// Parses the text of a scenario file.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
-    let mut sc = Scenario {
-        file: file.to_string(),
-        zones: Vec::new(),
-        args: Vec::new(),
-        cases: Vec::new(),
-    };
+    let mut sc = Scenario { file: file.to_string(), zones: Vec::new(), args: Vec::new(), cases: Vec::new() };
     let mut origin: Option<Vec<u8>> = None;
     let mut defines: HashMap<String, Vec<(Rr, bool)>> = HashMap::new();
     let mut defining: Option<(String, Vec<(Rr, bool)>)> = None;
@@ -326,11 +305,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
                 return Err(err(file, c.line, format!("duplicate case name {}", c.name)));
             }
             if !c.expect.noreply && c.expect.rcodes.is_empty() {
-                return Err(err(
-                    file,
-                    c.line,
-                    format!("case {} states no rcode (or noreply)", c.name),
-                ));
+                return Err(err(file, c.line, format!("case {} states no rcode (or noreply)", c.name)));
             }
             sc.cases.push(c);
         }
@@ -353,26 +328,17 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
             };
             let recs: Vec<(Rr, bool)> = if let Some(m) = body.strip_prefix('@') {
                 let m = m.trim();
-                let d = defines
-                    .get(m)
-                    .ok_or_else(|| err(file, ln, format!("unknown define @{m}")))?;
+                let d = defines.get(m).ok_or_else(|| err(file, ln, format!("unknown define @{m}")))?;
                 d.iter().map(|(r, o)| (r.clone(), *o || optional)).collect()
             } else {
-                vec![(
-                    Rr::parse(body, origin.as_deref()).map_err(|e| err(file, ln, e))?,
-                    optional,
-                )]
+                vec![(Rr::parse(body, origin.as_deref()).map_err(|e| err(file, ln, e))?, optional)]
             };
             if let Some((_, list)) = &mut defining {
                 list.extend(recs);
                 continue;
             }
             let (Some((c, _)), Some(s)) = (&mut case, section) else {
-                return Err(err(
-                    file,
-                    ln,
-                    format!("unexpected line {line:?} (not a directive, not in a section)"),
-                ));
+                return Err(err(file, ln, format!("unexpected line {line:?} (not a directive, not in a section)")));
             };
             match &mut c.expect.sections[s] {
                 Section::Records(list) => list.extend(recs),
@@ -389,38 +355,24 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
         match first {
             "zone" => match args.as_slice() {
                 [o, f] if case.is_none() => sc.zones.push(((*o).to_string(), (*f).to_string())),
-                _ => {
-                    return Err(err(
-                        file,
-                        ln,
-                        "`zone ORIGIN FILE` belongs before the first case",
-                    ))
-                }
+                _ => return Err(err(file, ln, "`zone ORIGIN FILE` belongs before the first case")),
             },
             "args" if case.is_none() => sc.args.extend(w[1..].iter().cloned()),
             "origin" => {
-                let o = args
-                    .first()
-                    .ok_or_else(|| err(file, ln, "origin needs a name"))?;
+                let o = args.first().ok_or_else(|| err(file, ln, "origin needs a name"))?;
                 origin = Some(rr::parse_name(o, None).map_err(|e| err(file, ln, e))?);
             }
             "define" => {
-                let n = args
-                    .first()
-                    .ok_or_else(|| err(file, ln, "define needs a name"))?;
+                let n = args.first().ok_or_else(|| err(file, ln, "define needs a name"))?;
                 defining = Some(((*n).to_string(), Vec::new()));
             }
             "end" => {
-                let (n, list) = defining
-                    .take()
-                    .ok_or_else(|| err(file, ln, "`end` without `define`"))?;
+                let (n, list) = defining.take().ok_or_else(|| err(file, ln, "`end` without `define`"))?;
                 defines.insert(n, list);
             }
             "case" => {
                 finish(case.take(), &mut sc)?;
-                let name = args
-                    .first()
-                    .ok_or_else(|| err(file, ln, "case needs a name"))?;
+                let name = args.first().ok_or_else(|| err(file, ln, "case needs a name"))?;
                 case = Some((
                     Case {
                         name: (*name).to_string(),
@@ -450,38 +402,22 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, String> {
                         let spec = args.join("");
                         e.rcodes = spec
                             .split('|')
-                            .map(|r| {
-                                wire::parse_rcode(r)
-                                    .ok_or_else(|| err(file, ln, format!("bad rcode {r}")))
-                            })
+                            .map(|r| wire::parse_rcode(r).ok_or_else(|| err(file, ln, format!("bad rcode {r}"))))
                             .collect::<Result<_, _>>()?;
                     }
-                    "flags" => e
-                        .flags
-                        .extend(parse_flags(&args).map_err(|m| err(file, ln, m))?),
-                    "edns" => e
-                        .edns
-                        .extend(parse_edns(&args).map_err(|m| err(file, ln, m))?),
-                    "check" => e
-                        .checks
-                        .push(parse_check(&args).map_err(|m| err(file, ln, m))?),
+                    "flags" => e.flags.extend(parse_flags(&args).map_err(|m| err(file, ln, m))?),
+                    "edns" => e.edns.extend(parse_edns(&args).map_err(|m| err(file, ln, m))?),
+                    "check" => e.checks.push(parse_check(&args).map_err(|m| err(file, ln, m))?),
                     s => {
-                        let i = SECTION_NAMES.iter().position(|n| *n == s).ok_or_else(|| {
-                            err(file, ln, format!("`{s}` is not allowed inside a case"))
-                        })?;
+                        let i =
+                            SECTION_NAMES.iter().position(|n| *n == s).ok_or_else(|| err(file, ln, format!("`{s}` is not allowed inside a case")))?;
                         e.sections[i] = match args.as_slice() {
                             [] => {
                                 section = Some(i);
                                 Section::Records(Vec::new())
                             }
                             ["ignore"] => Section::Ignore,
-                            _ => {
-                                return Err(err(
-                                    file,
-                                    ln,
-                                    format!("`{s}` takes nothing or `ignore`"),
-                                ))
-                            }
+                            _ => return Err(err(file, ln, format!("`{s}` takes nothing or `ignore`"))),
                         };
                     }
                 }

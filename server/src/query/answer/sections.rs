@@ -6,8 +6,8 @@
 //! Must not: allocate, or follow the chain ([`super`] does).
 
 use super::names::has_upper;
-use crate::wire::name::{is_subdomain as in_domain, same_octets};
 use super::{Cur, MAX_POINTER};
+use crate::wire::name::{is_subdomain as in_domain, same_octets};
 use crate::wire::name::{NameBuf, MAX_NAME_LEN};
 use crate::wire::rtype;
 use crate::wire::writer::{MsgWriter, Owner, Section, IMAGE_HEADER};

@@ -48,7 +48,11 @@ fn referral_points_the_cut_into_the_question_and_glue_at_the_ns_rdata() {
     ns.sort();
     assert_eq!(
         ns,
-        ["sub.example.com. 3600 IN NS ns.example.net.", "sub.example.com. 3600 IN NS ns1.sub.example.com.", "sub.example.com. 3600 IN NS ns2.sub.example.com."]
+        [
+            "sub.example.com. 3600 IN NS ns.example.net.",
+            "sub.example.com. 3600 IN NS ns1.sub.example.com.",
+            "sub.example.com. 3600 IN NS ns2.sub.example.com."
+        ]
     );
     assert_eq!(
         texts(&m.additionals),

@@ -180,10 +180,7 @@ mod tests {
         let mut toks = Vec::new();
         let mut out = Vec::new();
         while let Some(ind) = lx.entry(&mut toks)? {
-            let words = toks
-                .iter()
-                .map(|t| (text[t.start..t.end].to_string(), t.line, t.quoted))
-                .collect();
+            let words = toks.iter().map(|t| (text[t.start..t.end].to_string(), t.line, t.quoted)).collect();
             out.push((ind, words));
         }
         Ok(out)

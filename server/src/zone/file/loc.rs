@@ -23,16 +23,13 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
     let lat = coordinate(f, "latitude", 90, [b'N', b'S'])?;
     let lon = coordinate(f, "longitude", 180, [b'E', b'W'])?;
     let b = f.next("altitude")?;
-    let alt = meters(b)
-        .filter(|&cm| (-ALT_BASE..=u32::MAX as i64 - ALT_BASE).contains(&cm))
-        .ok_or_else(|| format!("bad altitude \"{}\"", show(b)))?;
+    let alt =
+        meters(b).filter(|&cm| (-ALT_BASE..=u32::MAX as i64 - ALT_BASE).contains(&cm)).ok_or_else(|| format!("bad altitude \"{}\"", show(b)))?;
     let mut prec = [0x12u8, 0x16, 0x13]; // 1 m, 10 000 m, 10 m (RFC 1876 §3)
     for (i, what) in ["size", "horizontal precision", "vertical precision"].into_iter().enumerate() {
         let Some(b) = f.peek() else { break };
         f.next(what)?;
-        let cm = meters(b)
-            .filter(|&cm| (0..=MAX_PREC_CM).contains(&cm))
-            .ok_or_else(|| format!("bad {what} \"{}\"", show(b)))?;
+        let cm = meters(b).filter(|&cm| (0..=MAX_PREC_CM).contains(&cm)).ok_or_else(|| format!("bad {what} \"{}\"", show(b)))?;
         prec[i] = encode_prec(cm);
     }
     out.push(0);

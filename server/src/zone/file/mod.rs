@@ -90,8 +90,9 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, (String, Option<Limit>
     let io = |e: std::io::Error| (io_reason(&e), None);
     let f = std::fs::File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
-    let too_long =
-        |n: u64| (format!("file of {n} octets or more is longer than a zone within max_zone_bytes can be ({max} octets of text)"), Some(Limit::Bytes));
+    let too_long = |n: u64| {
+        (format!("file of {n} octets or more is longer than a zone within max_zone_bytes can be ({max} octets of text)"), Some(Limit::Bytes))
+    };
     if len > max {
         return Err(too_long(len));
     }
@@ -106,12 +107,7 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, (String, Option<Limit>
 
 /// Reads zone-file text; `file_label` names it in errors. `$INCLUDE` paths
 /// are relative to `include_dir`; with `None`, `$INCLUDE` is an error.
-pub fn read_zone_str(
-    text: &str,
-    file_label: &str,
-    origin: &[u8],
-    include_dir: Option<&Path>,
-) -> Result<RecordSource, ZoneFileError> {
+pub fn read_zone_str(text: &str, file_label: &str, origin: &[u8], include_dir: Option<&Path>) -> Result<RecordSource, ZoneFileError> {
     read_bytes(text.as_bytes(), file_label.to_string(), origin, include_dir, ZoneLimits::default())
 }
 
@@ -165,10 +161,7 @@ pub fn write_records<'a>(records: impl Iterator<Item = (&'a [u8], u16, u32, &'a 
 /// [`write_records`] streaming to `out` (a `BufWriter` around a file, say):
 /// one line is formatted at a time, so memory stays flat whatever the number
 /// of records.
-pub fn write_records_to<'a, W: std::io::Write>(
-    records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>,
-    out: &mut W,
-) -> std::io::Result<()> {
+pub fn write_records_to<'a, W: std::io::Write>(records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>, out: &mut W) -> std::io::Result<()> {
     let (mut rd, mut line) = (String::new(), String::new());
     for (owner, t, ttl, rdata) in records {
         line.clear();

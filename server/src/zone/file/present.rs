@@ -285,10 +285,7 @@ fn put_generic(rdata: &[u8], out: &mut String) {
 }
 
 /// Appends one `owner ttl IN TYPE rdata` line per record (see [`super::write_records`]).
-pub(super) fn write_records<'a>(
-    records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>,
-    out: &mut String,
-) {
+pub(super) fn write_records<'a>(records: impl Iterator<Item = (&'a [u8], u16, u32, &'a [u8])>, out: &mut String) {
     let mut rd = String::new();
     for (owner, t, ttl, rdata) in records {
         push_record(owner, t, ttl, rdata, &mut rd, out);

@@ -18,9 +18,37 @@ pub(super) fn has_parser(t: u16) -> bool {
     use rtype::*;
     matches!(
         t,
-        A | AAAA | NS | CNAME | DNAME | PTR | MB | MG | MR | MD | MF | MX | KX | AFSDB | 21 | SOA
-            | TXT | SPF | HINFO | MINFO | RP | SRV | NAPTR | CAA | URI | SSHFP | TLSA | SMIMEA
-            | OPENPGPKEY | LOC | SVCB | HTTPS
+        A | AAAA
+            | NS
+            | CNAME
+            | DNAME
+            | PTR
+            | MB
+            | MG
+            | MR
+            | MD
+            | MF
+            | MX
+            | KX
+            | AFSDB
+            | 21
+            | SOA
+            | TXT
+            | SPF
+            | HINFO
+            | MINFO
+            | RP
+            | SRV
+            | NAPTR
+            | CAA
+            | URI
+            | SSHFP
+            | TLSA
+            | SMIMEA
+            | OPENPGPKEY
+            | LOC
+            | SVCB
+            | HTTPS
     ) || dnssec::handles(t)
 }
 
@@ -140,12 +168,7 @@ fn parse_presentation(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(
         LOC => loc::parse(f, out)?,
         SVCB | HTTPS => svcb::parse(f, out)?,
         t if dnssec::handles(t) => dnssec::parse(t, f, out)?,
-        _ => {
-            return Err(format!(
-                "type {} has no presentation parser; write its RDATA in RFC 3597 generic form (\\# len hex)",
-                TypeName(t)
-            ))
-        }
+        _ => return Err(format!("type {} has no presentation parser; write its RDATA in RFC 3597 generic form (\\# len hex)", TypeName(t))),
     }
     Ok(())
 }

@@ -21,17 +21,27 @@ pub(super) fn handles(t: u16) -> bool {
 
 /// DNSSEC algorithm mnemonics (IANA "DNS Security Algorithm Numbers").
 const ALGORITHMS: &[(&str, u8)] = &[
-    ("RSAMD5", 1), ("DH", 2), ("DSA", 3), ("RSASHA1", 5), ("DSA-NSEC3-SHA1", 6),
-    ("RSASHA1-NSEC3-SHA1", 7), ("RSASHA256", 8), ("RSASHA512", 10), ("ECC-GOST", 12),
-    ("ECDSAP256SHA256", 13), ("ECDSAP384SHA384", 14), ("ED25519", 15), ("ED448", 16),
-    ("INDIRECT", 252), ("PRIVATEDNS", 253), ("PRIVATEOID", 254),
+    ("RSAMD5", 1),
+    ("DH", 2),
+    ("DSA", 3),
+    ("RSASHA1", 5),
+    ("DSA-NSEC3-SHA1", 6),
+    ("RSASHA1-NSEC3-SHA1", 7),
+    ("RSASHA256", 8),
+    ("RSASHA512", 10),
+    ("ECC-GOST", 12),
+    ("ECDSAP256SHA256", 13),
+    ("ECDSAP384SHA384", 14),
+    ("ED25519", 15),
+    ("ED448", 16),
+    ("INDIRECT", 252),
+    ("PRIVATEDNS", 253),
+    ("PRIVATEOID", 254),
 ];
 
 /// CERT type mnemonics (RFC 4398 §2.1).
-const CERT_TYPES: &[(&str, u16)] = &[
-    ("PKIX", 1), ("SPKI", 2), ("PGP", 3), ("IPKIX", 4), ("ISPKI", 5), ("IPGP", 6),
-    ("ACPKIX", 7), ("IACPKIX", 8), ("URI", 253), ("OID", 254),
-];
+const CERT_TYPES: &[(&str, u16)] =
+    &[("PKIX", 1), ("SPKI", 2), ("PGP", 3), ("IPKIX", 4), ("ISPKI", 5), ("IPGP", 6), ("ACPKIX", 7), ("IACPKIX", 8), ("URI", 253), ("OID", 254)];
 
 fn algorithm(f: &mut Fields<'_>) -> Result<u8, String> {
     let b = f.next("algorithm")?;

@@ -97,8 +97,7 @@ impl Reader {
         if !indented {
             let b = slice(text, &toks[0]);
             self.owner.clear();
-            parse_name(b, &self.origin, &mut self.owner)
-                .map_err(|e| (line, format!("bad owner name \"{}\": {e}", show(b))))?;
+            parse_name(b, &self.origin, &mut self.owner).map_err(|e| (line, format!("bad owner name \"{}\": {e}", show(b))))?;
             // Length octets (≤ 63) and the root (0) are never `A`-`Z` (65-90):
             // lowercasing the whole buffer is `lowercase_wire`, in one pass.
             self.owner.make_ascii_lowercase();

@@ -28,8 +28,15 @@ const DOHPATH: u16 = 7;
 const OHTTP: u16 = 8;
 
 const KEY_NAMES: &[(&str, u16)] = &[
-    ("mandatory", MANDATORY), ("alpn", ALPN), ("no-default-alpn", NO_DEFAULT_ALPN), ("port", PORT),
-    ("ipv4hint", IPV4HINT), ("ech", ECH), ("ipv6hint", IPV6HINT), ("dohpath", DOHPATH), ("ohttp", OHTTP),
+    ("mandatory", MANDATORY),
+    ("alpn", ALPN),
+    ("no-default-alpn", NO_DEFAULT_ALPN),
+    ("port", PORT),
+    ("ipv4hint", IPV4HINT),
+    ("ech", ECH),
+    ("ipv6hint", IPV6HINT),
+    ("dohpath", DOHPATH),
+    ("ohttp", OHTTP),
 ];
 
 fn key_from(b: &[u8]) -> Option<u16> {
@@ -84,9 +91,7 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
             Some(p) => (&b[..p], Some(&b[p + 1..])),
             None => (b, None),
         };
-        let key = key_from(kb)
-            .filter(|_| !tok.quoted)
-            .ok_or_else(|| format!("bad SvcParam key \"{}\"", show(kb)))?;
+        let key = key_from(kb).filter(|_| !tok.quoted).ok_or_else(|| format!("bad SvcParam key \"{}\"", show(kb)))?;
         // `key="quoted value"` lexes as `key=` followed by an adjacent quoted token.
         if raw == Some(b"") {
             if let Some(next) = f.peek_tok().filter(|n| n.quoted && n.start == tok.end + 1) {

@@ -47,7 +47,11 @@ fn every_type_round_trips() {
         (CNAME, "Target.Example.NET."),
         (DNAME, "other.org."),
         (PTR, "@"),
-        (MB, "mb"), (MG, "mg"), (MR, "mr"), (MD, "md"), (MF, "mf"),
+        (MB, "mb"),
+        (MG, "mg"),
+        (MR, "mr"),
+        (MD, "md"),
+        (MF, "mf"),
         (MX, "10 mail"),
         (KX, "10 kx.example.net."),
         (AFSDB, "1 afsdb"),
@@ -118,8 +122,10 @@ fn known_wire_vectors() {
     // RFC 1876 example: 42°21'54"N 71°06'18"W -24m, size 30m.
     assert_eq!(round_trip(LOC, "42 21 54 N 71 06 18 W -24m 30m"), hex("00 33 16 13 89172DD0 70BE15F0 00988D20"));
     assert_eq!(format_rdata(LOC, &hex("00 33 16 13 89172DD0 70BE15F0 00988D20")), "42 21 54.000 N 71 6 18.000 W -24.00m 30.00m 10000.00m 10.00m");
-    assert_eq!(format_rdata(RRSIG, &round_trip(RRSIG, "A 8 2 300 20250101000000 1700000000 7 . AAAA")),
-        "A 8 2 300 20250101000000 20231114221320 7 . AAAA");
+    assert_eq!(
+        format_rdata(RRSIG, &round_trip(RRSIG, "A 8 2 300 20250101000000 1700000000 7 . AAAA")),
+        "A 8 2 300 20250101000000 20231114221320 7 . AAAA"
+    );
 }
 
 #[test]

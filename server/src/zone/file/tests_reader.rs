@@ -82,9 +82,7 @@ fn origin_directive_changes_relative_names() {
 
 #[test]
 fn parentheses_span_lines_and_record_starts_at_first_line() {
-    let src = read(
-        "$TTL 1h\n\n@ IN SOA ( ns1 ; primary\n  hostmaster ; (not a paren\n  2024 ; serial\n  1h 15m 1w 1d )\nwww A 192.0.2.1\n",
-    );
+    let src = read("$TTL 1h\n\n@ IN SOA ( ns1 ; primary\n  hostmaster ; (not a paren\n  2024 ; serial\n  1h 15m 1w 1d )\nwww A 192.0.2.1\n");
     let soa = &src.records[0];
     assert_eq!(soa.src.line, 3);
     assert_eq!(&soa.rdata[soa.rdata.len() - 20..soa.rdata.len() - 16], &2024u32.to_be_bytes());
@@ -157,8 +155,7 @@ fn include_with_origin_nesting_and_revert() {
     assert!(src.files[1].ends_with("sub/hosts.inc"), "{:?}", src.files);
     assert!(src.files[2].ends_with("sub/more.inc"), "{:?}", src.files);
     type Row = (Box<[u8]>, u16, u32, u16, u32);
-    let got: Vec<Row> =
-        src.records.iter().map(|r| (r.owner.clone(), r.rtype, r.ttl, r.src.file, r.src.line)).collect();
+    let got: Vec<Row> = src.records.iter().map(|r| (r.owner.clone(), r.rtype, r.ttl, r.src.file, r.src.line)).collect();
     let want = vec![
         (name("example.com"), rtype::SOA, 3600, 0, 3),
         (name("example.com"), rtype::NS, 3600, 0, 6),
@@ -212,8 +209,7 @@ fn written_records_read_back_identically() {
     let first = read(&text);
     let mut out = String::new();
     write_records(first.records.iter().map(|r| (&r.owner[..], r.rtype, r.ttl, &r.rdata[..])), &mut out);
-    let second = read_zone_str(&out, "w.zone", &from_dotted("elsewhere.org").unwrap(), None)
-        .unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let second = read_zone_str(&out, "w.zone", &from_dotted("elsewhere.org").unwrap(), None).unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert_eq!(first.records.len(), second.records.len());
     for (a, b) in first.records.iter().zip(&second.records) {
         assert_eq!((&a.owner, a.rtype, a.ttl, &a.rdata), (&b.owner, b.rtype, b.ttl, &b.rdata), "{out}");

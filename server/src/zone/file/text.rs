@@ -191,10 +191,7 @@ pub(super) fn parse_class(b: &[u8]) -> Option<u16> {
     if b.len() > 5 && b[..5].eq_ignore_ascii_case(b"CLASS") {
         return parse_decimal(&b[5..], u16::MAX as u64).map(|v| v as u16);
     }
-    [(&b"IN"[..], 1u16), (b"CS", 2), (b"CH", 3), (b"HS", 4)]
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(b))
-        .map(|&(_, c)| c)
+    [(&b"IN"[..], 1u16), (b"CS", 2), (b"CH", 3), (b"HS", 4)].iter().find(|(n, _)| n.eq_ignore_ascii_case(b)).map(|&(_, c)| c)
 }
 
 /// Cursor over the RDATA tokens of one record.
