@@ -1,6 +1,6 @@
 //! Fuzz target `xfr_in`: arbitrary bytes as what a primary sends back to
 //! our AXFR or IXFR request, read by the real client
-//! (`xfr::client::transfer`) over a loopback TCP connection, then turned into
+//! (`remote::transfer`) over a loopback TCP connection, then turned into
 //! a zone or a chain of differences as `server::inbound` does
 //! (`build_zone`, `inbound::to_diff`, `diff::condense`, `xfr::next`), with
 //! small size limits so that the abort at a limit is reached too.
@@ -20,10 +20,10 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use ironbind::server::inbound::to_diff;
+use ironbind::lifecycle::inbound::to_diff;
 use ironbind::wire::rr::WireRr;
 use ironbind::wire::{class, rtype};
-use ironbind::xfr::client::{self, Transfer};
+use ironbind::remote::{self, Transfer};
 use ironbind::xfr::diff::{condense, diff_zones, Diff};
 use ironbind::xfr::next::next_version;
 use ironbind::xfr::serial::serial_gt;
@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     let (_, got) = p.rt.block_on(async {
         tokio::join!(
             serve(&p.listener, &msgs),
-            client::transfer(p.addr, &cur.origin, ixfr.then_some(&ours), fuzz_limits(), None, Duration::from_secs(10))
+            remote::transfer(p.addr, &cur.origin, ixfr.then_some(&ours), fuzz_limits(), None, Duration::from_secs(10))
         )
     });
     let Ok((got, _stats)) = got else { return };

@@ -15,7 +15,7 @@ use ironbind::acl::{Acl, Prefix};
 use ironbind::query::{Handler, QueryConfig, RequestCtx, Transport};
 use ironbind::tsig::{Algorithm, Key, KeyRing};
 use ironbind::wire::name::from_dotted;
-use ironbind::xfr::registry::{Registry, ZonePolicy};
+use ironbind::catalog::{Catalog, ZonePolicy};
 use ironbind::zone::build::build_zone;
 use ironbind::zone::file::read_zone_str;
 use ironbind::zone::set::ZoneSet;
@@ -151,8 +151,8 @@ pub const UDP_MAX: u16 = 1232;
 pub fn handler() -> &'static Handler {
     static HANDLER: LazyLock<Handler> = LazyLock::new(|| {
         let set = ZoneSet::new();
-        let registry = Registry::new();
-        registry.set_keys(key_ring());
+        let catalog = Catalog::new();
+        catalog.set_keys(key_ring());
         let local: Prefix = "127.0.0.0/8".parse().expect("prefix");
         for (apex, text) in ZONES {
             set.insert(Arc::new(zone(apex, text)));
@@ -162,7 +162,7 @@ pub fn handler() -> &'static Handler {
                 allow_notify: Acl(vec![local]),
                 ..ZonePolicy::default()
             };
-            registry.upsert(&wire(apex), policy);
+            catalog.upsert(&wire(apex), policy);
         }
         let cfg = QueryConfig {
             udp_max_payload: UDP_MAX,
@@ -170,7 +170,7 @@ pub fn handler() -> &'static Handler {
             chaos_id: Some("fuzz".into()),
             ..QueryConfig::default()
         };
-        Handler::new(Arc::new(set), cfg).with_transfers(Arc::new(registry))
+        Handler::new(Arc::new(set), cfg).with_transfers(Arc::new(catalog))
     });
     &HANDLER
 }

@@ -19,29 +19,58 @@
 //! ```text
 //!  AXFR/IXFR request ─► query::transfer (allowTransfer, TSIG) ─► xfr::axfr / xfr::ixfr stream
 //!                                                                  from an Arc<Zone> + xfr::journal
-//!  NOTIFY in ─► query::transfer ─► xfr::registry (wake) ─► server::secondary refresh task
-//!        server::secondary ─► xfr::client (SOA, AXFR/IXFR in) ─► server::inbound (apply, build)
-//!                         ─► store (zone file, journal, timers; atomic) ─► zone::set::insert
-//!  reload / new version ─► xfr::diff ─► xfr::journal + store ─► server::notify (NOTIFY out)
+//!  NOTIFY in ─► query::transfer ─► catalog (wake) ─► lifecycle::secondary refresh task
+//!        lifecycle::secondary ─► lifecycle::inbound ─► remote::transfer (SOA, AXFR/IXFR in)
+//!              ─► xfr::next / zone::build ─► store::Store::commit (journal, files) ─► zone::set
+//!  reload / new version ─► xfr::diff ─► store (journal, files) ─► lifecycle::notify ─► remote::notify
 //!  UPDATE ─► net (UDP: net::handoff task; TCP: awaited) ─► query::update (TSIG, allowUpdate)
-//!        ─► server::update ─► server::edit (per-zone lock, prerequisites + operations, serial,
-//!           journal, swap, NOTIFY)
+//!        ─► lifecycle::update ─► lifecycle::edit (per-zone lock, prerequisites + operations,
+//!           serial, journal, swap, NOTIFY)
 //! ```
 //!
-//! Modules depend one way: `net → query → (xfr, tsig) → zone → wire`; the
-//! runtime in `server` wires them together. `wire` does no I/O and does not
-//! allocate on the query path; `zone` snapshots are immutable and swapped
-//! atomically; `net` only frames bytes.
+//! Modules depend one way. Each may use only the modules below it in this
+//! list (checked by `server/tests/layers.rs`; ARCHITECTURE.md says why):
+//!
+//! ```text
+//!  runtime    the process: start, SIGHUP, shutdown, listeners, logging
+//!  control    the HTTP control API
+//!  lifecycle  zone events: primary load/reload, secondary refresh, inbound
+//!             transfer, NOTIFY out, edits (API, UPDATE)
+//!  config     TOML and flags, checked, into the settings of the modules below
+//!  remote     talking to other servers: transfer client, NOTIFY sender
+//!  net        listeners: UDP workers and TCP connections frame bytes
+//!  store      the data directory: committing versions, files, write queue
+//!  metrics    counters and events, rendered from a snapshot
+//!  query      one request in, its response out (transfers out, UPDATE's checks)
+//!  catalog    the zones' policy, ACLs, TSIG keys, journals, state
+//!  xfr        transfer protocol: AXFR/IXFR streams, diffs, journal (no I/O)
+//!  zone       zone files, building, immutable snapshots, lookup
+//!  tsig       RFC 8945 keys, signing, verification
+//!  acl        address prefixes and lists
+//!  wire       names, request parsing, response writing (no I/O, no allocation
+//!             on the query path)
+//! ```
+//!
+//! Unsafe code is denied here and allowed only in the modules that
+//! ARCHITECTURE.md lists, each block with a `// SAFETY:` comment.
+
+#![deny(unsafe_code)]
 
 pub mod acl;
+pub mod catalog;
 pub mod config;
 pub mod control;
+pub mod lifecycle;
 pub mod metrics;
+#[allow(unsafe_code)]
 pub mod net;
 pub mod query;
-pub mod server;
+pub mod remote;
+pub mod runtime;
 pub mod store;
 pub mod tsig;
+#[allow(unsafe_code)]
 pub mod wire;
 pub mod xfr;
+#[allow(unsafe_code)]
 pub mod zone;

@@ -1,5 +1,5 @@
 //! The `ironbind` binary: parses flags and config, installs logging, maps
-//! SIGTERM/SIGINT to the shutdown token and runs [`ironbind::server`].
+//! SIGTERM/SIGINT to the shutdown token and runs [`ironbind::runtime`].
 //!
 //! Exit status: 0 after a graceful shutdown, 2 for a bad command line or
 //! config, 1 when the server cannot start (e.g. a port is taken).
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ironbind::config::Cli;
-use ironbind::server;
+use ironbind::runtime;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = server::init_tracing(&cfg.log) {
+    if let Err(e) = runtime::init_tracing(&cfg.log) {
         eprintln!("ironbind: {e:#}");
         return ExitCode::from(2);
     }
@@ -36,8 +36,8 @@ fn main() -> ExitCode {
     let result = rt.block_on(async move {
         let shutdown = CancellationToken::new();
         tokio::spawn(on_signals(shutdown.clone()));
-        let reloader: server::ConfigReloader = Box::new(move || cli.load());
-        server::run_with_reload(cfg, Some(reloader), shutdown).await
+        let reloader: runtime::ConfigReloader = Box::new(move || cli.load());
+        runtime::run_with_reload(cfg, Some(reloader), shutdown).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 //! the bounds of every numeric knob ([`limits`]) checked at load, reading the
 //! file ([`Config::from_file`]) and merging command-line flags over it ([`cli`]).
 //! Must not: open sockets, read zone files or start anything; the runtime
-//! ([`crate::server`]) does that with the validated result.
+//! ([`crate::runtime`]) does that with the validated result.
 //!
 //! The document is strict (`deny_unknown_fields`) and versioned (`version = 1`),
 //! because the operator renders it for pods that may run an older or newer

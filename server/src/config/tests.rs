@@ -63,7 +63,7 @@ fn full_document_parses() {
     assert_eq!(s.kind, ZoneKind::Secondary);
     assert_eq!(s.primaries[0].addr, "192.0.2.1:53".parse().unwrap());
     assert_eq!(s.primaries[1].key.as_deref(), Some("xfr"));
-    assert!(matches!(&s.policy().role, crate::xfr::registry::Role::Secondary { primaries } if primaries.len() == 2));
+    assert!(matches!(&s.policy().role, crate::catalog::Role::Secondary { primaries } if primaries.len() == 2));
     let ring = cfg.key_ring().unwrap();
     assert_eq!(ring.len(), 2);
     assert_eq!(cfg.transfer.notify_retries, 3);

@@ -3,7 +3,7 @@
 //!
 //! Owns: parsing `ADDR[:PORT][@KEY]` remotes (strings or `{ address, key }`
 //! tables), `[[tsig_key]]` sections (secret inline or in a file, never shown
-//! in `Debug`), and turning them into the registry's types
+//! in `Debug`), and turning them into the catalog's types
 //! ([`RemoteSpec::to_remote`], [`Config::key_ring`](super::Config::key_ring)).
 //! Must not: open sockets or read anything but a key's `secret_file`.
 
@@ -18,8 +18,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::limits;
+use crate::catalog::Remote;
 use crate::tsig::{Algorithm, Key};
-use crate::xfr::registry::Remote;
 
 /// Port used when a remote names none (RFC 1035 §4.2).
 pub const DNS_PORT: u16 = 53;
@@ -65,7 +65,7 @@ impl RemoteSpec {
         bare.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, DNS_PORT)).map_err(|_| RemoteError(s.to_string()))
     }
 
-    /// The registry's form of this remote.
+    /// The catalog's form of this remote.
     pub fn to_remote(&self) -> Remote {
         Remote { addr: self.addr, key: self.key.clone(), source: self.source }
     }

@@ -3,7 +3,7 @@
 //!
 //! Owns: the zone section, its cross-field rules (a primary has a `file`, a
 //! secondary has `primaries` and no `file`; every key named exists) and its
-//! translation into the registry's [`ZonePolicy`].
+//! translation into the catalog's [`ZonePolicy`].
 //! Must not: read the zone file or resolve names.
 
 #![forbid(unsafe_code)]
@@ -15,8 +15,8 @@ use serde::Deserialize;
 use super::transfer::{yes, RemoteSpec, ZoneKind};
 use super::{invalid, prefixes, ConfigError};
 use crate::acl::{Acl, Prefix};
+use crate::catalog::{Role, ZonePolicy};
 use crate::tsig::KeyRing;
-use crate::xfr::registry::{Role, ZonePolicy};
 
 /// `[[zone]]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -171,7 +171,7 @@ impl ZoneConfig {
         Ok(wire)
     }
 
-    /// The registry's policy for this zone. NOTIFY targets without a key get
+    /// The catalog's policy for this zone. NOTIFY targets without a key get
     /// `notify_key`.
     pub fn policy(&self) -> ZonePolicy {
         let role = match self.kind {

@@ -5,7 +5,7 @@
 //!
 //! Owns: the definition types (their policy fields, declared once by
 //! `with_zone_policy!`, are also the `PUT` body's), their translation into
-//! the registry's [`ZonePolicy`] and [`Key`], and reading/writing both files
+//! the catalog's [`ZonePolicy`] and [`Key`], and reading/writing both files
 //! atomically (temporary file, fsync, rename, as [`crate::store`] does).
 //! Must not: serve or build zones.
 
@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ControlError;
 use crate::acl::{Acl, Prefix};
+use crate::catalog::{Role, ZonePolicy};
 use crate::config::RemoteSpec;
 use crate::tsig::Key;
-use crate::xfr::registry::{Role, ZonePolicy};
 
 /// Version of both files' format.
 const VERSION: u32 = 1;
@@ -117,7 +117,7 @@ pub(super) fn yes() -> bool {
 pub type FieldError = (String, String);
 
 impl ZoneDef {
-    /// The registry policy, or the first bad field.
+    /// The catalog policy, or the first bad field.
     pub fn policy(&self) -> Result<ZonePolicy, FieldError> {
         let remotes = |field: &str, list: &[String]| {
             list.iter()

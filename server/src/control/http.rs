@@ -30,7 +30,7 @@ use super::body::ZoneBody;
 use super::keys::KeyBody;
 use super::{apex_of, conn, tls, ApiError, Control, ControlError};
 use crate::config::ControlConfig;
-use crate::server::Runtime;
+use crate::lifecycle::Shared;
 
 /// Largest request body: a zone of about a million records.
 pub const MAX_BODY: usize = 128 << 20;
@@ -40,7 +40,7 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 struct Ctx {
     control: Arc<Control>,
-    rt: Arc<Runtime>,
+    rt: Arc<Shared>,
     token: Option<PathBuf>,
     /// `[control] idle_timeout_ms`.
     idle: Duration,
@@ -238,13 +238,13 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(c): State<Ctx>) -> Response {
-    let (ready, waiting) = crate::server::health::readiness(&c.rt);
+    let (ready, waiting) = crate::catalog::health::readiness(&c.rt.catalog, &c.rt.zones);
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({ "ready": ready, "notReady": waiting }))).into_response()
 }
 
 async fn metrics(State(c): State<Ctx>) -> Response {
-    let text = crate::metrics::render(&c.rt);
+    let text = crate::metrics::render(&crate::catalog::health::zone_states(&c.rt.catalog, &c.rt.zones));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
@@ -276,7 +276,7 @@ impl HttpServer {
 pub async fn serve(
     cfg: &ControlConfig,
     control: Arc<Control>,
-    rt: Arc<Runtime>,
+    rt: Arc<Shared>,
     shutdown: CancellationToken,
 ) -> Result<Option<HttpServer>, ControlError> {
     let Some(listen) = cfg.listen else { return Ok(None) };

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::defs::KeyDef;
 use super::{ApiError, Control};
-use crate::server::Runtime;
+use crate::lifecycle::Shared;
 use crate::tsig::{Algorithm, AlgorithmSpec, Key, TsigError};
 use crate::wire::name::{BareName, DisplayName};
 
@@ -44,10 +44,10 @@ pub struct KeyPut {
 
 impl Control {
     /// `GET /v1/keys`.
-    pub async fn list_keys(&self, rt: &Runtime) -> Vec<KeyView> {
+    pub async fn list_keys(&self, rt: &Shared) -> Vec<KeyView> {
         let g = self.lock().await;
         let mut out: Vec<KeyView> = rt
-            .registry
+            .catalog
             .keys()
             .iter()
             .map(|k| KeyView {
@@ -61,7 +61,7 @@ impl Control {
     }
 
     /// `PUT /v1/keys/{name}`.
-    pub async fn put_key(&self, rt: &Runtime, name: &str, body: KeyBody) -> Result<KeyPut, ApiError> {
+    pub async fn put_key(&self, rt: &Shared, name: &str, body: KeyBody) -> Result<KeyPut, ApiError> {
         let algorithm = body.algorithm.unwrap_or_else(|| Algorithm::HmacSha256.name().into());
         let alg: AlgorithmSpec = algorithm.parse().map_err(|e: TsigError| ApiError::Invalid { field: "algorithm".into(), msg: e.to_string() })?;
         let def = KeyDef { name: name.trim_end_matches('.').to_string(), algorithm: alg.to_string(), secret: body.secret.trim().to_string() };
@@ -70,7 +70,7 @@ impl Control {
             ApiError::Invalid { field: field.into(), msg }
         })?;
         let mut g = self.lock().await;
-        let ring = rt.registry.keys();
+        let ring = rt.catalog.keys();
         if ring.get_wire(&key.name).is_some() && !g.keys.contains_key(&key.name) {
             return Err(ApiError::Conflict(format!("TSIG key {} is defined in the config file; change it there", BareName(&key.name))));
         }
@@ -86,19 +86,19 @@ impl Control {
             }
             let mut ring = (*ring).clone();
             ring.insert(key.clone());
-            rt.registry.set_keys(ring);
+            rt.catalog.set_keys(ring);
             tracing::info!(key = %DisplayName(&key.name), algorithm = %alg, op = "key", "TSIG key set through the control API");
         }
         Ok(KeyPut { name: BareName(&key.name).to_string(), algorithm: alg.to_string(), changed })
     }
 
     /// `DELETE /v1/keys/{name}`: refused while an API zone names the key.
-    pub async fn delete_key(&self, rt: &Runtime, name: &str) -> Result<(), ApiError> {
+    pub async fn delete_key(&self, rt: &Shared, name: &str) -> Result<(), ApiError> {
         let wire = Key::new(name, Algorithm::HmacSha256, b"-")
             .map(|k| k.name)
             .map_err(|e| ApiError::BadRequest { field: Some("name".into()), msg: e.to_string() })?;
         let mut g = self.lock().await;
-        let ring = rt.registry.keys();
+        let ring = rt.catalog.keys();
         if !g.keys.contains_key(&wire) {
             return Err(match ring.get_wire(&wire) {
                 Some(_) => ApiError::Conflict(format!("TSIG key {} is defined in the config file; change it there", BareName(&wire))),
@@ -117,7 +117,7 @@ impl Control {
         }
         let mut ring = (*ring).clone();
         ring.remove(&BareName(&wire).to_string());
-        rt.registry.set_keys(ring);
+        rt.catalog.set_keys(ring);
         tracing::info!(key = %DisplayName(&wire), op = "key", "TSIG key deleted through the control API");
         Ok(())
     }

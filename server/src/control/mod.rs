@@ -8,8 +8,8 @@
 //! [`conn`]) and its bearer-token check, and the `/metrics`-only listener
 //! ([`scrape`]).
 //! Must not: write zone data itself (edits go through
-//! [`Runtime::edit_zone`](crate::server::Runtime::edit_zone) and
-//! [`Store`](crate::server::persist::Store)), or touch zones defined in the
+//! [`Shared::edit_zone`](crate::lifecycle::Shared::edit_zone) and
+//! [`Store`](crate::store::Store)), or touch zones defined in the
 //! config file: a zone or key belongs to whoever defined it first, and the
 //! other source is refused (`409` through the API; an error log and the
 //! API's definition kept when the config file names it later).
@@ -20,7 +20,7 @@
 //!          ─► API primaries served from their data-dir copy, API secondaries started
 //!          ─► HTTP (after the DNS listeners)
 //!  PUT primary:   body ─► records (field errors 400/422) ─► new? build, save zones.json,
-//!                 publish ─► else Runtime::edit_zone (diff, journal, NOTIFY) ─► policy
+//!                 publish ─► else Shared::edit_zone (diff, journal, NOTIFY) ─► policy
 //!  PUT secondary: save zones.json ─► start/re-point its refresh task
 //!  DELETE:        save zones.json ─► stop serving, stop task, remove files
 //!  SIGHUP:        the reload holds the control lock: keys re-merged, API zones kept
@@ -42,7 +42,7 @@ mod zones;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::server::secondary::Secondaries;
+use crate::lifecycle::secondary::Secondaries;
 use crate::tsig::KeyRing;
 use crate::wire::name::DisplayName;
 
@@ -136,7 +136,7 @@ pub fn apex_of(name: &str) -> Result<Box<[u8]>, String> {
     if trimmed.is_empty() || !ok_chars || trimmed.split('.').any(str::is_empty) {
         return Err(format!("{name:?} is not a zone name"));
     }
-    crate::server::zones::apex_of(trimmed).ok_or_else(|| format!("{name:?} is not a zone name (label or name too long)"))
+    crate::lifecycle::primary::apex_of(trimmed).ok_or_else(|| format!("{name:?} is not a zone name (label or name too long)"))
 }
 
 fn now_unix() -> u64 {
@@ -176,9 +176,9 @@ impl Control {
 }
 
 /// Records `op` and its result as the zone's `lastLoad` (kept on its
-/// registry entry, so it goes when the zone goes).
-fn record(rt: &crate::server::Runtime, apex: &[u8], op: &'static str, result: String) {
-    if let Some(ctl) = rt.registry.get(apex) {
+/// catalog entry, so it goes when the zone goes).
+fn record(rt: &crate::lifecycle::Shared, apex: &[u8], op: &'static str, result: String) {
+    if let Some(ctl) = rt.catalog.get(apex) {
         ctl.record(op, result);
     }
 }

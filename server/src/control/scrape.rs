@@ -21,18 +21,24 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{conn, http::HttpServer, ControlError};
-use crate::server::Runtime;
+use crate::lifecycle::Shared;
 
 /// Connections open at most: a few scrapers.
 const MAX_CONNECTIONS: usize = 16;
 /// A scraper that sends no request head for this long is dropped.
 const IDLE: Duration = Duration::from_secs(30);
 
-fn router(rt: Arc<Runtime>) -> Router {
+fn router(rt: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/metrics",
-            get(|| async move { ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], crate::metrics::render(&rt)).into_response() }),
+            get(|| async move {
+                (
+                    [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+                    crate::metrics::render(&crate::catalog::health::zone_states(&rt.catalog, &rt.zones)),
+                )
+                    .into_response()
+            }),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "this listener serves GET /metrics only") })
         .method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "this listener serves GET /metrics only") })
@@ -43,7 +49,7 @@ fn error(status: StatusCode, msg: &str) -> Response {
 }
 
 /// Starts the listener on `listen`; stops when `shutdown` fires.
-pub async fn serve(listen: SocketAddr, rt: Arc<Runtime>, shutdown: CancellationToken) -> Result<HttpServer, ControlError> {
+pub async fn serve(listen: SocketAddr, rt: Arc<Shared>, shutdown: CancellationToken) -> Result<HttpServer, ControlError> {
     let tcp = tokio::net::TcpListener::bind(listen).await.map_err(|source| ControlError::Bind { addr: listen, source })?;
     let addr = tcp.local_addr().map_err(|source| ControlError::Bind { addr: listen, source })?;
     let capped = conn::Capped::new(tcp, MAX_CONNECTIONS);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::defs::{Kind, ZoneDef};
 use super::{Control, Inner};
-use crate::server::secondary::SecondarySpec;
-use crate::server::Runtime;
+use crate::lifecycle::secondary::SecondarySpec;
+use crate::lifecycle::Shared;
 use crate::wire::name::{BareName, DisplayName};
 use crate::xfr::journal::{Journal, JournalLimits};
 
@@ -34,7 +34,7 @@ impl Inner {
 impl Control {
     /// Serves every zone the API defined: called once at start, after the
     /// config file's zones.
-    pub async fn start_zones(&self, g: &mut Inner, rt: &Arc<Runtime>) {
+    pub async fn start_zones(&self, g: &mut Inner, rt: &Arc<Shared>) {
         for (apex, def) in g.zones.iter().filter(|(_, d)| d.kind == Kind::Primary) {
             self.load_primary(rt, apex, def).await;
         }
@@ -42,14 +42,14 @@ impl Control {
         g.secondaries.apply(rt, specs);
     }
 
-    async fn load_primary(&self, rt: &Arc<Runtime>, apex: &[u8], def: &ZoneDef) {
+    async fn load_primary(&self, rt: &Arc<Shared>, apex: &[u8], def: &ZoneDef) {
         let Ok(policy) = def.policy() else { return };
-        let ctl = rt.registry.upsert(apex, policy);
+        let ctl = rt.catalog.upsert(apex, policy);
         rt.notifier.set_key(apex, def.notify_key.clone());
         let (store, owned) = (rt.store.clone(), Box::<[u8]>::from(apex));
         let saved = tokio::task::spawn_blocking(move || store.load(&owned)).await.unwrap_or_default();
         // Edits are served once journalled: the copy may lag behind the journal.
-        let saved = crate::server::persist::roll_forward(&BareName(apex).to_string(), saved).await;
+        let saved = crate::store::roll_forward(&BareName(apex).to_string(), saved).await;
         let stale_copy = saved.rolled_forward;
         let journal = match (saved.journal, &saved.zone) {
             (Some(j), Some(z)) if j.leads_to(z) => j,

@@ -12,12 +12,12 @@ use serde::Serialize;
 use super::body::{RrsetBody, SoaBody};
 use super::defs::Kind;
 use super::{Control, Inner};
-use crate::server::Runtime;
+use crate::catalog::{RefreshStatus, Role, ZoneEvent, ZonePolicy};
+use crate::lifecycle::Shared;
 use crate::store::Timers;
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype::TypeName;
 use crate::xfr::diff::{body_records, soa_rr};
-use crate::xfr::registry::{RefreshStatus, Role, ZoneEvent, ZonePolicy};
 use crate::zone::file::format_rdata;
 use crate::zone::Zone;
 
@@ -77,7 +77,7 @@ struct TimersFile {
     timers: Timers,
 }
 
-fn remote(r: &crate::xfr::registry::Remote) -> String {
+fn remote(r: &crate::catalog::Remote) -> String {
     match &r.key {
         Some(k) => format!("{}@{k}", r.addr),
         None => r.addr.to_string(),
@@ -86,9 +86,9 @@ fn remote(r: &crate::xfr::registry::Remote) -> String {
 
 impl Control {
     /// Views of `apexes` (all known zones when `None`); `full` adds SOA and RRsets.
-    pub(super) async fn views(&self, g: &Inner, rt: &Arc<Runtime>, only: Option<&[u8]>, full: bool) -> Vec<ZoneView> {
+    pub(super) async fn views(&self, g: &Inner, rt: &Arc<Shared>, only: Option<&[u8]>, full: bool) -> Vec<ZoneView> {
         let table = rt.zones.snapshot();
-        let mut apexes: Vec<Box<[u8]>> = rt.registry.all().iter().map(|c| c.apex.clone()).collect();
+        let mut apexes: Vec<Box<[u8]>> = rt.catalog.all().iter().map(|c| c.apex.clone()).collect();
         apexes.extend(table.iter().map(|s| s.zone.origin.clone()));
         let mut seen = HashSet::new();
         apexes.retain(|a| seen.insert(a.clone()) && only.is_none_or(|o| **a == *o));
@@ -97,7 +97,7 @@ impl Control {
         let hashes = hashes_of(rt, &served).await;
         let mut out = Vec::with_capacity(apexes.len());
         for ((apex, zone), hash) in apexes.iter().zip(served).zip(hashes) {
-            let ctl = rt.registry.get(apex);
+            let ctl = rt.catalog.get(apex);
             let policy = ctl.as_ref().map(|c| c.policy()).unwrap_or_default();
             let secondary = policy.is_secondary() || g.zones.get(apex).is_some_and(|d| d.kind == Kind::Secondary);
             let expired = table.get(apex).is_some_and(|s| s.status.is_expired());
@@ -144,7 +144,7 @@ impl Control {
 }
 
 /// Content hashes of the served versions (each computed once per version).
-async fn hashes_of(rt: &Arc<Runtime>, zones: &[Option<Arc<Zone>>]) -> Vec<Option<String>> {
+async fn hashes_of(rt: &Arc<Shared>, zones: &[Option<Arc<Zone>>]) -> Vec<Option<String>> {
     let (rt, zones) = (rt.clone(), zones.to_vec());
     let n = zones.len();
     tokio::task::spawn_blocking(move || zones.iter().map(|z| z.as_ref().map(|z| rt.edits.digests.get(z).hex())).collect())

@@ -2,7 +2,7 @@
 //! and the NOTIFY and refresh triggers.
 //!
 //! A new primary is built, its definition saved, then published; an
-//! existing one goes through [`Runtime::edit_zone`] (diff, journal, NOTIFY).
+//! existing one goes through [`Shared::edit_zone`] (diff, journal, NOTIFY).
 //! A zone keeps its type: changing it needs a `DELETE` first (`409`).
 
 #![forbid(unsafe_code)]
@@ -15,9 +15,9 @@ use serde::Serialize;
 use super::body::{field_of, ZoneBody};
 use super::defs::{Kind, ZoneDef};
 use super::{now_unix, ApiError, Control, Inner};
+use crate::lifecycle::edit::{invalid, with_serial, ContentDigest, EditError};
+use crate::lifecycle::Shared;
 use crate::metrics::events::{self, LimitSource};
-use crate::server::edit::{invalid, with_serial, ContentDigest, EditError};
-use crate::server::Runtime;
 use crate::wire::name::DisplayName;
 use crate::zone::build::build_zone;
 use crate::zone::limits::{Limit, Tally, ZoneLimits};
@@ -52,8 +52,8 @@ impl From<EditError> for ApiError {
 
 impl Control {
     /// 409 when the zone at `apex` exists but the config file defines it.
-    fn check_owner(&self, g: &Inner, rt: &Runtime, apex: &[u8]) -> Result<(), ApiError> {
-        let exists = rt.registry.get(apex).is_some() || rt.zones.load().get(apex).is_some();
+    fn check_owner(&self, g: &Inner, rt: &Shared, apex: &[u8]) -> Result<(), ApiError> {
+        let exists = rt.catalog.get(apex).is_some() || rt.zones.load().get(apex).is_some();
         if exists && !g.owns(apex) {
             return Err(ApiError::Conflict(format!("zone {} is defined in the config file; change it there", DisplayName(apex))));
         }
@@ -61,7 +61,7 @@ impl Control {
     }
 
     /// `PUT /v1/zones/{zone}`.
-    pub async fn put_zone(&self, rt: &Arc<Runtime>, apex: Box<[u8]>, body: ZoneBody) -> Result<PutResult, ApiError> {
+    pub async fn put_zone(&self, rt: &Arc<Shared>, apex: Box<[u8]>, body: ZoneBody) -> Result<PutResult, ApiError> {
         let def = body.def(&apex);
         let limits = def.policy().map_err(ApiError::invalid)?.limits(rt.transfer.zone_limits());
         too_large(&apex, limits, body.record_count(), 0)?;
@@ -74,7 +74,7 @@ impl Control {
         too_large(&apex, limits, records.records.len() as u64, bytes)?;
         let mut g = self.lock().await;
         self.check_owner(&g, rt, &apex)?;
-        let keys = rt.registry.keys();
+        let keys = rt.catalog.keys();
         if let Some((f, k)) = def.key_names().into_iter().find(|(_, k)| keys.get(k).is_none()) {
             return Err(ApiError::Invalid { field: f, msg: format!("TSIG key {k:?} is not defined; PUT /v1/keys/{k} first") });
         }
@@ -100,7 +100,7 @@ impl Control {
     async fn put_primary(
         &self,
         g: &mut Inner,
-        rt: &Arc<Runtime>,
+        rt: &Arc<Shared>,
         apex: &[u8],
         def: ZoneDef,
         records: RecordSource,
@@ -110,8 +110,8 @@ impl Control {
         if rt.zones.load().get(apex).is_none() {
             return self.create_primary(g, rt, apex, def, records, hint).await;
         }
-        let old_policy = rt.registry.get(apex).map(|c| c.policy());
-        let ctl = rt.registry.upsert(apex, policy);
+        let old_policy = rt.catalog.get(apex).map(|c| c.policy());
+        let ctl = rt.catalog.upsert(apex, policy);
         let owned: Box<[u8]> = apex.into();
         let edited = rt
             .edit_zone(apex, move |served| {
@@ -138,7 +138,7 @@ impl Control {
     async fn create_primary(
         &self,
         g: &mut Inner,
-        rt: &Arc<Runtime>,
+        rt: &Arc<Shared>,
         apex: &[u8],
         def: ZoneDef,
         mut records: RecordSource,
@@ -160,7 +160,7 @@ impl Control {
         .map_err(|e| ApiError::from(invalid(e)))?;
         let policy = def.policy().map_err(ApiError::invalid)?;
         self.save_def(g, apex, def.clone())?;
-        let ctl = rt.registry.upsert(apex, policy);
+        let ctl = rt.catalog.upsert(apex, policy);
         rt.notifier.set_key(apex, def.notify_key.clone());
         rt.store.settled(apex).await;
         let (serial, records) = (zone.serial, zone.record_count());
@@ -174,7 +174,7 @@ impl Control {
         Ok(PutResult { serial: Some(serial), content_hash: Some(digest.hex()), changed: true, created: true })
     }
 
-    fn put_secondary(&self, g: &mut Inner, rt: &Arc<Runtime>, apex: &[u8], def: ZoneDef) -> Result<PutResult, ApiError> {
+    fn put_secondary(&self, g: &mut Inner, rt: &Arc<Shared>, apex: &[u8], def: ZoneDef) -> Result<PutResult, ApiError> {
         let created = !g.owns(apex);
         let changed = g.zones.get(apex) != Some(&def);
         if changed {
@@ -210,7 +210,7 @@ impl Control {
     }
 
     /// `DELETE /v1/zones/{zone}`: stops serving it and removes its files.
-    pub async fn delete_zone(&self, rt: &Arc<Runtime>, apex: &[u8]) -> Result<(), ApiError> {
+    pub async fn delete_zone(&self, rt: &Arc<Shared>, apex: &[u8]) -> Result<(), ApiError> {
         let mut g = self.lock().await;
         let Some(def) = g.zones.remove(apex) else {
             self.check_owner(&g, rt, apex)?;
@@ -224,12 +224,12 @@ impl Control {
             Kind::Primary => {
                 let _edit = rt.edits.lock(apex).await;
                 rt.zones.remove(apex);
-                rt.registry.remove(apex);
+                rt.catalog.remove(apex);
                 rt.notifier.set_key(apex, None);
                 rt.store.remove(apex);
             }
             Kind::Secondary => {
-                // Stops its task; the zone, its registry entry and files go.
+                // Stops its task; the zone, its catalog entry and files go.
                 let specs = g.secondary_specs();
                 g.secondaries.apply(rt, specs);
                 rt.notifier.set_key(apex, None);
@@ -242,7 +242,7 @@ impl Control {
     }
 
     /// `POST /v1/zones/{zone}/notify`: NOTIFY the zone's secondaries now.
-    pub fn notify(&self, rt: &Runtime, apex: &[u8]) -> Result<(), ApiError> {
+    pub fn notify(&self, rt: &Shared, apex: &[u8]) -> Result<(), ApiError> {
         if rt.zones.load().get(apex).is_none() {
             return Err(ApiError::NotFound(format!("zone {} is not served here", DisplayName(apex))));
         }
@@ -252,8 +252,8 @@ impl Control {
 
     /// `POST /v1/zones/{zone}/refresh`: a secondary checks its primaries now;
     /// with `force`, transfers the whole zone whatever the serials say.
-    pub fn refresh(&self, rt: &Runtime, apex: &[u8], force: bool) -> Result<(), ApiError> {
-        let Some(ctl) = rt.registry.get(apex) else {
+    pub fn refresh(&self, rt: &Shared, apex: &[u8], force: bool) -> Result<(), ApiError> {
+        let Some(ctl) = rt.catalog.get(apex) else {
             return Err(ApiError::NotFound(format!("zone {} is not served here", DisplayName(apex))));
         };
         if !ctl.policy().is_secondary() {

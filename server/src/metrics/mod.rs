@@ -15,11 +15,12 @@
 //!  net::udp worker ─► counters::UdpCounters ─┐
 //!  net::tcp ────────► counters / events ─────┤
 //!  server::inbound, server::notify ─► events ┤
-//!  scrape ─► render(rt) ◄── Runtime: zone table + registry (serials, states)
+//!  scrape ─► render(zone states) ◄── catalog::health: zone table + catalog (serials, states)
 //! ```
 //!
-//! Depends on `wire` (header and question parsing) and, for [`render`]
-//! only, on the runtime's zone table; nothing in `metrics` calls back.
+//! Depends on `wire` (header and question parsing) and `catalog::health`'s
+//! types; the zone states are handed to [`render`], nothing in `metrics`
+//! reads the runtime or calls back.
 
 #![forbid(unsafe_code)]
 
@@ -32,8 +33,7 @@ mod tests;
 
 use std::fmt::Write;
 
-use crate::server::health::{self, ZoneState};
-use crate::server::Runtime;
+use crate::catalog::health::{ZoneHealth, ZoneState};
 use crate::wire::rcode;
 use counters::{Totals, NQ, OPCODES, QTYPES, RCODES};
 use events::{NotifyResult, XfrKind, XfrResult};
@@ -41,14 +41,16 @@ use events::{NotifyResult, XfrKind, XfrResult};
 /// The `Content-Type` of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Renders every metric in the Prometheus text format (version 0.0.4).
-pub fn render(rt: &Runtime) -> String {
+/// Renders every metric in the Prometheus text format (version 0.0.4);
+/// `zones` is the zone states at the time of the scrape
+/// ([`crate::catalog::health::zone_states`]).
+pub fn render(zone_states: &[ZoneHealth]) -> String {
     let mut out = Text(String::with_capacity(8192));
     let (udp, tcp) = counters::totals();
     requests(&mut out, &[("udp", &udp), ("tcp", &tcp)]);
     transfers(&mut out);
     rrl::render(&mut out);
-    zones(&mut out, &health::zone_states(rt));
+    zones(&mut out, zone_states);
     processes(&mut out);
     out.0
 }
@@ -136,7 +138,7 @@ fn zone_limits(out: &mut Text) {
     }
 }
 
-fn zones(out: &mut Text, zones: &[health::ZoneHealth]) {
+fn zones(out: &mut Text, zones: &[ZoneHealth]) {
     out.head("ironbind_zone_serial", "gauge", "SOA serial served, by zone.");
     for z in zones {
         if let Some(serial) = z.serial {

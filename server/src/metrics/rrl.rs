@@ -1,29 +1,10 @@
 //! Response rate limiting counters: responses dropped and slipped.
 //!
-//! Owns: one cell per (kind, action), counted by [`crate::query::rrl`]'s
-//! caller when it holds a response back, and their rendering. Must not:
-//! count responses sent (those are in [`super::counters`]). Only limited
-//! responses touch these cells, so a client under its rate costs nothing
-//! here; under a flood, an increment is one relaxed `fetch_add`.
+//! Owns: rendering the cells [`crate::query::rrl`] counts (one per kind
+//! and action, bumped when a response is held back). Must not: count
+//! responses sent (those are in [`super::counters`]).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
-use crate::query::rrl::Kind;
-
-/// [dropped, slipped] per kind, in [`Kind::ALL`] order.
-static CELLS: [[AtomicU64; 2]; 3] = [const { [const { AtomicU64::new(0) }; 2] }; 3];
-
-/// Counts one response held back: `slipped` when a truncated one went
-/// instead, else dropped.
-#[inline]
-pub fn record(kind: Kind, slipped: bool) {
-    CELLS[kind as usize][slipped as usize].fetch_add(1, Relaxed);
-}
-
-/// Responses of `kind` dropped (`slipped` false) or slipped so far.
-pub fn count(kind: Kind, slipped: bool) -> u64 {
-    CELLS[kind as usize][slipped as usize].load(Relaxed)
-}
+use crate::query::rrl::{count, Kind};
 
 /// Renders `ironbind_rrl_responses_total`.
 pub(super) fn render(out: &mut super::Text) {

@@ -17,12 +17,12 @@ use super::rrl::{self, RateTable, Verdict};
 use super::transfer::{self, Decision};
 use super::update::ZoneEditor;
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
+use crate::catalog::Catalog;
 use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::request::{self, Question, Request};
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 use crate::wire::MessageStream;
-use crate::xfr::registry::Registry;
 
 /// The request read from `req` (header, then the rest in place) and whether
 /// it is malformed (FORMERR), or `None` for what gets no answer at all
@@ -60,7 +60,7 @@ pub struct Handler {
     chaos_id: Option<Vec<u8>>,
     /// Transfer policies and journals; without it, transfers are refused and
     /// NOTIFY is NOTIMP.
-    transfers: Option<Arc<Registry>>,
+    transfers: Option<Arc<Catalog>>,
     /// Commits dynamic updates; without it, UPDATE is NOTIMP.
     updates: Option<Arc<dyn ZoneEditor>>,
     /// Response rate limiting over UDP, when `cfg.rrl` limits something.
@@ -96,9 +96,9 @@ impl Handler {
         self
     }
 
-    /// Answers AXFR/IXFR and NOTIFY from `registry`.
-    pub fn with_transfers(mut self, registry: Arc<Registry>) -> Self {
-        self.transfers = Some(registry);
+    /// Answers AXFR/IXFR and NOTIFY from `catalog`.
+    pub fn with_transfers(mut self, catalog: Arc<Catalog>) -> Self {
+        self.transfers = Some(catalog);
         self
     }
 
@@ -123,8 +123,8 @@ impl Handler {
         super::update::answer(&self, &*editor, req, &ctx).await
     }
 
-    /// The transfer registry, when attached.
-    pub fn transfers(&self) -> Option<&Arc<Registry>> {
+    /// The transfer catalog, when attached.
+    pub fn transfers(&self) -> Option<&Arc<Catalog>> {
         self.transfers.as_ref()
     }
 
@@ -202,11 +202,11 @@ impl Handler {
         match verdict {
             Verdict::Send => Some(len),
             Verdict::Drop => {
-                crate::metrics::rrl::record(kind, false);
+                super::rrl::record(kind, false);
                 None
             }
             Verdict::Slip => {
-                crate::metrics::rrl::record(kind, true);
+                super::rrl::record(kind, true);
                 // The header as answered (RCODE, AA), no records, TC=1: a
                 // real client retries over TCP (BIND's slip).
                 let (rc, aa) = (u16::from(out[3] & 0x0F), out[2] & (flags::AA >> 8) as u8 != 0);
@@ -303,7 +303,7 @@ impl Handler {
         }
     }
 
-    /// Verifies the request's TSIG against the registry's keys.
+    /// Verifies the request's TSIG against the catalog's keys.
     pub(super) fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>> {
         let keys = self.transfers.as_ref().map(|t| t.keys()).unwrap_or_default();
         let now = unix_now();

@@ -281,6 +281,24 @@ fn decode(w: u64) -> (i64, u32, u16) {
     (balance, ((w >> 40) & 0xF) as u32, (w >> 24) as u16)
 }
 
+// The counters of responses held back, rendered by `crate::metrics::rrl`.
+// Only limited responses touch these cells, so a client under its rate
+// costs nothing here; under a flood, an increment is one relaxed `fetch_add`.
+/// [dropped, slipped] per kind, in [`Kind::ALL`] order.
+static CELLS: [[AtomicU64; 2]; 3] = [const { [const { AtomicU64::new(0) }; 2] }; 3];
+
+/// Counts one response held back: `slipped` when a truncated one went
+/// instead, else dropped.
+#[inline]
+pub fn record(kind: Kind, slipped: bool) {
+    CELLS[kind as usize][slipped as usize].fetch_add(1, Relaxed);
+}
+
+/// Responses of `kind` dropped (`slipped` false) or slipped so far.
+pub fn count(kind: Kind, slipped: bool) -> u64 {
+    CELLS[kind as usize][slipped as usize].load(Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

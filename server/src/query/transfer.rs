@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::answer::Outcome;
 use super::RequestCtx;
+use crate::catalog::{Catalog, NotifySource, ZonePolicy};
 use crate::wire::name::BareName as DisplayName;
 use crate::wire::request::Request;
 use crate::wire::rtype;
@@ -21,7 +22,6 @@ use crate::wire::writer::MsgWriter;
 use crate::wire::{rcode, MessageStream};
 use crate::xfr::axfr::AxfrStream;
 use crate::xfr::ixfr::{self, IxfrStream};
-use crate::xfr::registry::{NotifySource, Registry, ZonePolicy};
 use crate::zone::set::ZoneSet;
 
 /// `ip#port` as BIND writes it in logs.
@@ -51,7 +51,7 @@ pub(super) enum Decision {
 
 /// Decides an AXFR/IXFR request received over TCP. `tsig_key` is the name of
 /// the key that signed the request, when it verified.
-pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>) -> Decision {
+pub(super) fn transfer(zones: &ZoneSet, reg: &Catalog, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>) -> Decision {
     let Some(q) = &r.question else { return Decision::Refuse(rcode::FORMERR) };
     let apex = q.lower.as_wire();
     let kind = if q.qtype == rtype::AXFR { "AXFR" } else { "IXFR" };
@@ -89,7 +89,7 @@ pub(super) fn transfer(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
 }
 
 /// IXFR over UDP: the current SOA alone when allowed (RFC 1995 §2).
-pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>, w: &mut MsgWriter<'_>) -> Outcome {
+pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Catalog, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>, w: &mut MsgWriter<'_>) -> Outcome {
     let Some(q) = &r.question else { return Outcome { rcode: rcode::FORMERR, aa: false } };
     let table = zones.load();
     let (Some(served), Some(ctl)) = (table.get(q.lower.as_wire()), reg.get(q.lower.as_wire())) else {
@@ -108,7 +108,7 @@ pub(super) fn ixfr_udp(zones: &ZoneSet, reg: &Registry, r: &Request<'_>, ctx: &R
 }
 
 /// NOTIFY in (RFC 1996 §3.7–3.11).
-pub(super) fn notify(reg: &Registry, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>) -> Outcome {
+pub(super) fn notify(reg: &Catalog, r: &Request<'_>, ctx: &RequestCtx, tsig_key: Option<&str>) -> Outcome {
     let Some(q) = &r.question else { return Outcome { rcode: rcode::FORMERR, aa: false } };
     if q.qtype != rtype::SOA {
         return Outcome { rcode: rcode::FORMERR, aa: false };

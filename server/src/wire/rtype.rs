@@ -1,4 +1,4 @@
-//! Resource record type numbers (IANA registry) and their mnemonics.
+//! Resource record type numbers (IANA catalog) and their mnemonics.
 //!
 //! Owns: the numeric constants, the mnemonic table used by the zone-file reader
 //! and writer, and per-type wire facts (which RDATA names may be compressed,

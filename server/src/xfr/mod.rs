@@ -7,13 +7,11 @@
 //! Must not: touch sockets or decide access; the request layer does that.
 
 pub mod axfr;
-pub mod client;
 pub mod diff;
 pub mod ixfr;
 pub mod journal;
 pub mod next;
 pub mod receive;
-pub mod registry;
 pub mod serial;
 
 pub use serial::serial_gt;

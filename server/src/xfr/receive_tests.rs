@@ -79,7 +79,7 @@ fn broken_sequences_are_refused() {
 fn one_soa_not_newer_is_up_to_date_one_newer_waits_for_more() {
     let rx = feed(Some(7), ZoneLimits::default(), &[soa(7)]).unwrap();
     assert!(rx.is_done());
-    assert!(matches!(rx.finish().unwrap(), Transfer::UpToDate { soa } if crate::xfr::client::soa_serial(&soa) == 7));
+    assert!(matches!(rx.finish().unwrap(), Transfer::UpToDate { soa } if crate::remote::soa_serial(&soa) == 7));
     let rx = feed(Some(7), ZoneLimits::default(), &[soa(8)]).unwrap();
     assert!(!rx.is_done(), "a newer SOA alone in a message: the rest follows");
     // IXFR answered AXFR-style.

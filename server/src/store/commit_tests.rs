@@ -21,7 +21,7 @@ async fn incremental_commit_serves_after_the_journal_and_a_restart_rolls_forward
         let store = Store::open(&dir);
         store.release();
         let zones = Arc::new(ZoneSet::new());
-        let ctl = crate::xfr::registry::Registry::new().upsert(&origin(), Default::default());
+        let ctl = crate::catalog::Catalog::new().upsert(&origin(), Default::default());
         store.commit(&zones, &ctl, zone(1, "www IN A 192.0.2.1\n"), None, None).await.unwrap();
         store.commit(&zones, &ctl, zone(2, "www IN A 192.0.2.2\n"), Some(vec![d12.clone()]), None).await.unwrap();
         assert_eq!(zones.load().get(&origin()).unwrap().zone.serial, 2);
@@ -68,7 +68,7 @@ async fn a_primary_copy_is_delayed_and_written_at_drain() {
     let store = Store::open(&dir);
     store.release();
     let zones = Arc::new(ZoneSet::new());
-    let ctl = crate::xfr::registry::Registry::new().upsert(&origin(), Default::default());
+    let ctl = crate::catalog::Catalog::new().upsert(&origin(), Default::default());
     // Enough names that one change stays within the journal's bound (the zone's size).
     let body: String = (0..50).map(|i| format!("h{i} IN A 192.0.2.{i}\n")).collect();
     let (v1, v2) = (zone(1, &format!("{body}www IN A 192.0.2.1\n")), zone(2, &format!("{body}www IN A 192.0.2.2\n")));

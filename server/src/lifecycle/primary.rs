@@ -3,7 +3,7 @@
 //!
 //! Owns: the list of configured primary zones ([`ZoneSpec`]), reading and
 //! building each ([`load`]), and deciding what a new version means
-//! ([`Catalog::apply`]): the difference from the served version (or, at
+//! ([`Primaries::apply`]): the difference from the served version (or, at
 //! startup, from the copy in the data directory) goes into the journal, so
 //! secondaries get an IXFR of exactly that change. Must not: touch the
 //! network (NOTIFY is queued on [`super::notify::Notifier`]) or ever leave a
@@ -17,7 +17,7 @@
 //!        serial newer ─► diff ─► publish (journal, swap; data dir in the background) ─► NOTIFY
 //!        same serial, same data ─► nothing (at startup: serve, keep the saved journal, NOTIFY)
 //!        same serial, new data / older serial ─► warn; publish with the journal cleared
-//!   no longer configured ─► not served, registry entry and data-dir files removed
+//!   no longer configured ─► not served, catalog entry and data-dir files removed
 //! ```
 
 #![forbid(unsafe_code)]
@@ -26,13 +26,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::persist::{Saved, SavedCopy, Store};
-use super::{memory, Runtime};
+use super::Shared;
+use crate::catalog::ZonePolicy;
 use crate::config::{Config, ZoneKind};
+use crate::store::memory;
+use crate::store::{Saved, SavedCopy, Store};
 use crate::wire::name;
 use crate::xfr::diff::{diff_zones, Diff};
 use crate::xfr::journal::{Journal, JournalLimits};
-use crate::xfr::registry::ZonePolicy;
 use crate::xfr::serial_gt;
 use crate::zone::build::{build_zone, BuildError};
 use crate::zone::limits::ZoneLimits;
@@ -170,12 +171,12 @@ fn read(spec: &ZoneSpec) -> Result<RecordSource, ZoneLoadError> {
 
 /// The configured primary zones.
 #[derive(Debug, Default)]
-pub struct Catalog {
+pub struct Primaries {
     /// Configured zones by apex.
     specs: HashMap<Box<[u8]>, ZoneSpec>,
 }
 
-/// Counts from one [`Catalog::apply`].
+/// Counts from one [`Primaries::apply`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplySummary {
     /// Zones loaded (new or replaced).
@@ -200,15 +201,15 @@ enum Plan {
     Failed { error: ZoneLoadError },
 }
 
-impl Catalog {
+impl Primaries {
     /// Stops serving the configured zones whose apex is not in `keep`, and
     /// forgets their transfer state and data-directory files.
-    pub fn retain(&mut self, rt: &Runtime, keep: &std::collections::HashSet<Box<[u8]>>) -> usize {
+    pub fn retain(&mut self, rt: &Shared, keep: &std::collections::HashSet<Box<[u8]>>) -> usize {
         let gone: Vec<Box<[u8]>> = self.specs.keys().filter(|k| !keep.contains(*k)).cloned().collect();
         let mut removed = 0;
         for apex in gone {
             let spec = self.specs.remove(&apex).expect("key from map");
-            rt.registry.remove(&apex);
+            rt.catalog.remove(&apex);
             if spec.persisted() {
                 rt.store.remove(&apex);
             }
@@ -223,8 +224,8 @@ impl Catalog {
     /// Loads every zone in `want` and publishes the ones that build; a
     /// changed zone is journalled, persisted and NOTIFYed. Removes
     /// configured zones that are no longer wanted. Zones in the table that
-    /// this catalog did not add (secondaries, control API) are left alone.
-    pub async fn apply(&mut self, rt: &Arc<Runtime>, want: Vec<ZoneSpec>) -> ApplySummary {
+    /// this list did not add (secondaries, control API) are left alone.
+    pub async fn apply(&mut self, rt: &Arc<Shared>, want: Vec<ZoneSpec>) -> ApplySummary {
         // No edit (control API, UPDATE) of these zones runs meanwhile: each
         // new version is compared with what is served at the time.
         let _edits = rt.edits.lock_all(want.iter().map(|s| &*s.origin)).await;
@@ -255,7 +256,7 @@ impl Catalog {
             }
         };
         for ((spec, _, served), Planned { plan, journal: saved_journal, saved }) in jobs.into_iter().zip(results) {
-            let ctl = rt.registry.upsert(&spec.origin, spec.policy.clone());
+            let ctl = rt.catalog.upsert(&spec.origin, spec.policy.clone());
             rt.notifier.set_key(&spec.origin, spec.notify_key.clone());
             if let Some(j) = saved_journal {
                 *ctl.journal.lock().unwrap_or_else(|p| p.into_inner()) = j;
@@ -347,7 +348,7 @@ struct Planned {
 /// and its journal is returned when it leads to that copy.
 fn plan(store: &Store, spec: &ZoneSpec, first: bool, served: Option<Arc<Zone>>) -> Planned {
     let saved = if first && spec.persisted() && served.is_none() {
-        super::persist::roll_forward_blocking(&spec.name, store.load(&spec.origin))
+        crate::store::roll_forward_blocking(&spec.name, store.load(&spec.origin))
     } else {
         Saved::default()
     };

@@ -2,15 +2,15 @@
 //!
 //! Owns: the `/readyz` decision and the state of each zone that `/metrics`
 //! counts. Must not: serve HTTP (the control server does) or change any
-//! zone; it only reads the transfer registry (every configured zone, from
+//! zone; it only reads the transfer catalog (every configured zone, from
 //! the config file or the control API) and the served table.
 //!
 //! ```text
-//!  in registry, served, not expired ─► loaded     ┐
-//!  in registry, served, expired ─────► expired    ┘ ready
+//!  in catalog, served, not expired ─► loaded     ┐
+//!  in catalog, served, expired ─────► expired    ┘ ready
 //!  secondary, not served ────────────► pending    (no data-dir copy and no transfer yet)
 //!  primary, not served ──────────────► failed     (its file did not load)
-//!  served but not in the registry ───► loaded / expired
+//!  served but not in the catalog ───► loaded / expired
 //! ```
 //!
 //! An expired secondary is still ready: it was loaded, and taking every
@@ -22,8 +22,9 @@
 
 use std::collections::HashSet;
 
-use super::Runtime;
+use super::Catalog;
 use crate::wire::name::BareName;
+use crate::zone::set::ZoneSet;
 
 /// Where one zone stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,11 +71,11 @@ pub struct ZoneHealth {
 }
 
 /// Every configured or served zone, sorted by name.
-pub fn zone_states(rt: &Runtime) -> Vec<ZoneHealth> {
-    let table = rt.zones.load();
+pub fn zone_states(catalog: &Catalog, zones: &ZoneSet) -> Vec<ZoneHealth> {
+    let table = zones.load();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for ctl in rt.registry.all() {
+    for ctl in catalog.all() {
         seen.insert(ctl.apex.clone());
         let (state, serial) = match table.get(&ctl.apex) {
             Some(s) if s.status.is_expired() => (ZoneState::Expired, Some(s.zone.serial)),
@@ -94,8 +95,8 @@ pub fn zone_states(rt: &Runtime) -> Vec<ZoneHealth> {
 
 /// Whether every configured zone is ready, and the zones that are not,
 /// each as `zone: why`.
-pub fn readiness(rt: &Runtime) -> (bool, Vec<String>) {
-    let not_ready: Vec<String> = zone_states(rt)
+pub fn readiness(catalog: &Catalog, zones: &ZoneSet) -> (bool, Vec<String>) {
+    let not_ready: Vec<String> = zone_states(catalog, zones)
         .into_iter()
         .filter(|z| !z.state.is_ready())
         .map(|z| match z.state {

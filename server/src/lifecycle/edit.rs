@@ -6,7 +6,7 @@
 //! reload of that zone), deciding the new serial (RFC 1982, never
 //! backwards), and committing a changed version the way every new version
 //! is: diff ─► journal (on disk) ─► swap ─► zone file later ─► NOTIFY
-//! ([`super::persist::Store::commit`], [`super::notify::Notifier`]). Also
+//! ([`crate::store::Store::commit`], [`super::notify::Notifier`]). Also
 //! the zone's content hash ([`content_hash`], kept up to date from diffs).
 //! Must not: parse requests (callers hand over records), look inside a
 //! [`Zone`] beyond its serial, origin and [`crate::xfr::diff`] views, or
@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use super::Runtime;
+use super::Shared;
 use crate::metrics::events::{self, LimitSource};
 use crate::wire::name::{self, DisplayName};
 use crate::wire::rtype;
@@ -71,7 +71,7 @@ pub enum EditError {
     Internal(String),
     /// The change could not be saved (the disk is full); nothing changed.
     #[error(transparent)]
-    NotSaved(#[from] super::persist::CommitError),
+    NotSaved(#[from] crate::store::CommitError),
 }
 
 /// The outcome of an accepted edit.
@@ -194,7 +194,7 @@ fn prepare(apex: &[u8], served: &Zone, mut wanted: RecordSource) -> Result<Outco
     Ok(Outcome::Changed { zone: Box::new(zone), diff })
 }
 
-impl Runtime {
+impl Shared {
     /// Serialised per zone (one edit at a time per zone, also against SIGHUP
     /// reloads of that zone). `change` gets the served zone and returns the
     /// wanted records ([`RecordSource`], SOA included; its serial is a hint).
@@ -213,7 +213,7 @@ impl Runtime {
         let Some(served) = self.zones.load().get(apex).map(|s| s.zone.clone()) else {
             return Err(EditError::NotFound(zname));
         };
-        let Some(ctl) = self.registry.get(apex) else {
+        let Some(ctl) = self.catalog.get(apex) else {
             return Err(EditError::NotFound(zname));
         };
         if ctl.policy().is_secondary() {

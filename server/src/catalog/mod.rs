@@ -4,10 +4,12 @@
 //! of its last load and refresh ([`ZoneEvent`], [`RefreshStatus`]); plus the
 //! TSIG key ring.
 //!
-//! Owns: the registry shared by the request layer (AXFR/IXFR out, NOTIFY in)
+//! Owns: the catalog shared by the request layer (AXFR/IXFR out, NOTIFY in)
 //! and the runtime (reload, refresh tasks, NOTIFY out).
 //! Must not: do I/O. Reads are rare (transfers, NOTIFY), so plain locks do;
 //! nothing here is on the query path.
+
+pub mod health;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -29,13 +31,6 @@ pub struct Remote {
     /// Local address to send from (T4: per-primary transfer source); the
     /// system picks one when `None`.
     pub source: Option<IpAddr>,
-}
-
-impl Remote {
-    /// Where the transfer client sends to, and from.
-    pub fn endpoint(&self) -> crate::xfr::client::Endpoint {
-        crate::xfr::client::Endpoint { addr: self.addr, source: self.source }
-    }
 }
 
 /// Whether we are the source of a zone or copy it.
@@ -219,15 +214,15 @@ impl ZoneCtl {
 
 /// All zones' transfer state and the TSIG keys.
 #[derive(Debug, Default)]
-pub struct Registry {
+pub struct Catalog {
     zones: RwLock<HashMap<Box<[u8]>, Arc<ZoneCtl>>>,
     keys: ArcSwap<KeyRing>,
     /// Signed UPDATEs seen within the fudge window (replays are refused).
     replay: ReplayGuard,
 }
 
-impl Registry {
-    /// An empty registry.
+impl Catalog {
+    /// An empty catalog.
     pub fn new() -> Self {
         Self::default()
     }

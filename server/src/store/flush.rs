@@ -5,7 +5,7 @@
 //! one at a time and in the order they were queued, on the blocking pool;
 //! holding every write until the server listens ([`Flusher::release`]);
 //! telling whoever queued a write when it is done; waiting for all of them
-//! at shutdown. Must not: decide what to write or when ([`super::persist`]
+//! at shutdown. Must not: decide what to write or when ([`super::commit`]
 //! does), or run a zone's writes concurrently: the store allows one writer
 //! per zone (appends to the journal, the order of zone-file versions).
 //!

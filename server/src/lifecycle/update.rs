@@ -1,5 +1,5 @@
 //! The zone editor behind dynamic update (RFC 2136): the request layer's
-//! [`Change`] run through [`Runtime::edit_zone`].
+//! [`Change`] run through [`Shared::edit_zone`].
 //!
 //! Owns: adapting one to the other — the change runs inside the edit (under
 //! the zone's edit lock, against the version served at that moment, so the
@@ -16,12 +16,12 @@
 use std::sync::{Arc, Mutex};
 
 use super::edit::EditError;
-use super::Runtime;
+use super::Shared;
 use crate::query::update::{Change, Committed, EditFuture, Next, UpdateError, ZoneEditor};
 use crate::zone::Zone;
 
 /// Commits UPDATEs to the zones of a runtime.
-pub struct UpdateEditor(pub Arc<Runtime>);
+pub struct UpdateEditor(pub Arc<Shared>);
 
 impl std::fmt::Debug for UpdateEditor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

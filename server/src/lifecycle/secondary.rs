@@ -8,10 +8,10 @@
 //! between primaries in their configured order (T4), and the set of running
 //! tasks ([`Secondaries`]), started, stopped and re-pointed on reload. Each
 //! task reports its phase and its last load, transfer or refresh on the
-//! zone's registry entry ([`RefreshStatus`], [`ZoneCtl::record`]) for the
+//! zone's catalog entry ([`RefreshStatus`], [`ZoneCtl::record`]) for the
 //! control API.
 //! Must not: talk DNS itself ([`super::inbound`] does one refresh from one
-//! primary) or write files ([`super::persist`]).
+//! primary) or write files ([`crate::store`]).
 //!
 //! ```text
 //!                 start ── data-dir copy? ──no──► Empty (not served; REFUSED)
@@ -47,11 +47,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::inbound::{self, Refreshed, Target};
-use super::Runtime;
+use super::Shared;
+use crate::catalog::{RefreshStatus, Role, ZoneCtl, ZonePolicy};
 use crate::store::Timers;
 use crate::wire::name::DisplayName;
 use crate::xfr::journal::{Journal, JournalLimits};
-use crate::xfr::registry::{RefreshStatus, Role, ZoneCtl, ZonePolicy};
 use crate::zone::Zone;
 
 /// The SOA timer fields of a zone (RFC 1035 §3.3.13), in seconds.
@@ -111,7 +111,7 @@ impl Secondaries {
     /// Stops the tasks of zones whose apex is not in `keep`: they are no
     /// longer served, and their transfer state and files are forgotten.
     /// Returns how many were stopped.
-    pub fn retain(&mut self, rt: &Runtime, keep: &HashSet<Box<[u8]>>) -> usize {
+    pub fn retain(&mut self, rt: &Shared, keep: &HashSet<Box<[u8]>>) -> usize {
         let gone: Vec<Box<[u8]>> = self.tasks.keys().filter(|a| !keep.contains(*a)).cloned().collect();
         for apex in &gone {
             if let Some(t) = self.tasks.remove(apex) {
@@ -119,7 +119,7 @@ impl Secondaries {
                 t.handle.abort();
             }
             rt.zones.remove(apex);
-            rt.registry.remove(apex);
+            rt.catalog.remove(apex);
             rt.store.remove(apex);
             tracing::info!(zone = %DisplayName(apex), op = "remove", "secondary zone removed from configuration; no longer served");
         }
@@ -130,12 +130,12 @@ impl Secondaries {
     /// those of zones no longer wanted ([`retain`](Self::retain)), updates the
     /// policy of the others (new primaries take effect at the next refresh)
     /// and starts the missing ones. Returns how many were started.
-    pub fn apply(&mut self, rt: &Arc<Runtime>, want: Vec<SecondarySpec>) -> usize {
+    pub fn apply(&mut self, rt: &Arc<Shared>, want: Vec<SecondarySpec>) -> usize {
         let keep = want.iter().map(|s| s.apex.clone()).collect();
         self.retain(rt, &keep);
         let mut started = 0;
         for SecondarySpec { name, apex, policy, notify_key } in want {
-            let ctl = rt.registry.upsert(&apex, policy);
+            let ctl = rt.catalog.upsert(&apex, policy);
             rt.notifier.set_key(&apex, notify_key);
             if self.tasks.get(&apex).is_some_and(|t| !t.handle.is_finished()) {
                 continue;
@@ -194,7 +194,7 @@ enum Event {
 
 /// One secondary zone's task.
 struct SecondaryZone {
-    rt: Arc<Runtime>,
+    rt: Arc<Shared>,
     name: String,
     ctl: Arc<ZoneCtl>,
     cancel: CancellationToken,
@@ -304,7 +304,7 @@ impl SecondaryZone {
         let (store, apex) = (self.rt.store.clone(), self.ctl.apex.clone());
         let saved = tokio::task::spawn_blocking(move || store.load(&apex)).await.unwrap_or_default();
         let now = now_unix();
-        let saved = super::persist::roll_forward(&self.name, saved).await;
+        let saved = crate::store::roll_forward(&self.name, saved).await;
         let journal = match (saved.journal, &saved.zone) {
             (Some(saved), Some(zone)) if saved.leads_to(zone) => saved,
             (j, _) => {
@@ -356,7 +356,7 @@ impl SecondaryZone {
             xfr_timeout: Duration::from_secs(self.rt.transfer.timeout_secs),
             limits: self.ctl.policy().limits(self.rt.transfer.zone_limits()),
         };
-        let keys = self.rt.registry.keys();
+        let keys = self.rt.catalog.keys();
         // A manual retransfer (control API): AXFR whatever the serials say.
         let force = self.ctl.force_refresh.swap(false, std::sync::atomic::Ordering::Relaxed);
         let mut last_error = String::from("no primaries");

@@ -31,21 +31,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::catalog::Remote;
 use crate::metrics::events::{self, LimitSource, XfrKind, XfrResult};
+use crate::remote::{self, Stats, Transfer, XfrError};
 use crate::tsig::KeyRing;
 use crate::wire::class;
 use crate::wire::rr::WireRr;
-use crate::xfr::client::{self, Stats, Transfer, XfrError};
 use crate::xfr::diff::{self, diff_zones, Diff, Rr};
 use crate::xfr::next::next_version;
 use crate::xfr::receive::{Records, Span};
-use crate::xfr::registry::Remote;
 use crate::xfr::serial_gt;
 use crate::zone::build::build_zone;
 use crate::zone::limits::{LimitExceeded, Tally, ZoneLimits};
 use crate::zone::Zone;
 
-use super::remote::{auth_for, failure, short, Peer};
+use crate::remote::peer::{auth_for, failure, short, Peer};
 
 /// What one zone is and how long its requests may take.
 #[derive(Debug, Clone)]
@@ -110,11 +110,11 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
         tracing::warn!(zone = %t.name, remote = %peer, "zone {}/IN: refresh: primary {peer}: {e}", t.name);
         RefreshError::Soa(e)
     })?;
-    let soa = client::query_soa(primary.endpoint(), &t.apex, auth, t.soa_timeout).await.map_err(|e| {
+    let soa = remote::query_soa(remote::endpoint(primary), &t.apex, auth, t.soa_timeout).await.map_err(|e| {
         tracing::warn!(zone = %t.name, remote = %peer, op = "refresh", "zone {}/IN: refresh: failure trying primary {peer}: {}", t.name, short(&e));
         RefreshError::Soa(short(&e))
     })?;
-    let theirs = client::soa_serial(&soa);
+    let theirs = remote::soa_serial(&soa);
     if let Some(cur) = &current {
         if !serial_gt(theirs, cur.serial) {
             if theirs != cur.serial {
@@ -160,7 +160,7 @@ fn over_limit(t: &Target, peer: Peer, kind: &str, l: &LimitExceeded) {
 /// Runs one transfer; a limit crossed is logged and counted here.
 async fn fetch(t: &Target, primary: &Remote, keys: &KeyRing, ours: Option<&WireRr>, kind: &str) -> Result<(Transfer, Stats), String> {
     let auth = auth_for(primary, keys)?;
-    client::transfer(primary.endpoint(), &t.apex, ours, t.limits, auth, t.xfr_timeout).await.map_err(|e| {
+    remote::transfer(remote::endpoint(primary), &t.apex, ours, t.limits, auth, t.xfr_timeout).await.map_err(|e| {
         if let XfrError::Limit(l) = &e {
             over_limit(t, Peer(primary.addr), kind, l);
         }
@@ -172,7 +172,7 @@ async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> 
     let ours = to_wire(&diff::soa_rr(cur));
     let (transfer, stats) = fetch(t, primary, keys, Some(&ours), "IXFR").await.map_err(Fallback)?;
     match transfer {
-        Transfer::UpToDate { soa } => Ok(Refreshed::UpToDate { serial: client::soa_serial(&soa) }),
+        Transfer::UpToDate { soa } => Ok(Refreshed::UpToDate { serial: remote::soa_serial(&soa) }),
         Transfer::Full(records) => finish_full(t, primary.addr, records, Some(cur), stats, "IXFR").await.map_err(Fallback),
         Transfer::Incremental(records, spans) => {
             let (zone, diffs) = apply_deltas(t, cur.clone(), &records, &spans).await.map_err(Fallback)?;

@@ -1,74 +1,30 @@
 //! The client side of zone transfers: SOA queries and AXFR/IXFR in
-//! (RFC 5936 §2.2, RFC 1995 §4), over tokio sockets.
+//! (RFC 5936 §2.2, RFC 1995 §4).
 //!
 //! Owns: sending the request, reading the TCP message stream into one reused
 //! 64 KiB buffer, checking each message (TSIG, ID, QR, RCODE) and handing its
 //! answer records, decompressed into a reused scratch buffer, to
-//! [`Receiver`](super::receive::Receiver), which classifies them (up to
+//! [`Receiver`](crate::xfr::receive::Receiver), which classifies them (up to
 //! date, incremental or full), stores them compactly and enforces the zone's
 //! size limits. Applying the result is the caller's job.
 //! Must not: touch the zone set, or keep a message or a record beyond the
 //! one being read.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+#![forbid(unsafe_code)]
+
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
+use super::{build_query, Auth, Endpoint, XfrError};
 use crate::wire::request::{self, Parsed, Request};
 use crate::wire::rr::{read_rr_into, read_sections, WireRr};
-use crate::wire::{class, flags, rcode, rtype, WireError};
+use crate::wire::{flags, rcode, rtype, WireError};
 use crate::zone::build::soa_fields;
-use crate::zone::limits::{LimitExceeded, ZoneLimits};
+use crate::zone::limits::ZoneLimits;
 
-pub use super::receive::Transfer;
-use super::receive::{ReceiveError, Receiver};
-
-/// Why a transfer or SOA query failed; the text is what the log line says.
-#[derive(Debug, thiserror::Error)]
-pub enum XfrError {
-    /// Socket error.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// No answer in time.
-    #[error("timed out")]
-    Timeout,
-    /// The primary answered with an error RCODE.
-    #[error("primary answered {0}")]
-    Rcode(&'static str),
-    /// The answer could not be parsed.
-    #[error("malformed answer: {0}")]
-    Wire(#[from] WireError),
-    /// The answer parsed but is not a valid transfer.
-    #[error("{0}")]
-    Protocol(String),
-    /// TSIG verification of the answer failed.
-    #[error("TSIG: {0}")]
-    Tsig(String),
-    /// The zone grew past one of its limits; the transfer was aborted.
-    #[error("{0}")]
-    Limit(LimitExceeded),
-}
-
-impl From<ReceiveError> for XfrError {
-    fn from(e: ReceiveError) -> Self {
-        match e {
-            ReceiveError::Limit(l) => XfrError::Limit(l),
-            ReceiveError::Protocol(why) => XfrError::Protocol(why.into()),
-        }
-    }
-}
-
-/// Signs requests and verifies answers of one exchange (TSIG, RFC 8945).
-pub trait Auth: Send {
-    /// Signs the request in place.
-    fn sign(&mut self, msg: &mut Vec<u8>);
-    /// Verifies one answer message.
-    fn verify(&mut self, msg: &[u8]) -> Result<(), String>;
-    /// Checks the stream ended with a signed message.
-    fn finish(&mut self) -> Result<(), String>;
-}
+use crate::xfr::receive::Receiver;
+pub use crate::xfr::receive::Transfer;
 
 /// Counters for the BIND-style "Transfer completed" line.
 #[derive(Debug, Default, Clone, Copy)]
@@ -83,73 +39,9 @@ pub struct Stats {
     pub secs: f64,
 }
 
-/// Where to send, and optionally from which local address (BIND's
-/// `transfer-source`; checklist T4: per-primary source address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoint {
-    /// The remote server.
-    pub addr: SocketAddr,
-    /// The local address to send from; the system picks one when `None`.
-    pub source: Option<IpAddr>,
-}
-
-impl From<SocketAddr> for Endpoint {
-    fn from(addr: SocketAddr) -> Self {
-        Endpoint { addr, source: None }
-    }
-}
-
-impl Endpoint {
-    fn local(&self) -> SocketAddr {
-        let any = if self.addr.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
-        SocketAddr::new(self.source.unwrap_or(any), 0)
-    }
-
-    /// A UDP socket bound to the source address and connected to the remote.
-    async fn udp(&self) -> std::io::Result<UdpSocket> {
-        let sock = UdpSocket::bind(self.local()).await?;
-        sock.connect(self.addr).await?;
-        Ok(sock)
-    }
-
-    /// A TCP connection from the source address to the remote.
-    async fn tcp(&self) -> std::io::Result<TcpStream> {
-        let Some(_) = self.source else { return TcpStream::connect(self.addr).await };
-        let sock = if self.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        sock.bind(self.local())?;
-        sock.connect(self.addr).await
-    }
-}
-
 /// Serial of an SOA record.
 pub fn soa_serial(rr: &WireRr) -> u32 {
     soa_fields(&rr.rdata).map(|(s, _)| s).unwrap_or(0)
-}
-
-fn build_query(zone: &[u8], qtype: u16, op: u8, authority_soa: Option<&WireRr>) -> (u16, Vec<u8>) {
-    let id: u16 = rand_id();
-    let mut m = Vec::with_capacity(64 + zone.len() * 2);
-    m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(&((op as u16) << 11).to_be_bytes());
-    m.extend_from_slice(&[0, 1, 0, 0, 0, authority_soa.is_some() as u8, 0, 0]);
-    m.extend_from_slice(zone);
-    m.extend_from_slice(&qtype.to_be_bytes());
-    m.extend_from_slice(&class::IN.to_be_bytes());
-    if let Some(soa) = authority_soa {
-        m.extend_from_slice(zone);
-        m.extend_from_slice(&rtype::SOA.to_be_bytes());
-        m.extend_from_slice(&class::IN.to_be_bytes());
-        m.extend_from_slice(&soa.ttl.to_be_bytes());
-        m.extend_from_slice(&(soa.rdata.len() as u16).to_be_bytes());
-        m.extend_from_slice(&soa.rdata);
-    }
-    (id, m)
-}
-
-fn rand_id() -> u16 {
-    use std::hash::{BuildHasher, RandomState};
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-    RandomState::new().hash_one(t) as u16
 }
 
 fn rcode_name(r: u16) -> &'static str {
@@ -322,47 +214,4 @@ pub async fn transfer(
     tracing::debug!(zone = %crate::wire::name::DisplayName(zone), records = rx.len(), held = rx.heap_bytes(), received = stats.bytes,
         "transfer received: {} records held in {} octets ({} octets on the wire)", rx.len(), rx.heap_bytes(), stats.bytes);
     rx.finish().map(|t| (t, stats)).map_err(Into::into)
-}
-
-/// Sends a NOTIFY for `zone` (with `soa` as the answer hint, RFC 1996 §3.7) to
-/// `target` over UDP, retrying until a matching response arrives. Returns the
-/// response RCODE; NOTIMP ends the exchange too (RFC 1996 §3.12).
-pub async fn notify(
-    target: impl Into<Endpoint>,
-    zone: &[u8],
-    soa: Option<&WireRr>,
-    mut auth: Option<Box<dyn Auth>>,
-    tries: u32,
-    interval: Duration,
-) -> Result<u16, XfrError> {
-    let (id, mut q) = build_query(zone, rtype::SOA, crate::wire::opcode::NOTIFY, None);
-    q[2] |= (flags::AA >> 8) as u8;
-    if let Some(soa) = soa {
-        q[7] = 1; // ANCOUNT
-        q.extend_from_slice(zone);
-        q.extend_from_slice(&rtype::SOA.to_be_bytes());
-        q.extend_from_slice(&class::IN.to_be_bytes());
-        q.extend_from_slice(&soa.ttl.to_be_bytes());
-        q.extend_from_slice(&(soa.rdata.len() as u16).to_be_bytes());
-        q.extend_from_slice(&soa.rdata);
-    }
-    if let Some(a) = auth.as_mut() {
-        a.sign(&mut q);
-    }
-    let sock = target.into().udp().await?;
-    let mut buf = vec![0u8; 4096];
-    for _ in 0..tries.max(1) {
-        sock.send(&q).await?;
-        let deadline = Instant::now() + interval;
-        while let Ok(r) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), sock.recv(&mut buf)).await {
-            let Ok(n) = r else { break };
-            if n >= 4 && buf[..2] == id.to_be_bytes() && buf[2] & 0x80 != 0 {
-                if let Some(a) = auth.as_mut() {
-                    a.verify(&buf[..n]).map_err(XfrError::Tsig)?;
-                }
-                return Ok((buf[3] & 0xF) as u16);
-            }
-        }
-    }
-    Err(XfrError::Timeout)
 }

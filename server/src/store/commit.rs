@@ -40,12 +40,12 @@ use std::time::Duration;
 
 use super::flush::{Flusher, Queued};
 use super::memory;
+use crate::catalog::ZoneCtl;
 use crate::store::{DataDir, Timers};
 use crate::wire::name::DisplayName;
 use crate::xfr::diff::Diff;
 use crate::xfr::journal::{Journal, JournalLimits, JournalUndo};
 use crate::xfr::next::next_version;
-use crate::xfr::registry::ZoneCtl;
 use crate::zone::set::{ZoneSet, ZoneStatus};
 use crate::zone::Zone;
 
@@ -438,5 +438,5 @@ fn record(ctl: &ZoneCtl, zone: &Zone, diffs: Option<Vec<Diff>>) -> (JournalWrite
 }
 
 #[cfg(test)]
-#[path = "persist_tests.rs"]
+#[path = "commit_tests.rs"]
 mod tests;

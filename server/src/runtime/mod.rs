@@ -9,7 +9,7 @@
 //! [`crate::store`], [`crate::query`] and [`crate::net`] together.
 //!
 //! ```text
-//!  start:   data dir, TSIG keys, registry ─► bind UDP+TCP ─► NOTIFY sender
+//!  start:   data dir, TSIG keys, catalog ─► bind UDP+TCP ─► NOTIFY sender
 //!           ─► primaries: load file, diff against the data-dir copy, journal, serve, NOTIFY
 //!           ─► secondaries: one refresh task each (serves the data-dir copy at once)
 //!           ─► control API zones (data-dir copies, refresh tasks; config zones they own skipped)
@@ -25,25 +25,14 @@
 //!           ─► queued data-dir writes finish (≤ 30 s) ─► return
 //! ```
 
-// Unsafe code only in `memory` (one libc call); every other module forbids it.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
-pub mod edit;
-pub mod flush;
-pub mod health;
-pub mod inbound;
 mod logging;
-#[allow(unsafe_code)]
-pub mod memory;
-pub mod notify;
-pub mod persist;
-pub mod remote;
-pub mod secondary;
-pub mod update;
-pub mod zones;
+#[cfg(test)]
+mod metrics_tests;
 
+pub use crate::lifecycle::primary::{ApplySummary, EXAMPLE_ZONE};
 pub use logging::init_tracing;
-pub use zones::{ApplySummary, EXAMPLE_ZONE};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,16 +41,17 @@ use anyhow::Context;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ConfigError, TransferConfig, ZoneKind};
+use crate::catalog::Catalog;
+use crate::config::{Config, ConfigError, ZoneKind};
 use crate::control::{self, Control};
 use crate::net::{self, tcp, udp, SharedHandler};
 use crate::query::Handler;
-use crate::xfr::registry::Registry;
 use crate::zone::set::ZoneSet;
 
-use notify::{Notifier, NotifyTiming};
-use persist::Store;
-use secondary::Secondaries;
+use crate::lifecycle::notify::{Notifier, NotifyTiming};
+use crate::lifecycle::secondary::{self, Secondaries};
+use crate::lifecycle::{primary, update, Shared};
+use crate::store::Store;
 
 /// How long shutdown waits for queued data-directory writes (a 1M-name zone
 /// takes a few seconds to write; an interrupted write leaves the old file).
@@ -103,29 +93,10 @@ pub async fn run_with_reload(cfg: Config, reloader: Option<ConfigReloader>, shut
     Ok(())
 }
 
-/// What the zone tasks share: the served table, the transfer registry, the
-/// data directory and the NOTIFY sender.
-pub struct Runtime {
-    /// The served zones.
-    pub zones: Arc<ZoneSet>,
-    /// Transfer policy, journals, refresh wake-ups and TSIG keys.
-    pub registry: Arc<Registry>,
-    /// The data directory.
-    pub store: Store,
-    /// NOTIFY out.
-    pub notifier: Notifier,
-    /// Transfer timing (fixed until restart).
-    pub transfer: TransferConfig,
-    /// The server's shutdown token; zone tasks hold children of it.
-    pub shutdown: CancellationToken,
-    /// One edit (or reload) at a time per zone ([`edit`]).
-    pub edits: edit::EditLocks,
-}
-
 /// A running server.
 pub struct Server {
     zones: Arc<ZoneSet>,
-    rt: Arc<Runtime>,
+    rt: Arc<Shared>,
     notify_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     handler: SharedHandler,
     state: Mutex<State>,
@@ -146,7 +117,7 @@ pub struct Server {
 
 struct State {
     cfg: Config,
-    catalog: zones::Catalog,
+    primaries: primary::Primaries,
     secondaries: Secondaries,
 }
 
@@ -156,19 +127,19 @@ impl Server {
     /// zone that fails to load is logged and not served.
     pub async fn start(cfg: Config, shutdown: CancellationToken) -> anyhow::Result<Server> {
         let zones = Arc::new(ZoneSet::new());
-        let registry = Arc::new(Registry::new());
+        let catalog = Arc::new(Catalog::new());
         // The control API's zones and keys, served whether or not its HTTP server runs.
         let control = {
             let dir = cfg.data_dir.clone();
             Arc::new(tokio::task::spawn_blocking(move || Control::open(&dir)).await??)
         };
         let mut api = control.lock().await;
-        registry.set_keys(api.merge_keys(cfg.key_ring()?));
+        catalog.set_keys(api.merge_keys(cfg.key_ring()?));
         let store = {
             let dir = cfg.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir)).await?
         };
-        let handler = net::shared(Handler::new(zones.clone(), cfg.query_config()).with_transfers(registry.clone()));
+        let handler = net::shared(Handler::new(zones.clone(), cfg.query_config()).with_transfers(catalog.clone()));
         let workers = cfg.udp_workers();
         let listeners = net::bind(&cfg.listen_addrs(), workers)?;
         let opts = udp::UdpOptions { query_log: cfg.log.query_log };
@@ -184,10 +155,10 @@ impl Server {
         let addrs = listeners.addrs.clone();
         let timing =
             NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
-        let (notifier, notify_task) = Notifier::spawn(registry.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
-        let rt = Arc::new(Runtime {
+        let (notifier, notify_task) = Notifier::spawn(catalog.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
+        let rt = Arc::new(Shared {
             zones: zones.clone(),
-            registry,
+            catalog,
             store,
             notifier,
             transfer: cfg.transfer.clone(),
@@ -197,9 +168,9 @@ impl Server {
         let rrl_table = Arc::new(crate::query::rrl::RateTable::new(cfg.rrl.table_size as usize));
         // From here on UPDATE is answered: it needs the runtime to commit.
         handler.store(Arc::new(query_handler(&cfg, &rt, &rrl_table)));
-        let mut catalog = zones::Catalog::default();
+        let mut primaries_set = primary::Primaries::default();
         let mut secondaries = Secondaries::default();
-        let summary = catalog.apply(&rt, api.claim(zones::specs(&cfg), |s| &s.origin[..])).await;
+        let summary = primaries_set.apply(&rt, api.claim(primary::specs(&cfg), |s| &s.origin[..])).await;
         if summary.failed > 0 {
             tracing::error!(failed = summary.failed, loaded = summary.loaded, "some zones failed to load and are not served");
         }
@@ -232,7 +203,7 @@ impl Server {
             rt,
             notify_task: std::sync::Mutex::new(Some(notify_task)),
             handler,
-            state: Mutex::new(State { cfg, catalog, secondaries }),
+            state: Mutex::new(State { cfg, primaries: primaries_set, secondaries }),
             addrs,
             udp_threads: std::sync::Mutex::new(udp_threads),
             tcp: tcp_server,
@@ -277,17 +248,17 @@ impl Server {
         let api = self.control.lock().await;
         let cfg = new_cfg.unwrap_or_else(|| st.cfg.clone());
         match cfg.key_ring() {
-            Ok(k) => self.rt.registry.set_keys(api.merge_keys(k)),
+            Ok(k) => self.rt.catalog.set_keys(api.merge_keys(k)),
             Err(e) => tracing::error!(op = "reload", error = %e, "TSIG keys unusable; keeping the previous keys"),
         }
         // Removals first, so a zone that changed type is gone before it is added back.
-        let primaries = api.claim(zones::specs(&cfg), |s| &s.origin[..]);
+        let primaries = api.claim(primary::specs(&cfg), |s| &s.origin[..]);
         let secondaries = api.claim(secondary_specs(&cfg), |s| &s.apex[..]);
         let keep_p = primaries.iter().map(|s| s.origin.clone()).collect();
         let keep_s = secondaries.iter().map(|s| s.apex.clone()).collect();
         let st = &mut *st;
-        let removed = st.secondaries.retain(&self.rt, &keep_s) + st.catalog.retain(&self.rt, &keep_p);
-        let mut summary = st.catalog.apply(&self.rt, primaries).await;
+        let removed = st.secondaries.retain(&self.rt, &keep_s) + st.primaries.retain(&self.rt, &keep_p);
+        let mut summary = st.primaries.apply(&self.rt, primaries).await;
         summary.removed += removed;
         st.secondaries.apply(&self.rt, secondaries);
         let old = &st.cfg;
@@ -327,8 +298,8 @@ impl Server {
         summary
     }
 
-    /// The shared runtime (registry, data directory, NOTIFY sender).
-    pub fn runtime(&self) -> &Arc<Runtime> {
+    /// The shared runtime (catalog, data directory, NOTIFY sender).
+    pub fn runtime(&self) -> &Arc<Shared> {
         &self.rt
     }
 
@@ -371,11 +342,11 @@ impl Server {
 }
 
 /// The request handler for `cfg`: transfers and NOTIFY from the runtime's
-/// registry, UPDATE (RFC 2136) committed through its zone editor.
-fn query_handler(cfg: &Config, rt: &Arc<Runtime>, rrl: &Arc<crate::query::rrl::RateTable>) -> Handler {
+/// catalog, UPDATE (RFC 2136) committed through its zone editor.
+fn query_handler(cfg: &Config, rt: &Arc<Shared>, rrl: &Arc<crate::query::rrl::RateTable>) -> Handler {
     Handler::new(rt.zones.clone(), cfg.query_config())
         .with_rrl(rrl.clone())
-        .with_transfers(rt.registry.clone())
+        .with_transfers(rt.catalog.clone())
         .with_updates(Arc::new(update::UpdateEditor(rt.clone())))
 }
 
@@ -387,7 +358,7 @@ pub fn secondary_specs(cfg: &Config) -> Vec<secondary::SecondarySpec> {
         .filter_map(|z| {
             Some(secondary::SecondarySpec {
                 name: z.name.trim_end_matches('.').to_string(),
-                apex: zones::apex_of(&z.name)?,
+                apex: primary::apex_of(&z.name)?,
                 policy: z.policy(),
                 notify_key: z.notify_key.clone(),
             })

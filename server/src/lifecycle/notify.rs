@@ -28,15 +28,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::remote::{auth_for, short, Peer};
+use crate::catalog::{Catalog, Remote};
 use crate::config::transfer::DNS_PORT;
 use crate::metrics::events::{self, NotifyResult};
+use crate::remote;
+use crate::remote::peer::{auth_for, short, Peer};
 use crate::wire::name;
 use crate::wire::rcode;
 use crate::wire::rtype;
-use crate::xfr::client;
 use crate::xfr::diff::soa_rr;
-use crate::xfr::registry::{Registry, Remote};
 use crate::zone::set::ZoneSet;
 use crate::zone::Zone;
 
@@ -63,7 +63,7 @@ pub struct Notifier {
 impl Notifier {
     /// Starts the sender. `own` are our listen addresses (never notified).
     pub fn spawn(
-        registry: Arc<Registry>,
+        catalog: Arc<Catalog>,
         zones: Arc<ZoneSet>,
         own: Vec<SocketAddr>,
         timing: NotifyTiming,
@@ -71,7 +71,7 @@ impl Notifier {
     ) -> (Notifier, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let keys = Arc::new(Mutex::new(HashMap::new()));
-        let sender = Sender { registry, zones, own, timing, keys: keys.clone(), rounds: HashMap::new() };
+        let sender = Sender { catalog, zones, own, timing, keys: keys.clone(), rounds: HashMap::new() };
         let handle = tokio::spawn(sender.run(rx, shutdown));
         (Notifier { tx, keys }, handle)
     }
@@ -94,7 +94,7 @@ impl Notifier {
 }
 
 struct Sender {
-    registry: Arc<Registry>,
+    catalog: Arc<Catalog>,
     zones: Arc<ZoneSet>,
     own: Vec<SocketAddr>,
     timing: NotifyTiming,
@@ -125,7 +125,7 @@ impl Sender {
     /// Starts NOTIFYing every target of the zone at `apex`.
     async fn round(&self, apex: &[u8]) -> Option<JoinHandle<()>> {
         let zone = self.zones.load().get(apex).map(|s| s.zone.clone())?;
-        let policy = self.registry.get(apex)?.policy();
+        let policy = self.catalog.get(apex)?.policy();
         let default_key = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(apex).cloned();
         let mut targets: Vec<Remote> = policy.also_notify.clone();
         for t in &mut targets {
@@ -144,8 +144,8 @@ impl Sender {
         }
         let list = targets.iter().map(|t| Peer(t.addr).to_string()).collect::<Vec<_>>().join(", ");
         tracing::info!(zone = %name, serial = zone.serial, op = "notify", "zone {name}/IN: sending notifies (serial {}) to {list}", zone.serial);
-        let keys = self.registry.keys();
-        let soa = crate::server::inbound::to_wire(&soa_rr(&zone));
+        let keys = self.catalog.keys();
+        let soa = crate::lifecycle::inbound::to_wire(&soa_rr(&zone));
         let (apex, timing, serial) = (Box::<[u8]>::from(apex), self.timing, zone.serial);
         Some(tokio::spawn(async move {
             let sends = targets.into_iter().map(|t| {
@@ -164,7 +164,7 @@ impl Sender {
                             }
                         };
                         let sent = tokio::time::Instant::now();
-                        match client::notify(t.endpoint(), &apex, Some(&soa), auth, 1, wait).await {
+                        match remote::notify(remote::endpoint(&t), &apex, Some(&soa), auth, 1, wait).await {
                             Ok(rc) if rc == rcode::NOERROR => {
                                 tracing::debug!(zone = %name, remote = %peer, serial, op = "notify", "zone {name}/IN: notify to {peer} answered");
                                 events::notify_sent(NotifyResult::Success);

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::*;
+use crate::store::Timers;
 use crate::wire::name::from_dotted;
 use crate::xfr::diff::fixtures::{origin, same, zone};
 use crate::xfr::journal::tests::diff;

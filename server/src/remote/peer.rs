@@ -1,9 +1,9 @@
 //! Talking to other servers: TSIG signing for the transfer client, and the
 //! BIND-style wording of peers and failures in log lines.
 //!
-//! Owns: [`TsigAuth`] (the [`Auth`] hook of [`crate::xfr::client`] over a
+//! Owns: [`TsigAuth`] (the [`Auth`] hook of [`crate::remote`] over a
 //! [`ClientSession`]), [`auth_for`] (the key a remote names, looked up in the
-//! registry's key ring), [`Peer`] (`ip#port`) and [`failure`] (the text
+//! catalog's key ring), [`Peer`] (`ip#port`) and [`failure`] (the text
 //! after `transfer of 'zone/IN' from ip#port: `).
 //! Must not: open sockets itself or decide whom to talk to.
 
@@ -12,9 +12,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::catalog::Remote;
+use crate::remote::{Auth, XfrError};
 use crate::tsig::{ClientSession, Key, KeyRing};
-use crate::xfr::client::{Auth, XfrError};
-use crate::xfr::registry::Remote;
 
 /// Signs one request with a TSIG key and verifies its response stream
 /// (RFC 8945 §5.1, §5.3.1).
