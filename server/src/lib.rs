@@ -49,6 +49,7 @@
 //!  acl        address prefixes and lists
 //!  wire       names, request parsing, response writing (no I/O, no allocation
 //!             on the query path)
+//!  clock      wall-clock seconds since the epoch
 //! ```
 //!
 //! Unsafe code is denied here and allowed only in the modules that
@@ -56,21 +57,22 @@
 
 #![deny(unsafe_code)]
 
-pub mod acl;
-pub mod catalog;
-pub mod config;
+pub mod runtime;
 pub mod control;
 pub mod lifecycle;
-pub mod metrics;
+pub mod config;
+pub mod remote;
 #[allow(unsafe_code)]
 pub mod net;
-pub mod query;
-pub mod remote;
-pub mod runtime;
 pub mod store;
-pub mod tsig;
-#[allow(unsafe_code)]
-pub mod wire;
+pub mod metrics;
+pub mod query;
+pub mod catalog;
 pub mod xfr;
 #[allow(unsafe_code)]
 pub mod zone;
+pub mod tsig;
+pub mod acl;
+#[allow(unsafe_code)]
+pub mod wire;
+pub mod clock;

@@ -13,8 +13,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Highest first: the order stated in lib.rs and ARCHITECTURE.md.
-const ORDER: &[&str] =
-    &["runtime", "control", "lifecycle", "config", "remote", "net", "store", "metrics", "query", "catalog", "xfr", "zone", "tsig", "acl", "wire"];
+const ORDER: &[&str] = &[
+    "runtime",
+    "control",
+    "lifecycle",
+    "config",
+    "remote",
+    "net",
+    "store",
+    "metrics",
+    "query",
+    "catalog",
+    "xfr",
+    "zone",
+    "tsig",
+    "acl",
+    "wire",
+    "clock",
+];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

@@ -192,7 +192,7 @@ impl ZoneCtl {
 
     /// Records the zone's latest load, reload, transfer, refresh or edit.
     pub fn record(&self, op: &'static str, result: impl Into<String>) {
-        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let time = crate::clock::unix_now();
         *self.last_event.lock().unwrap_or_else(|p| p.into_inner()) = Some(ZoneEvent { op, time, result: result.into() });
     }
 

@@ -43,8 +43,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+/// Largest request body: a zone of about a million records.
+pub const MAX_BODY: usize = 128 << 20;
+
 /// The longest a whole request body may take to arrive, however steadily
-/// it trickles: a zone of [`super::http::MAX_BODY`] at 0.5 MB/s.
+/// it trickles: a zone of [`MAX_BODY`] at 0.5 MB/s.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(300);
 
 /// One place under the connection cap, held while the connection is open.
@@ -93,7 +96,7 @@ impl Capped {
     }
 
     fn warn_full(&self, peer: SocketAddr) {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = crate::clock::unix_now();
         let last = self.warned.load(Ordering::Relaxed);
         if now >= last + 60 && self.warned.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
             tracing::warn!(remote = %peer, "control API: connection limit ([control] max_connections) reached; closing new connections (logged once a minute)");
@@ -142,7 +145,7 @@ fn error(status: StatusCode, msg: String) -> Response {
 /// Reads the whole request body before the handler runs (layered inside the
 /// token check, so nobody unauthenticated gets a body buffered): a pause
 /// longer than `idle` or a body still arriving after [`BODY_DEADLINE`] gets
-/// 408, one over [`super::http::MAX_BODY`] 413.
+/// 408, one over [`MAX_BODY`] 413.
 pub async fn read_body(State(idle): State<Duration>, req: Request, next: Next) -> Response {
     let (parts, mut body) = req.into_parts();
     let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
@@ -161,8 +164,8 @@ pub async fn read_body(State(idle): State<Duration>, req: Request, next: Next) -
             Some(Err(e)) => return error(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")),
             Some(Ok(f)) => {
                 if let Ok(data) = f.into_data() {
-                    if buf.len() + data.len() > super::http::MAX_BODY {
-                        return error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} octets", super::http::MAX_BODY));
+                    if buf.len() + data.len() > MAX_BODY {
+                        return error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} octets", MAX_BODY));
                     }
                     buf.extend_from_slice(&data);
                 }

@@ -27,13 +27,12 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::body::ZoneBody;
+use super::conn::MAX_BODY;
 use super::keys::KeyBody;
 use super::{apex_of, conn, tls, ApiError, Control, ControlError};
 use crate::config::ControlConfig;
 use crate::lifecycle::Shared;
 
-/// Largest request body: a zone of about a million records.
-pub const MAX_BODY: usize = 128 << 20;
 /// How long shutdown waits for requests in progress.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 

@@ -139,10 +139,6 @@ pub fn apex_of(name: &str) -> Result<Box<[u8]>, String> {
     crate::lifecycle::primary::apex_of(trimmed).ok_or_else(|| format!("{name:?} is not a zone name (label or name too long)"))
 }
 
-fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 impl Control {
     /// Reads the definitions in `<data_dir>/control/`. A damaged file fails
     /// the start: serving without the zones it lists would lose them.

@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::body::{field_of, ZoneBody};
 use super::defs::{Kind, ZoneDef};
-use super::{now_unix, ApiError, Control, Inner};
+use super::{ApiError, Control, Inner};
+use crate::clock::unix_now as now_unix;
 use crate::lifecycle::edit::{invalid, with_serial, ContentDigest, EditError};
 use crate::lifecycle::Shared;
 use crate::metrics::events::{self, LimitSource};

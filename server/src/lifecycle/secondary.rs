@@ -41,7 +41,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -210,20 +210,16 @@ struct State {
     last_notify: Option<tokio::time::Instant>,
 }
 
-fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// `secs` shortened by up to 10 %, so secondaries of one primary spread out.
 fn jitter(secs: u64) -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    let r = RandomState::new().hash_one(SystemTime::now()) % 1000;
+    let r = RandomState::new().hash_one(std::time::SystemTime::now()) % 1000;
     secs - secs * r / 10_000
 }
 
 /// Sleeps until the unix time `at`.
 async fn sleep_until_unix(at: u64) {
-    let wait = at.saturating_sub(now_unix());
+    let wait = at.saturating_sub(crate::clock::unix_now());
     tokio::time::sleep(Duration::from_secs(wait)).await;
 }
 
@@ -303,7 +299,7 @@ impl SecondaryZone {
         self.rt.store.settled(&self.ctl.apex).await;
         let (store, apex) = (self.rt.store.clone(), self.ctl.apex.clone());
         let saved = tokio::task::spawn_blocking(move || store.load(&apex)).await.unwrap_or_default();
-        let now = now_unix();
+        let now = crate::clock::unix_now();
         let saved = crate::store::roll_forward(&self.name, saved).await;
         let journal = match (saved.journal, &saved.zone) {
             (Some(saved), Some(zone)) if saved.leads_to(zone) => saved,
@@ -346,7 +342,7 @@ impl SecondaryZone {
     /// Asks each primary in turn; transfers from the first with a newer serial.
     async fn refresh(&self, st: &mut State) {
         let Role::Secondary { primaries } = self.ctl.policy().role.clone() else {
-            st.timers.next_refresh_unix = now_unix() + self.rt.transfer.refresh_max_secs;
+            st.timers.next_refresh_unix = crate::clock::unix_now() + self.rt.transfer.refresh_max_secs;
             return;
         };
         let target = Target {
@@ -398,7 +394,7 @@ impl SecondaryZone {
 
     /// The timers after a successful refresh that left `zone` served.
     fn success_timers(&self, zone: &Zone) -> Timers {
-        let now = now_unix();
+        let now = crate::clock::unix_now();
         let t = SoaTimers::of(zone).unwrap_or(SoaTimers { serial: zone.serial, refresh: 3600, retry: 600, expire: 604_800 });
         let refresh = self.clamp(t.refresh as u64);
         Timers {
@@ -427,7 +423,7 @@ impl SecondaryZone {
     async fn on_failure(&self, st: &mut State, last_error: &str) {
         st.failures += 1;
         self.ctl.record("refresh", format!("failed with every primary ({} in a row); last: {last_error}", st.failures));
-        let now = now_unix();
+        let now = crate::clock::unix_now();
         let wait = match self.rt.zones.load().get(self.apex()).and_then(|s| SoaTimers::of(&s.zone)) {
             Some(t) => jitter(self.clamp(t.retry as u64)),
             None => (self.rt.transfer.refresh_min_secs << st.failures.min(8)).min(300),

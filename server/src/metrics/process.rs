@@ -77,7 +77,7 @@ mod tests {
             assert!(p.resident_bytes.unwrap() > 0);
             assert!(p.threads.unwrap() >= 1);
             assert!(p.open_fds.unwrap() >= 3);
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let now = crate::clock::unix_now_f64();
             let start = p.start_time_seconds.unwrap();
             assert!(start <= now + 1.0 && start > now - 86_400.0 * 365.0, "{start} vs {now}");
         }

@@ -13,37 +13,18 @@ use std::sync::Arc;
 
 use super::answer::{self, Outcome};
 use super::cookie::{self, CookieState};
+use super::read_rest;
 use super::rrl::{self, RateTable, Verdict};
 use super::transfer::{self, Decision};
-use super::update::ZoneEditor;
+use super::update::{self, ZoneEditor};
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
 use crate::catalog::Catalog;
+use crate::clock::unix_now;
 use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::request::EDNS_EXPIRE;
 use crate::wire::request::{self, Question, Request};
 use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
 use crate::wire::MessageStream;
-
-/// The request read from `req` (header, then the rest in place) and whether
-/// it is malformed (FORMERR), or `None` for what gets no answer at all
-/// (shorter than a header, or a response: RFC 8906 rationale, never answer
-/// responses).
-#[inline]
-pub(super) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
-    let mut r = Request::header(req)?;
-    let malformed = read_rest(&mut r)?;
-    Some((r, malformed))
-}
-
-/// Reads the rest of the request whose header `r` holds, in place: whether
-/// it is malformed (FORMERR), or `None` for a response, which gets no answer.
-#[inline]
-fn read_rest(r: &mut Request<'_>) -> Option<bool> {
-    if r.is_response() {
-        return None;
-    }
-    Some(r.parse_rest().is_err())
-}
 
 /// Octets the EXPIRE option takes inside the OPT record: code, length, value.
 const EXPIRE_OPTION_LEN: usize = 8;
@@ -114,13 +95,13 @@ impl Handler {
     /// (and UPDATE when updates are not enabled: NOTIMP) goes to [`Self::handle`].
     #[inline]
     pub fn is_update(&self, req: &[u8]) -> bool {
-        self.updates.is_some() && super::update::is_update_request(req)
+        self.updates.is_some() && update::is_update_request(req)
     }
 
     /// Answers an UPDATE request: the response, or `None` to send nothing.
     pub async fn update(self: Arc<Self>, req: &[u8], ctx: RequestCtx) -> Option<Vec<u8>> {
         let editor = self.updates.clone()?;
-        super::update::answer(&self, &*editor, req, &ctx).await
+        update::answer(&*self, &*editor, req, &ctx).await
     }
 
     /// The transfer catalog, when attached.
@@ -432,7 +413,7 @@ impl Handler {
             return Some(0);
         }
         if let Some(at) = served.status.expire_at() {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let now = unix_now();
             return Some(u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX));
         }
         let soa = served.zone.soa();
@@ -581,10 +562,6 @@ fn key_name(signer: &Option<(Verified, ResponseSigner)>) -> Option<String> {
     signer.as_ref().map(|(v, _)| v.key.display_name().to_string())
 }
 
-pub(super) fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 /// A transfer stream whose messages are TSIG-signed, MACs chained (RFC 8945 §5.3.1).
 struct SignedStream {
     inner: Box<dyn MessageStream>,
@@ -602,5 +579,34 @@ impl MessageStream for SignedStream {
         let n = self.inner.next_ready(out)?;
         self.signer.set_time(unix_now());
         self.signer.sign(out, n).ok()
+    }
+}
+
+/// What UPDATE uses of the entry point: the same TSIG, replay and ACL
+/// checks and the same response writing as every other request.
+impl update::Host for Handler {
+    fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>> {
+        Handler::verify_tsig(self, r, at)
+    }
+    fn admit_once(&self, v: (Verified, ResponseSigner)) -> Result<Option<(Verified, ResponseSigner)>, Box<tsig::Failure>> {
+        Handler::admit_once(self, v)
+    }
+    fn finish_once(&self, v: &Verified) {
+        Handler::finish_once(self, v)
+    }
+    fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize> {
+        Handler::tsig_error(self, r, f, out)
+    }
+    fn allows(&self, ip: std::net::IpAddr) -> bool {
+        self.cfg.allow_query.allows(ip)
+    }
+    fn respond_with(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, outcome: Outcome) -> usize {
+        self.respond(r, ctx, out, reserve, |_, _| outcome)
+    }
+    fn zones(&self) -> &Arc<ZoneSet> {
+        &self.zones
+    }
+    fn transfers(&self) -> Option<&Arc<Catalog>> {
+        self.transfers.as_ref()
     }
 }

@@ -23,6 +23,8 @@ pub use handler::Handler;
 
 use std::net::SocketAddr;
 
+use crate::wire::request::Request;
+
 /// The transport a request arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -91,3 +93,24 @@ pub enum TcpResponse {
 
 #[cfg(test)]
 mod tests;
+
+/// The request read from `req` (header, then the rest in place) and whether
+/// it is malformed (FORMERR), or `None` for what gets no answer at all
+/// (shorter than a header, or a response: RFC 8906 rationale, never answer
+/// responses).
+#[inline]
+pub(crate) fn parse_request(req: &[u8]) -> Option<(Request<'_>, bool)> {
+    let mut r = Request::header(req)?;
+    let malformed = read_rest(&mut r)?;
+    Some((r, malformed))
+}
+
+/// Reads the rest of the request whose header `r` holds, in place: whether
+/// it is malformed (FORMERR), or `None` for a response, which gets no answer.
+#[inline]
+pub(crate) fn read_rest(r: &mut Request<'_>) -> Option<bool> {
+    if r.is_response() {
+        return None;
+    }
+    Some(r.parse_rest().is_err())
+}

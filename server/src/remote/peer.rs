@@ -30,19 +30,15 @@ impl TsigAuth {
     }
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
 impl Auth for TsigAuth {
     fn sign(&mut self, msg: &mut Vec<u8>) {
         // Fails only on a message shorter than a header, which the client never builds.
-        self.session = ClientSession::sign_request(&self.key, msg, now()).ok();
+        self.session = ClientSession::sign_request(&self.key, msg, crate::clock::unix_now()).ok();
     }
 
     fn verify(&mut self, msg: &[u8]) -> Result<(), String> {
         match self.session.as_mut() {
-            Some(s) => s.verify_response(msg, now()).map_err(|e| e.to_string()),
+            Some(s) => s.verify_response(msg, crate::clock::unix_now()).map_err(|e| e.to_string()),
             None => Err("the request could not be signed".into()),
         }
     }

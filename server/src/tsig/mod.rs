@@ -71,8 +71,10 @@ mod tests_interop;
 pub use client::ClientSession;
 pub use key::{Algorithm, AlgorithmSpec, Key, KeyRing};
 pub use replay::{ReplayGuard, Seen};
-pub use server::{verify_request, write_error_response, Failure, Verified};
+pub use server::{verify_request, write_error_response, Failure};
 pub use signer::ResponseSigner;
+
+use std::sync::Arc;
 
 use crate::wire::WireError;
 
@@ -197,5 +199,28 @@ pub enum TsigError {
 impl From<WireError> for TsigError {
     fn from(e: WireError) -> Self {
         TsigError::Malformed(e)
+    }
+}
+
+/// A request whose TSIG verified: what signing the response needs.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The key that signed the request (for ACLs and for signing the response).
+    pub key: Arc<Key>,
+    /// The request's MAC as transmitted (possibly truncated); it starts the
+    /// response's MAC (RFC 8945 §4.3.1).
+    pub request_mac: Vec<u8>,
+    /// The request's Time Signed.
+    pub time_signed: u64,
+    /// The request's Fudge.
+    pub fudge: u16,
+    /// The request's Original ID.
+    pub original_id: u16,
+}
+
+impl Verified {
+    /// A signer for the response(s) to this request.
+    pub fn signer(&self, now: u64) -> ResponseSigner {
+        ResponseSigner::new(self, now)
     }
 }

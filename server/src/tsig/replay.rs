@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::server::Verified;
+use super::Verified;
 use super::MAX_FUDGE;
 
 /// Most remembered requests; past it the oldest are forgotten.

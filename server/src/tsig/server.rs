@@ -13,37 +13,14 @@
 
 use std::sync::Arc;
 
-use super::key::{Algorithm, Key, KeyRing};
+use super::key::{Algorithm, KeyRing};
 use super::mac::{MacCtx, Vars};
 use super::record::{Fields, TsigRr};
 use super::signer::ResponseSigner;
-use super::{error, FUDGE, MAX_FUDGE};
+use super::{error, Verified, FUDGE, MAX_FUDGE};
 use crate::wire::request::Request;
 use crate::wire::writer::MsgWriter;
 use crate::wire::{class, flags, rcode, WireError};
-
-/// A request whose TSIG verified: what signing the response needs.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    /// The key that signed the request (for ACLs and for signing the response).
-    pub key: Arc<Key>,
-    /// The request's MAC as transmitted (possibly truncated); it starts the
-    /// response's MAC (RFC 8945 §4.3.1).
-    pub request_mac: Vec<u8>,
-    /// The request's Time Signed.
-    pub time_signed: u64,
-    /// The request's Fudge.
-    pub fudge: u16,
-    /// The request's Original ID.
-    pub original_id: u16,
-}
-
-impl Verified {
-    /// A signer for the response(s) to this request.
-    pub fn signer(&self, now: u64) -> ResponseSigner {
-        ResponseSigner::new(self, now)
-    }
-}
 
 /// How the error response carries TSIG.
 #[derive(Debug, Clone)]

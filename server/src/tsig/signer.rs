@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::key::Key;
 use super::mac::{u48, MacCtx, MacValue, Vars};
 use super::record::Fields;
-use super::server::Verified;
+use super::Verified;
 use super::{error, TsigError, FUDGE, MAX_UNSIGNED};
 use crate::wire::WireError;
 

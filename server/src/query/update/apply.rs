@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::message::{Op, Prereq, Update};
+use super::names::{layout, skip_plain_name, Field};
 use super::UpdateError;
 use crate::wire::rtype;
 use crate::xfr::diff::zone_records;
@@ -245,47 +246,6 @@ fn soa_serial_of(rdata: &[u8]) -> Option<u32> {
         p = skip_plain_name(rdata, p)?;
     }
     Some(u32::from_be_bytes(rdata.get(p..p + 4)?.try_into().ok()?))
-}
-
-/// Offset after the uncompressed name at `p`.
-fn skip_plain_name(b: &[u8], mut p: usize) -> Option<usize> {
-    loop {
-        let l = *b.get(p)? as usize;
-        p += 1 + l;
-        if l == 0 {
-            return Some(p);
-        }
-        if l > 63 {
-            return None;
-        }
-    }
-}
-
-/// Where names sit inside the RDATA of the types RFC 4034 §6.2 lowercases:
-/// fixed octets to skip, then names.
-enum Field {
-    Name,
-    Fixed(usize),
-    /// NAPTR: order, preference, then three character strings.
-    NaptrHead,
-}
-
-fn layout(t: u16) -> Option<&'static [Field]> {
-    use Field::*;
-    Some(match t {
-        rtype::NS | rtype::MD | rtype::MF | rtype::CNAME | rtype::MB | rtype::MG | rtype::MR | rtype::PTR | rtype::DNAME => &[Name],
-        rtype::SOA | rtype::MINFO | rtype::RP => &[Name, Name],
-        rtype::MX | rtype::AFSDB | 21 /* RT */ | rtype::KX => &[Fixed(2), Name],
-        rtype::SRV => &[Fixed(6), Name],
-        26 /* PX */ => &[Fixed(2), Name, Name],
-        rtype::NAPTR => &[NaptrHead, Name],
-        _ => return None,
-    })
-}
-
-/// True for types whose RDATA holds domain names.
-pub fn has_names(t: u16) -> bool {
-    layout(t).is_some()
 }
 
 /// RDATA with the names inside lowercased (RFC 4034 §6.2), for comparisons.

@@ -217,7 +217,7 @@ fn check_rdata(t: u16, rdata: &[u8]) -> Result<(), UpdateError> {
     let ok = match t {
         rtype::A => rdata.len() == 4,
         rtype::AAAA => rdata.len() == 16,
-        _ if super::apply::has_names(t) => !rdata.is_empty(),
+        _ if super::names::has_names(t) => !rdata.is_empty(),
         _ => true,
     };
     if ok {

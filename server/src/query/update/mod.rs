@@ -27,6 +27,7 @@
 
 pub mod apply;
 pub mod message;
+mod names;
 #[cfg(test)]
 mod tests;
 
@@ -34,13 +35,17 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::answer::Outcome;
-use super::handler::Handler;
 use super::transfer::Peer;
 use super::{RequestCtx, MAX_MESSAGE};
+use crate::catalog::Catalog;
+use crate::clock::unix_now;
+use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::name::BareName;
 use crate::wire::rcode;
 use crate::wire::request::Request;
+use crate::zone::set::ZoneSet;
 use crate::zone::Zone;
+use std::sync::Arc;
 
 pub use apply::Applied;
 pub use message::{Op, Prereq, Update};
@@ -106,6 +111,28 @@ pub struct Committed {
     pub serial: u32,
 }
 
+/// What answering UPDATE needs from the request entry point
+/// ([`super::Handler`] implements it): its TSIG, replay and ACL checks and
+/// its response writing, so that UPDATE is checked as every request is.
+pub(super) trait Host: Sync {
+    /// Verifies the request's TSIG record at `at`.
+    fn verify_tsig(&self, r: &Request<'_>, at: usize) -> Result<(Verified, ResponseSigner), Box<tsig::Failure>>;
+    /// Admits a signed request once (replay guard); `None` for a retransmission in flight.
+    fn admit_once(&self, v: (Verified, ResponseSigner)) -> Result<Option<(Verified, ResponseSigner)>, Box<tsig::Failure>>;
+    /// Marks a signed request answered.
+    fn finish_once(&self, v: &Verified);
+    /// Writes the TSIG error response for `f`.
+    fn tsig_error(&self, r: &Request<'_>, f: Box<tsig::Failure>, out: &mut [u8]) -> Option<usize>;
+    /// Whether `allowQuery` admits `ip`.
+    fn allows(&self, ip: std::net::IpAddr) -> bool;
+    /// Writes a response with `outcome` and empty sections.
+    fn respond_with(&self, r: &Request<'_>, ctx: &RequestCtx, out: &mut [u8], reserve: usize, outcome: Outcome) -> usize;
+    /// The served zones.
+    fn zones(&self) -> &Arc<ZoneSet>;
+    /// The catalog, when transfers (and so TSIG keys) are attached.
+    fn transfers(&self) -> Option<&Arc<Catalog>>;
+}
+
 /// Commits changes to served zones; implemented by the server runtime.
 pub trait ZoneEditor: Send + Sync + std::fmt::Debug {
     /// Runs `change` against the served version of the zone at `apex` with no
@@ -121,8 +148,8 @@ pub fn is_update_request(req: &[u8]) -> bool {
 }
 
 /// Answers the UPDATE `req`: the response message, or `None` to send nothing.
-pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx: &RequestCtx) -> Option<Vec<u8>> {
-    let (r, malformed) = super::handler::parse_request(req)?;
+pub(super) async fn answer(h: &impl Host, editor: &dyn ZoneEditor, req: &[u8], ctx: &RequestCtx) -> Option<Vec<u8>> {
+    let (r, malformed) = super::parse_request(req)?;
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut signer = None;
     if let (Some(at), false) = (r.tsig_at, malformed) {
@@ -144,7 +171,7 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
         rcode::FORMERR
     } else if r.edns.is_some_and(|e| e.version > 0) {
         rcode::BADVERS
-    } else if !h.config().allow_query.allows(ctx.peer.ip()) {
+    } else if !h.allows(ctx.peer.ip()) {
         rcode::REFUSED
     } else {
         let key = signer.as_ref().map(|(v, _)| v.key.display_name().to_string());
@@ -159,10 +186,10 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
         h.finish_once(v);
     }
     let reserve = signer.as_ref().map_or(0, |s| s.1.tsig_len());
-    let len = h.respond(&r, ctx, &mut out, reserve, |_, _| Outcome { rcode: rc, aa: false });
+    let len = h.respond_with(&r, ctx, &mut out, reserve, Outcome { rcode: rc, aa: false });
     let len = match signer {
         Some((_, mut s)) => {
-            s.set_time(super::handler::unix_now());
+            s.set_time(unix_now());
             s.sign(&mut out, len).ok()?
         }
         None => len,
@@ -172,7 +199,7 @@ pub(super) async fn answer(h: &Handler, editor: &dyn ZoneEditor, req: &[u8], ctx
 }
 
 /// The zone, the key, the change: logs what happened the way BIND words it.
-async fn run(h: &Handler, editor: &dyn ZoneEditor, r: &Request<'_>, ctx: &RequestCtx, key: Option<&str>) -> Result<(), UpdateError> {
+async fn run(h: &impl Host, editor: &dyn ZoneEditor, r: &Request<'_>, ctx: &RequestCtx, key: Option<&str>) -> Result<(), UpdateError> {
     let client = match key {
         Some(k) => format!("{}/key {}", Peer(ctx.peer), k.trim_end_matches('.')),
         None => Peer(ctx.peer).to_string(),

@@ -8,7 +8,7 @@
 //!
 //! Must not: accept a version other than 0 (RFC 1876 §2 defines no other).
 
-use super::present::Wire;
+use super::put::Wire;
 use super::text::{show, Fields};
 use std::fmt::Write;
 

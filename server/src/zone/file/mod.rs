@@ -24,6 +24,7 @@ mod codec;
 mod lexer;
 mod loc;
 mod present;
+mod put;
 mod rdata;
 mod rdata_dnssec;
 mod reader;
@@ -112,7 +113,7 @@ pub fn read_zone_str(text: &str, file_label: &str, origin: &[u8], include_dir: O
 }
 
 fn read_bytes(data: &[u8], label: String, origin: &[u8], dir: Option<&Path>, limits: ZoneLimits) -> Result<RecordSource, ZoneFileError> {
-    if present::Wire::new(origin).name().is_none_or(|n| n.len() != origin.len()) {
+    if put::Wire::new(origin).name().is_none_or(|n| n.len() != origin.len()) {
         return Err(ZoneFileError { file: label, line: 0, reason: "origin is not a valid wire-format name".into(), limit: None });
     }
     let mut r = reader::Reader::new(label, origin, limits);

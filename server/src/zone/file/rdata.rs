@@ -7,11 +7,9 @@
 //!
 //! Must not: know about owners, TTLs or directives, or keep state between records.
 
-use super::codec;
-use super::text::{show, Fields};
+use super::text::{base64_rest, hex_rest, ipv4, ipv6, show, Fields};
 use super::{loc, present, rdata_dnssec as dnssec, svcb};
 use crate::wire::rtype::{self, TypeName};
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// True for types that have a presentation parser here (others only take `\#`).
 pub(super) fn has_parser(t: u16) -> bool {
@@ -184,36 +182,4 @@ fn parse_caa(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
     out.extend_from_slice(tag);
     let value = f.next("value")?;
     super::text::unescape_into(value, out)
-}
-
-/// Dotted-quad IPv4 address.
-pub(super) fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// IPv6 address in any RFC 4291 §2.2 form.
-pub(super) fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// Hex data from every remaining token (whitespace inside is allowed).
-pub(super) fn hex_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut text = Vec::new();
-    f.rest_into(what, &mut text)?;
-    codec::hex_decode(&text, out).ok_or_else(|| format!("bad {what}: not hex \"{}\"", show_short(&text)))
-}
-
-/// At most 40 characters of `b`, for errors about long encoded fields.
-fn show_short(b: &[u8]) -> String {
-    if b.len() <= 40 {
-        return show(b);
-    }
-    format!("{}…", show(&b[..40]))
-}
-
-/// Base64 data from every remaining token (whitespace inside is allowed).
-pub(super) fn base64_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut text = Vec::new();
-    f.rest_into(what, &mut text)?;
-    codec::base64_decode(&text, out).ok_or_else(|| format!("bad {what}: not base64"))
 }

@@ -7,8 +7,8 @@
 //! Must not: validate signatures or digests; this is syntax only.
 
 use super::codec;
-use super::present::{put_base64, put_hex_rest, put_name, put_num, Wire};
-use super::rdata::{base64_rest, hex_rest};
+use super::put::{put_base64, put_hex_rest, put_name, put_num, Wire};
+use super::text::{base64_rest, hex_rest};
 use super::text::{parse_decimal, parse_type, show, Fields};
 use crate::wire::rtype::{self, TypeName};
 use std::fmt::Write;

@@ -11,8 +11,8 @@
 //! Must not: reorder or drop parameters silently; duplicates are errors.
 
 use super::codec;
-use super::present::{put_escaped, put_name, put_num, Wire};
-use super::rdata::{ipv4, ipv6};
+use super::put::{put_escaped, put_name, put_num, Wire};
+use super::text::{ipv4, ipv6};
 use super::text::{parse_decimal, show, unescape_into, Fields};
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};

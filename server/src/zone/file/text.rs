@@ -6,9 +6,11 @@
 //! Must not: allocate per token on the common path. Names and strings are
 //! decoded straight into the caller's output buffer.
 
+use super::codec;
 use super::lexer::Tok;
 use crate::wire::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use crate::wire::rtype;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A token for an error message.
 pub(super) fn show(b: &[u8]) -> String {
@@ -373,4 +375,36 @@ mod tests {
         out.clear();
         assert!(parse_charstr("x".repeat(256).as_bytes(), &mut out).is_err());
     }
+}
+
+/// Dotted-quad IPv4 address.
+pub(super) fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// IPv6 address in any RFC 4291 §2.2 form.
+pub(super) fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Hex data from every remaining token (whitespace inside is allowed).
+pub(super) fn hex_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut text = Vec::new();
+    f.rest_into(what, &mut text)?;
+    codec::hex_decode(&text, out).ok_or_else(|| format!("bad {what}: not hex \"{}\"", show_short(&text)))
+}
+
+/// At most 40 characters of `b`, for errors about long encoded fields.
+fn show_short(b: &[u8]) -> String {
+    if b.len() <= 40 {
+        return show(b);
+    }
+    format!("{}…", show(&b[..40]))
+}
+
+/// Base64 data from every remaining token (whitespace inside is allowed).
+pub(super) fn base64_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut text = Vec::new();
+    f.rest_into(what, &mut text)?;
+    codec::base64_decode(&text, out).ok_or_else(|| format!("bad {what}: not base64"))
 }
