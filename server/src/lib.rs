@@ -62,17 +62,14 @@ pub mod control;
 pub mod lifecycle;
 pub mod config;
 pub mod remote;
-#[allow(unsafe_code)]
 pub mod net;
 pub mod store;
 pub mod metrics;
 pub mod query;
 pub mod catalog;
 pub mod xfr;
-#[allow(unsafe_code)]
 pub mod zone;
 pub mod tsig;
 pub mod acl;
-#[allow(unsafe_code)]
 pub mod wire;
 pub mod clock;

@@ -18,10 +18,13 @@
 //!       sendmmsg (source = query's dst)        read len+msg ─► Handler::handle_tcp ─► write
 //! ```
 
+#[allow(unsafe_code)]
 pub mod handoff;
+#[allow(unsafe_code)]
 pub mod pktinfo;
 pub mod supervise;
 pub mod tcp;
+#[allow(unsafe_code)]
 pub mod udp;
 
 use std::net::SocketAddr;

@@ -8,10 +8,13 @@
 //! Must not: do network I/O, or lock on the query path. A snapshot never changes
 //! once built; a new version is built beside it and swapped in.
 
+#[allow(unsafe_code)]
 mod arena;
+#[allow(unsafe_code)]
 mod blob;
 pub mod build;
 pub mod file;
+#[allow(unsafe_code)]
 mod huge;
 pub mod limits;
 pub mod lookup;
