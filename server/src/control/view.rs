@@ -15,7 +15,7 @@ use super::{Control, Inner};
 use crate::catalog::{RefreshStatus, Role, ZoneEvent, ZonePolicy};
 use crate::lifecycle::Shared;
 use crate::store::Timers;
-use crate::wire::name::{self, DisplayName};
+use crate::wire::name::DisplayName;
 use crate::wire::rtype::TypeName;
 use crate::xfr::diff::{body_records, soa_rr};
 use crate::zone::file::format_rdata;
@@ -184,18 +184,16 @@ fn view(apex: &[u8], p: &ZonePolicy, zone: Option<&Zone>, hash: Option<String>) 
 fn soa_view(zone: &Zone) -> Option<SoaBody> {
     let soa = soa_rr(zone);
     let d = &soa.rdata;
-    let p1 = name::skip_name(d, 0).ok()?;
-    let p2 = name::skip_name(d, p1).ok()?;
-    let f = d.get(p2..p2 + 20)?;
-    let n = |i: usize| u32::from_be_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+    let s = crate::wire::soa::Soa::parse(d)?;
+    let (p1, p2) = (s.mname_len, s.mname_len + s.rname_len);
     Some(SoaBody {
         mname: DisplayName(&d[..p1]).to_string(),
         rname: DisplayName(&d[p1..p2]).to_string(),
-        serial: Some(n(0)),
-        refresh: n(4),
-        retry: n(8),
-        expire: n(12),
-        minimum: n(16),
+        serial: Some(s.serial),
+        refresh: s.refresh,
+        retry: s.retry,
+        expire: s.expire,
+        minimum: s.minimum,
         ttl: soa.ttl,
     })
 }
@@ -235,6 +233,6 @@ mod tests {
         assert_eq!((www.rtype.as_str(), www.ttl, www.rdata.len()), ("A", Some(3600), 2));
         assert!(sets.iter().any(|s| s.name == "@" && s.rtype == "NS" && s.rdata == ["ns1.example.com."]));
         assert!(sets.iter().any(|s| s.name == "mail" && s.ttl == Some(60) && s.rdata == ["10 mx.example.net."]));
-        assert_eq!(relative(&name::from_dotted("a.b.example.com").unwrap(), &z.origin), "a.b");
+        assert_eq!(relative(&crate::wire::name::from_dotted("a.b.example.com").unwrap(), &z.origin), "a.b");
     }
 }

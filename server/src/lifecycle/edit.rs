@@ -129,19 +129,12 @@ impl EditLocks {
 
 /// SOA RDATA with its serial replaced; `None` when it is not SOA RDATA.
 pub fn with_serial(rdata: &[u8], serial: u32) -> Option<Vec<u8>> {
-    let p = name::skip_name(rdata, 0).ok()?;
-    let p = name::skip_name(rdata, p).ok()?;
-    if rdata.len() != p + 20 {
-        return None;
-    }
-    let mut out = rdata.to_vec();
-    out[p..p + 4].copy_from_slice(&serial.to_be_bytes());
-    Some(out)
+    crate::wire::soa::Soa::with_serial(rdata, serial)
 }
 
 /// The serial in SOA RDATA.
 fn serial_of(rdata: &[u8]) -> Option<u32> {
-    crate::zone::build::soa_fields(rdata).map(|(s, _)| s)
+    crate::wire::soa::Soa::parse(rdata).map(|s| s.serial)
 }
 
 /// The serial after `served` for a new version asked to have `hint`: the

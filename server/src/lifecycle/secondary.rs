@@ -75,11 +75,8 @@ impl SoaTimers {
 
     /// The timers in SOA RDATA (uncompressed).
     pub fn parse(rdata: &[u8]) -> Option<SoaTimers> {
-        let p = crate::wire::name::skip_name(rdata, 0).ok()?;
-        let p = crate::wire::name::skip_name(rdata, p).ok()?;
-        let f = rdata.get(p..p + 20)?;
-        let n = |i: usize| u32::from_be_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
-        Some(SoaTimers { serial: n(0), refresh: n(4), retry: n(8), expire: n(12) })
+        let s = crate::wire::soa::Soa::parse(rdata)?;
+        Some(SoaTimers { serial: s.serial, refresh: s.refresh, retry: s.retry, expire: s.expire })
     }
 }
 

@@ -10,6 +10,7 @@ pub mod name;
 pub mod request;
 pub mod rr;
 pub mod rtype;
+pub mod soa;
 pub mod writer;
 
 /// Why a message (or a part of it) could not be parsed. Small and `Copy`: it is

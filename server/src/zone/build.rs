@@ -327,12 +327,7 @@ pub(super) fn check_owner(
 
 /// Serial and MINIMUM from SOA RDATA (RFC 1035 §3.3.13).
 pub fn soa_fields(rdata: &[u8]) -> Option<(u32, u32)> {
-    let p = name::skip_name(rdata, 0).ok()?;
-    let p = name::skip_name(rdata, p).ok()?;
-    let f = rdata.get(p..p + 20)?;
-    let serial = u32::from_be_bytes([f[0], f[1], f[2], f[3]]);
-    let minimum = u32::from_be_bytes([f[16], f[17], f[18], f[19]]);
-    Some((serial, minimum))
+    crate::wire::soa::Soa::parse(rdata).map(|s| (s.serial, s.minimum))
 }
 
 /// A zone at `origin` holding `n` names `{label}{i}`, one A record each,

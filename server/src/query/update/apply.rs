@@ -241,11 +241,7 @@ fn add(sets: &mut Vec<Set>, at_apex: bool, t: u16, ttl: u32, rdata: &[u8]) -> bo
 
 /// The serial of SOA RDATA (after MNAME and RNAME).
 fn soa_serial_of(rdata: &[u8]) -> Option<u32> {
-    let mut p = 0;
-    for _ in 0..2 {
-        p = skip_plain_name(rdata, p)?;
-    }
-    Some(u32::from_be_bytes(rdata.get(p..p + 4)?.try_into().ok()?))
+    crate::wire::soa::Soa::parse(rdata).map(|s| s.serial)
 }
 
 /// RDATA with the names inside lowercased (RFC 4034 §6.2), for comparisons.
