@@ -8,7 +8,7 @@
 //! - client side: the messages as the answer stream to a query signed with
 //!   `key.example.` (`ClientSession::verify_response`, then `finish`).
 //!
-//! Owns: the order of those calls, as the handler and `xfr::client` make them.
+//! Owns: the order of those calls, as the handler and `remote::transfer` make them.
 //! Must not: judge which verdict is right (the unit and interop tests do).
 
 #![no_main]

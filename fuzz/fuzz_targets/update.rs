@@ -4,7 +4,7 @@
 //! (`query::update::message::parse`), prerequisites and operations against
 //! the fixture's `example.com` (`query::update::apply::apply`), and the
 //! next version built from the result (`zone::build::build_zone`, as
-//! `server::edit` does before it commits).
+//! `lifecycle::edit` does before it commits).
 //!
 //! Owns: feeding those steps in the server's order.
 //! Must not: commit, journal or publish anything (no `ZoneEditor`).

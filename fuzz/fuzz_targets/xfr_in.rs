@@ -1,7 +1,7 @@
 //! Fuzz target `xfr_in`: arbitrary bytes as what a primary sends back to
 //! our AXFR or IXFR request, read by the real client
 //! (`remote::transfer`) over a loopback TCP connection, then turned into
-//! a zone or a chain of differences as `server::inbound` does
+//! a zone or a chain of differences as `lifecycle::inbound` does
 //! (`build_zone`, `inbound::to_diff`, `diff::condense`, `xfr::next`), with
 //! small size limits so that the abort at a limit is reached too.
 //!

@@ -14,7 +14,7 @@
 //! ```text
 //!  net::udp worker ─► counters::UdpCounters ─┐
 //!  net::tcp ────────► counters / events ─────┤
-//!  server::inbound, server::notify ─► events ┤
+//!  lifecycle::inbound, lifecycle::notify ─► events ┤
 //!  scrape ─► render(zone states) ◄── catalog::health: zone table + catalog (serials, states)
 //! ```
 //!

@@ -278,8 +278,9 @@ impl TcpServer {
                 if self.opts.query_log {
                     super::log_query(Transport::Tcp, ctx.peer, req, None);
                 }
-                // A stream may block while it produces a message (a transfer
-                // renders ahead on its own thread): wait off the async workers.
+                // Producing a message renders records from the snapshot (CPU work,
+                // milliseconds for a big message batch): done on the blocking pool,
+                // off the async workers.
                 // Room for several framed messages: what is ready goes out in one write.
                 let mut buf = vec![0u8; STREAM_BATCH * (2 + MAX_MESSAGE)];
                 // Counts the request and the transfer (a failure if dropped early).
