@@ -12,9 +12,11 @@
 use std::sync::Arc;
 
 use super::answer::{self, Outcome};
+use super::chaos::Chaos;
 use super::cookie::{self, CookieState};
 use super::read_rest;
 use super::rrl::{self, RateTable, Verdict};
+use super::signed::SignedStream;
 use super::transfer::{self, Decision};
 use super::update::{self, ZoneEditor};
 use super::{QueryConfig, RequestCtx, TcpResponse, Transport};
@@ -22,12 +24,9 @@ use crate::catalog::Catalog;
 use crate::clock::unix_now;
 use crate::tsig::{self, ResponseSigner, Verified};
 use crate::wire::request::EDNS_EXPIRE;
-use crate::wire::request::{self, Question, Request};
-use crate::wire::writer::{MsgWriter, Owner, Section, OPT_LEN};
-use crate::wire::MessageStream;
+use crate::wire::request::{self, Request};
+use crate::wire::writer::{MsgWriter, OPT_LEN};
 
-/// Octets the EXPIRE option takes inside the OPT record: code, length, value.
-const EXPIRE_OPTION_LEN: usize = 8;
 use crate::wire::{class, flags, opcode, rcode, rtype};
 use crate::zone::set::{PrefetchHint, ZoneSet, ZoneTable};
 
@@ -36,9 +35,8 @@ use crate::zone::set::{PrefetchHint, ZoneSet, ZoneTable};
 pub struct Handler {
     zones: Arc<ZoneSet>,
     cfg: QueryConfig,
-    /// CHAOS TXT RDATA, pre-encoded.
-    chaos_version: Option<Vec<u8>>,
-    chaos_id: Option<Vec<u8>>,
+    /// CHAOS TXT answers, pre-encoded.
+    chaos: Chaos,
     /// Transfer policies and journals; without it, transfers are refused and
     /// NOTIFY is NOTIMP.
     transfers: Option<Arc<Catalog>>,
@@ -48,25 +46,12 @@ pub struct Handler {
     rrl: Option<Arc<RateTable>>,
 }
 
-fn txt_rdata(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() + s.len() / 255 + 1);
-    for chunk in s.as_bytes().chunks(255) {
-        out.push(chunk.len() as u8);
-        out.extend_from_slice(chunk);
-    }
-    if out.is_empty() {
-        out.push(0);
-    }
-    out
-}
-
 impl Handler {
     /// A handler answering from `zones` with settings `cfg`.
     pub fn new(zones: Arc<ZoneSet>, mut cfg: QueryConfig) -> Self {
         cfg.udp_max_payload = cfg.udp_max_payload.max(512);
-        let chaos_version = cfg.chaos_version.as_deref().map(txt_rdata);
-        let chaos_id = cfg.chaos_id.as_deref().map(txt_rdata);
-        Self { zones, cfg, chaos_version, chaos_id, transfers: None, updates: None, rrl: None }
+        let chaos = Chaos::new(cfg.chaos_version.as_deref(), cfg.chaos_id.as_deref());
+        Self { zones, cfg, chaos, transfers: None, updates: None, rrl: None }
     }
 
     /// Limits UDP responses as `cfg.rrl` says, in `table` (made once by
@@ -399,28 +384,7 @@ impl Handler {
         if !e.expire {
             return None;
         }
-        self.expire_value(r)
-    }
-
-    /// [`Self::expire_option`] once the client asked (rare: kept out of line).
-    #[cold]
-    #[inline(never)]
-    fn expire_value(&self, r: &Request<'_>) -> Option<u32> {
-        let q = r.question.as_ref()?;
-        let table = self.zones.load();
-        let served = table.find(q.lower.as_wire())?;
-        if served.status.is_expired() {
-            return Some(0);
-        }
-        if let Some(at) = served.status.expire_at() {
-            let now = unix_now();
-            return Some(u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX));
-        }
-        let soa = served.zone.soa();
-        let rdata = soa.rdatas().next()?;
-        let p = crate::wire::name::skip_name(rdata, 0).ok()?;
-        let p = crate::wire::name::skip_name(rdata, p).ok()?;
-        rdata.get(p + 12..p + 16).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        super::expire::value(&self.zones, r)
     }
 
     /// Answers one request received over TCP; may produce a stream of messages.
@@ -441,7 +405,7 @@ impl Handler {
                 let key = key_name(&signer);
                 return match (transfer::transfer(&self.zones, reg, &r, ctx, key.as_deref()), signer) {
                     (Decision::Stream(s), None) => TcpResponse::Stream(s),
-                    (Decision::Stream(inner), Some((_, signer))) => TcpResponse::Stream(Box::new(SignedStream { inner, signer })),
+                    (Decision::Stream(inner), Some((_, signer))) => TcpResponse::Stream(Box::new(SignedStream::new(inner, signer))),
                     (Decision::Refuse(rc), signer) => {
                         let reserve = signer.as_ref().map_or(0, |s| s.1.tsig_len());
                         let len = self.respond(&r, ctx, out, reserve, |_, _| Outcome { rcode: rc, aa: false });
@@ -496,7 +460,7 @@ impl Handler {
         }
         match q.qclass {
             class::IN | class::ANY => {}
-            class::CH => return self.chaos(q, w),
+            class::CH => return self.chaos.answer(q, w),
             _ => return refused,
         }
         let mut found = table.find(q.lower.as_wire());
@@ -514,24 +478,6 @@ impl Handler {
             None => refused,
         }
     }
-
-    /// `version.bind`, `version.server`, `id.server`, `hostname.bind` in class CH
-    /// (RFC 4892); REFUSED unless configured.
-    fn chaos(&self, q: &Question, w: &mut MsgWriter<'_>) -> Outcome {
-        let n = q.lower.as_wire();
-        let rdata = if n == b"\x07version\x04bind\x00" || n == b"\x07version\x06server\x00" {
-            self.chaos_version.as_deref()
-        } else if n == b"\x02id\x06server\x00" || n == b"\x08hostname\x04bind\x00" {
-            self.chaos_id.as_deref()
-        } else {
-            None
-        };
-        let Some(rdata) = rdata else { return Outcome { rcode: rcode::REFUSED, aa: false } };
-        if matches!(q.qtype, rtype::TXT | rtype::ANY) {
-            let _ = w.record(Section::Answer, Owner::Qname, rtype::TXT, class::CH, 0, rdata, false);
-        }
-        Outcome { rcode: rcode::NOERROR, aa: true }
-    }
 }
 
 /// EDNS options a response carries besides the OPT record itself.
@@ -544,7 +490,9 @@ struct Extras<'a> {
 impl Extras<'_> {
     /// Octets the options take in the OPT RDATA.
     fn len(&self) -> usize {
-        self.expire.map_or(0, |_| EXPIRE_OPTION_LEN) + self.nsid.map_or(0, |n| 4 + n.len()) + self.cookie.map_or(0, |_| 4 + cookie::COOKIE_LEN)
+        self.expire.map_or(0, |_| super::expire::OPTION_LEN)
+            + self.nsid.map_or(0, |n| 4 + n.len())
+            + self.cookie.map_or(0, |_| 4 + cookie::COOKIE_LEN)
     }
 
     /// The options, for [`MsgWriter::opt_options`].
@@ -560,26 +508,6 @@ impl Extras<'_> {
 /// The name of the key that signed a request, for `allowTransfer` keys.
 fn key_name(signer: &Option<(Verified, ResponseSigner)>) -> Option<String> {
     signer.as_ref().map(|(v, _)| v.key.display_name().to_string())
-}
-
-/// A transfer stream whose messages are TSIG-signed, MACs chained (RFC 8945 §5.3.1).
-struct SignedStream {
-    inner: Box<dyn MessageStream>,
-    signer: ResponseSigner,
-}
-
-impl MessageStream for SignedStream {
-    fn next_message(&mut self, out: &mut [u8]) -> Option<usize> {
-        let n = self.inner.next_message(out)?;
-        self.signer.set_time(unix_now());
-        self.signer.sign(out, n).ok()
-    }
-
-    fn next_ready(&mut self, out: &mut [u8]) -> Option<usize> {
-        let n = self.inner.next_ready(out)?;
-        self.signer.set_time(unix_now());
-        self.signer.sign(out, n).ok()
-    }
 }
 
 /// What UPDATE uses of the entry point: the same TSIG, replay and ACL

@@ -11,9 +11,12 @@
 //! messages, as zone transfers do).
 
 mod answer;
+mod chaos;
 pub mod cookie;
+mod expire;
 mod handler;
 pub mod rrl;
+mod signed;
 mod transfer;
 pub mod update;
 
