@@ -314,6 +314,38 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Dotted-quad IPv4 address.
+pub(super) fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// IPv6 address in any RFC 4291 §2.2 form.
+pub(super) fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Hex data from every remaining token (whitespace inside is allowed).
+pub(super) fn hex_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut text = Vec::new();
+    f.rest_into(what, &mut text)?;
+    codec::hex_decode(&text, out).ok_or_else(|| format!("bad {what}: not hex \"{}\"", show_short(&text)))
+}
+
+/// At most 40 characters of `b`, for errors about long encoded fields.
+fn show_short(b: &[u8]) -> String {
+    if b.len() <= 40 {
+        return show(b);
+    }
+    format!("{}…", show(&b[..40]))
+}
+
+/// Base64 data from every remaining token (whitespace inside is allowed).
+pub(super) fn base64_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut text = Vec::new();
+    f.rest_into(what, &mut text)?;
+    codec::base64_decode(&text, out).ok_or_else(|| format!("bad {what}: not base64"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,36 +407,4 @@ mod tests {
         out.clear();
         assert!(parse_charstr("x".repeat(256).as_bytes(), &mut out).is_err());
     }
-}
-
-/// Dotted-quad IPv4 address.
-pub(super) fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// IPv6 address in any RFC 4291 §2.2 form.
-pub(super) fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// Hex data from every remaining token (whitespace inside is allowed).
-pub(super) fn hex_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut text = Vec::new();
-    f.rest_into(what, &mut text)?;
-    codec::hex_decode(&text, out).ok_or_else(|| format!("bad {what}: not hex \"{}\"", show_short(&text)))
-}
-
-/// At most 40 characters of `b`, for errors about long encoded fields.
-fn show_short(b: &[u8]) -> String {
-    if b.len() <= 40 {
-        return show(b);
-    }
-    format!("{}…", show(&b[..40]))
-}
-
-/// Base64 data from every remaining token (whitespace inside is allowed).
-pub(super) fn base64_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut text = Vec::new();
-    f.rest_into(what, &mut text)?;
-    codec::base64_decode(&text, out).ok_or_else(|| format!("bad {what}: not base64"))
 }
