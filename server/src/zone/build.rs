@@ -43,146 +43,31 @@ fn allowed_beside_cname(t: u16) -> bool {
     matches!(t, rtype::CNAME | rtype::RRSIG | rtype::NSEC | 25 /* KEY */)
 }
 
-/// Builds the snapshot for the zone at `origin` (lowercase wire) from `src`.
+/// Builds the snapshot for the zone at `origin` (lowercase wire) from `src`,
+/// in passes:
+///
+/// ```text
+///  check_in_zone ─► group (sort indices by owner, type) ─► pack_owners
+///    (one node per owner: RRsets, duplicates, TTLs, per-owner checks, flags)
+///  ─► check_apex, below-DNAME error ─► add_empty_non_terminals (RFC 8020)
+///  ─► flag_wildcard_parents (RFC 4592) ─► flag_occluded (below a cut)
+/// ```
 ///
 /// Memory: the records are consumed as their RRsets are built (each owner's
 /// names and RDATA freed once copied into its node), so the peak is about
 /// one copy of the zone, not two. Only what an error message needs is kept.
 pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildError> {
-    let at = |src: &RecordSource, pos: SourcePos, reason: String| BuildError::At { at: src.locate(pos), reason };
-    let zone_err =
-        |src: &RecordSource, reason: String| BuildError::Zone { file: src.files.first().cloned().unwrap_or_else(|| "<zone>".into()), reason };
     let zname = DisplayName(origin).to_string();
-
     let mut records = std::mem::take(&mut src.records);
-    let mut any_dname = false;
-    for r in &records {
-        if !name::is_subdomain(&r.owner, origin) {
-            return Err(at(&src, r.src, format!("out-of-zone data: {} is not in zone {zname}", DisplayName(&r.owner))));
-        }
-        any_dname |= r.rtype == rtype::DNAME;
-    }
+    let any_dname = check_in_zone(&src, &records, origin, &zname)?;
     // Reported after the per-owner and apex checks, as before the records are gone.
     let below_dname = if any_dname { first_below_dname(&records, origin) } else { None };
-
-    // Group by (owner, type), keeping file order inside a group: a stable
-    // sort of indices, so the 48-byte records never move.
-    let n = u32::try_from(records.len()).map_err(|_| zone_err(&src, format!("zone {zname} has more than {} records", u32::MAX)))?;
-    let mut order: Vec<u32> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&records[a as usize], &records[b as usize]);
-        a.owner.cmp(&b.owner).then(a.rtype.cmp(&b.rtype))
-    });
-
-    let mut nodes = NodeTable::with_capacity(records.len() + records.len() / 8);
-    // What the passes after grouping need, gathered on the way (few entries each).
-    let mut cuts: HashSet<Box<[u8]>, NodeHasher> = HashSet::default();
-    let mut wildcards: Vec<Box<[u8]>> = Vec::new();
-    // Owners more than one label below the apex: only they can need empty
-    // non-terminals above them or lie below a cut.
-    let mut deep: Vec<Box<[u8]>> = Vec::new();
-    let mut has_dnames = false;
-    // The owner's sets: (type, count, TTL, end of its image in `data`).
-    let mut owner_rrsets: Vec<(u16, u16, u32, usize)> = Vec::new();
-    let mut owner_pos: Vec<SourcePos> = Vec::new();
-    let mut data: Vec<u8> = Vec::new();
-    let mut kept: Vec<usize> = Vec::new();
-    let mut k = 0;
-    let mut total = 0usize;
-    let mut wire_size = 0usize;
-    let mut owners = 0usize;
-    while k < order.len() {
-        let first = order[k] as usize;
-        let owner_start = k;
-        owner_rrsets.clear();
-        owner_pos.clear();
-        data.clear();
-        while k < order.len() && records[order[k] as usize].owner == records[first].owner {
-            let r0 = &records[order[k] as usize];
-            let (t, ttl) = (r0.rtype, r0.ttl);
-            owner_pos.push(r0.src);
-            let set_start = data.len();
-            kept.clear();
-            let mut count: u16 = 0;
-            // Duplicates (RFC 2181 §5): a scan of the kept records while the
-            // set is small, a hash set of their RDATA once it is not, so a
-            // big RRset costs linear time, not quadratic.
-            let mut seen: Option<HashSet<&[u8], NodeHasher>> = None;
-            while k < order.len() {
-                let i = order[k] as usize;
-                let r = &records[i];
-                if r.rtype != t || r.owner != records[first].owner {
-                    break;
-                }
-                k += 1;
-                let duplicate = match seen.as_mut() {
-                    Some(s) => !s.insert(&*r.rdata),
-                    None => kept.iter().any(|&j| records[j].rdata == r.rdata),
-                };
-                if duplicate {
-                    continue; // duplicate RR (RFC 2181 §5)
-                }
-                if r.rdata.len() > 65535 {
-                    return Err(at(&src, r.src, "RDATA longer than 65535 octets".into()));
-                }
-                if r.ttl != ttl {
-                    tracing::warn!(zone = %zname, at = %src.locate(r.src), "TTL {} differs from {} of the RRset {} {}; using {} (RFC 2181 §5.2)",
-                        r.ttl, ttl, DisplayName(&r.owner), TypeName(t), ttl);
-                }
-                kept.push(i);
-                if seen.is_none() && kept.len() >= DUPLICATE_SCAN_MAX {
-                    seen = Some(kept.iter().map(|&j| &*records[j].rdata).collect());
-                }
-                count = count.checked_add(1).ok_or_else(|| at(&src, r.src, "more than 65535 records in one RRset".into()))?;
-                crate::wire::writer::push_image(&mut data, t, ttl, &r.rdata);
-            }
-            debug_assert!(data.len() > set_start);
-            owner_rrsets.push((t, count, ttl, data.len()));
-            total += count as usize;
-        }
-        // The owner's records are in its node now: free them (the first one's
-        // name becomes the node's key), so the next nodes reuse the memory.
-        let owner = std::mem::take(&mut records[first].owner);
-        for &i in &order[owner_start..k] {
-            let r = &mut records[i as usize];
-            r.rdata = Box::default();
-            r.owner = Box::default();
-        }
-        check_owner(&src, &owner, origin, &owner_rrsets, &owner_pos)?;
-        let mut flags = 0;
-        let is_apex = *owner == *origin;
-        for &(t, ..) in &owner_rrsets {
-            match t {
-                rtype::NS if !is_apex => flags |= node_flags::CUT,
-                rtype::DNAME => flags |= node_flags::DNAME,
-                rtype::CNAME => flags |= node_flags::CNAME,
-                _ => {}
-            }
-        }
-        if flags & node_flags::CUT != 0 {
-            cuts.insert(owner.clone());
-        }
-        has_dnames |= flags & node_flags::DNAME != 0;
-        if is_wildcard(&owner) {
-            wildcards.push(owner.clone());
-        }
-        if name::parent(&owner).len() > origin.len() {
-            deep.push(owner.clone());
-        }
-        let sets = owner_rrsets.iter().scan(0, |start, &(rtype, count, ttl, end)| {
-            let image = &data[*start..end];
-            *start = end;
-            Some(SetSpec { rtype, count, ttl, image })
-        });
-        let node = Node::pack(&owner, flags, sets);
-        wire_size += node.wire_size();
-        owners += 1;
-        nodes.insert(node);
-    }
+    let order = group(&src, &records, &zname)?;
+    let mut packed = pack_owners(&src, &mut records, &order, origin, &zname)?;
     drop(order);
     drop(records);
 
-    let (serial, negative_ttl) = check_apex(&nodes, origin, &zname).map_err(|reason| zone_err(&src, reason))?;
+    let (serial, negative_ttl) = check_apex(&packed.nodes, origin, &zname).map_err(|reason| zone_err(&src, reason))?;
     if let Some(b) = below_dname {
         return Err(at(
             &src,
@@ -190,51 +75,10 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
             format!("{} is below the DNAME at {} (occluded data, RFC 6672 §2.4)", DisplayName(&b.owner), DisplayName(&b.dname)),
         ));
     }
-
-    // Empty non-terminals (RFC 8020): every ancestor of an owner, up to the
-    // apex, becomes a node. The walk up from an owner stops at the first
-    // ancestor that exists or was already added (its own ancestors are done).
-    let mut ents: HashSet<&[u8], NodeHasher> = HashSet::default();
-    for o in &deep {
-        let mut n: &[u8] = o;
-        loop {
-            let p = name::parent(n);
-            if p.len() <= origin.len() || nodes.contains(p) || !ents.insert(p) {
-                break;
-            }
-            n = p;
-        }
-    }
-    let ents: Vec<Box<[u8]>> = ents.into_iter().map(Box::from).collect();
-    for e in ents {
-        if is_wildcard(&e) {
-            wildcards.push(e.clone());
-        }
-        nodes.insert(Node::empty(&e, 0));
-    }
-    // Wildcards (RFC 4592): flag the parent of every `*` owner.
-    for w in &wildcards {
-        if let Some(p) = nodes.get_mut(name::parent(w)) {
-            p.set_flags(node_flags::WILDCARD_CHILD);
-        }
-    }
-    // Occlusion: data below a cut is kept (glue) but flagged. (Data below a
-    // DNAME was refused above.) Only ancestors below the apex can be cuts.
-    if !cuts.is_empty() {
-        for o in &deep {
-            let mut n: &[u8] = name::parent(o);
-            while n.len() > origin.len() {
-                if cuts.contains(n) {
-                    if let Some(node) = nodes.get_mut(&o[..]) {
-                        node.set_flags(node_flags::OCCLUDED);
-                    }
-                    break;
-                }
-                n = name::parent(n);
-            }
-        }
-    }
-    let has_wildcards = !wildcards.is_empty();
+    add_empty_non_terminals(&mut packed, origin);
+    flag_wildcard_parents(&mut packed.nodes, &packed.wildcards);
+    flag_occluded(&mut packed.nodes, &packed.cuts, &packed.deep, origin);
+    let Packed { mut nodes, wildcards, has_dnames, total, wire_size, owners, .. } = packed;
     nodes.shrink_to_fit();
     let apex = nodes.get(origin).cloned().ok_or_else(|| zone_err(&src, format!("zone {zname} has no apex")))?;
     Ok(Zone {
@@ -244,13 +88,251 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
         serial,
         negative_ttl,
         nodes,
-        has_wildcards,
+        has_wildcards: !wildcards.is_empty(),
         has_dnames,
         records: total,
         owners,
         wire_size,
         transfer_order: Default::default(),
     })
+}
+
+fn at(src: &RecordSource, pos: SourcePos, reason: String) -> BuildError {
+    BuildError::At { at: src.locate(pos), reason }
+}
+
+fn zone_err(src: &RecordSource, reason: String) -> BuildError {
+    BuildError::Zone { file: src.files.first().cloned().unwrap_or_else(|| "<zone>".into()), reason }
+}
+
+/// Every owner must be at or below the apex; true when any record is a DNAME.
+fn check_in_zone(src: &RecordSource, records: &[Record], origin: &[u8], zname: &str) -> Result<bool, BuildError> {
+    let mut any_dname = false;
+    for r in records {
+        if !name::is_subdomain(&r.owner, origin) {
+            return Err(at(src, r.src, format!("out-of-zone data: {} is not in zone {zname}", DisplayName(&r.owner))));
+        }
+        any_dname |= r.rtype == rtype::DNAME;
+    }
+    Ok(any_dname)
+}
+
+/// Record indices grouped by (owner, type), file order kept inside a group:
+/// a stable sort of indices, so the 48-byte records never move.
+fn group(src: &RecordSource, records: &[Record], zname: &str) -> Result<Vec<u32>, BuildError> {
+    let n = u32::try_from(records.len()).map_err(|_| zone_err(src, format!("zone {zname} has more than {} records", u32::MAX)))?;
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&records[a as usize], &records[b as usize]);
+        a.owner.cmp(&b.owner).then(a.rtype.cmp(&b.rtype))
+    });
+    Ok(order)
+}
+
+/// The nodes, and what the passes after packing need (few entries each).
+struct Packed {
+    nodes: NodeTable,
+    /// Owners of NS below the apex.
+    cuts: HashSet<Box<[u8]>, NodeHasher>,
+    /// `*` owners.
+    wildcards: Vec<Box<[u8]>>,
+    /// Owners more than one label below the apex: only they can need empty
+    /// non-terminals above them or lie below a cut.
+    deep: Vec<Box<[u8]>>,
+    has_dnames: bool,
+    /// Records kept (duplicates dropped).
+    total: usize,
+    /// Uncompressed wire octets of every node.
+    wire_size: usize,
+    owners: usize,
+}
+
+/// Reused buffers for one owner's RRsets.
+#[derive(Default)]
+struct OwnerScratch {
+    /// The owner's sets: (type, count, TTL, end of its image in `data`).
+    rrsets: Vec<(u16, u16, u32, usize)>,
+    /// Where each set starts in the source, for error messages.
+    pos: Vec<SourcePos>,
+    /// The sets' images, one after another.
+    data: Vec<u8>,
+    /// Indices of the records kept in the set being packed.
+    kept: Vec<usize>,
+}
+
+/// One node per owner, in `order`: RRsets packed, owners checked, flags set.
+fn pack_owners(src: &RecordSource, records: &mut [Record], order: &[u32], origin: &[u8], zname: &str) -> Result<Packed, BuildError> {
+    let mut p = Packed {
+        nodes: NodeTable::with_capacity(records.len() + records.len() / 8),
+        cuts: HashSet::default(),
+        wildcards: Vec::new(),
+        deep: Vec::new(),
+        has_dnames: false,
+        total: 0,
+        wire_size: 0,
+        owners: 0,
+    };
+    let mut o = OwnerScratch::default();
+    let mut k = 0;
+    while k < order.len() {
+        let first = order[k] as usize;
+        let owner_start = k;
+        o.rrsets.clear();
+        o.pos.clear();
+        o.data.clear();
+        while k < order.len() && records[order[k] as usize].owner == records[first].owner {
+            k = pack_rrset(src, records, order, k, first, zname, &mut o)?;
+            p.total += o.rrsets.last().map_or(0, |s| s.1 as usize);
+        }
+        // The owner's records are in its node now: free them (the first one's
+        // name becomes the node's key), so the next nodes reuse the memory.
+        let owner = std::mem::take(&mut records[first].owner);
+        for &i in &order[owner_start..k] {
+            let r = &mut records[i as usize];
+            r.rdata = Box::default();
+            r.owner = Box::default();
+        }
+        check_owner(src, &owner, origin, &o.rrsets, &o.pos)?;
+        let mut flags = 0;
+        let is_apex = *owner == *origin;
+        for &(t, ..) in &o.rrsets {
+            match t {
+                rtype::NS if !is_apex => flags |= node_flags::CUT,
+                rtype::DNAME => flags |= node_flags::DNAME,
+                rtype::CNAME => flags |= node_flags::CNAME,
+                _ => {}
+            }
+        }
+        if flags & node_flags::CUT != 0 {
+            p.cuts.insert(owner.clone());
+        }
+        p.has_dnames |= flags & node_flags::DNAME != 0;
+        if is_wildcard(&owner) {
+            p.wildcards.push(owner.clone());
+        }
+        if name::parent(&owner).len() > origin.len() {
+            p.deep.push(owner.clone());
+        }
+        let data = &o.data;
+        let sets = o.rrsets.iter().scan(0, |start, &(rtype, count, ttl, end)| {
+            let image = &data[*start..end];
+            *start = end;
+            Some(SetSpec { rtype, count, ttl, image })
+        });
+        let node = Node::pack(&owner, flags, sets);
+        p.wire_size += node.wire_size();
+        p.owners += 1;
+        p.nodes.insert(node);
+    }
+    Ok(p)
+}
+
+/// Packs the RRset starting at `order[k]` (owner of `order[first]`) into
+/// `o`: duplicates dropped (RFC 2181 §5), one TTL (§5.2). Returns the
+/// index after it.
+fn pack_rrset(
+    src: &RecordSource,
+    records: &[Record],
+    order: &[u32],
+    mut k: usize,
+    first: usize,
+    zname: &str,
+    o: &mut OwnerScratch,
+) -> Result<usize, BuildError> {
+    let r0 = &records[order[k] as usize];
+    let (t, ttl) = (r0.rtype, r0.ttl);
+    o.pos.push(r0.src);
+    let set_start = o.data.len();
+    o.kept.clear();
+    let mut count: u16 = 0;
+    // Duplicates (RFC 2181 §5): a scan of the kept records while the
+    // set is small, a hash set of their RDATA once it is not, so a
+    // big RRset costs linear time, not quadratic.
+    let mut seen: Option<HashSet<&[u8], NodeHasher>> = None;
+    while k < order.len() {
+        let i = order[k] as usize;
+        let r = &records[i];
+        if r.rtype != t || r.owner != records[first].owner {
+            break;
+        }
+        k += 1;
+        let duplicate = match seen.as_mut() {
+            Some(s) => !s.insert(&*r.rdata),
+            None => o.kept.iter().any(|&j| records[j].rdata == r.rdata),
+        };
+        if duplicate {
+            continue; // duplicate RR (RFC 2181 §5)
+        }
+        if r.rdata.len() > 65535 {
+            return Err(at(src, r.src, "RDATA longer than 65535 octets".into()));
+        }
+        if r.ttl != ttl {
+            tracing::warn!(zone = %zname, at = %src.locate(r.src), "TTL {} differs from {} of the RRset {} {}; using {} (RFC 2181 §5.2)",
+                r.ttl, ttl, DisplayName(&r.owner), TypeName(t), ttl);
+        }
+        o.kept.push(i);
+        if seen.is_none() && o.kept.len() >= DUPLICATE_SCAN_MAX {
+            seen = Some(o.kept.iter().map(|&j| &*records[j].rdata).collect());
+        }
+        count = count.checked_add(1).ok_or_else(|| at(src, r.src, "more than 65535 records in one RRset".into()))?;
+        crate::wire::writer::push_image(&mut o.data, t, ttl, &r.rdata);
+    }
+    debug_assert!(o.data.len() > set_start);
+    o.rrsets.push((t, count, ttl, o.data.len()));
+    Ok(k)
+}
+
+/// Empty non-terminals (RFC 8020): every ancestor of an owner, up to the
+/// apex, becomes a node. The walk up from an owner stops at the first
+/// ancestor that exists or was already added (its own ancestors are done).
+fn add_empty_non_terminals(p: &mut Packed, origin: &[u8]) {
+    let mut ents: HashSet<&[u8], NodeHasher> = HashSet::default();
+    for o in &p.deep {
+        let mut n: &[u8] = o;
+        loop {
+            let parent = name::parent(n);
+            if parent.len() <= origin.len() || p.nodes.contains(parent) || !ents.insert(parent) {
+                break;
+            }
+            n = parent;
+        }
+    }
+    let ents: Vec<Box<[u8]>> = ents.into_iter().map(Box::from).collect();
+    for e in ents {
+        if is_wildcard(&e) {
+            p.wildcards.push(e.clone());
+        }
+        p.nodes.insert(Node::empty(&e, 0));
+    }
+}
+
+/// Wildcards (RFC 4592): flags the parent of every `*` owner.
+fn flag_wildcard_parents(nodes: &mut NodeTable, wildcards: &[Box<[u8]>]) {
+    for w in wildcards {
+        if let Some(p) = nodes.get_mut(name::parent(w)) {
+            p.set_flags(node_flags::WILDCARD_CHILD);
+        }
+    }
+}
+
+/// Occlusion: data below a cut is kept (glue) but flagged. (Data below a
+/// DNAME was refused before.) Only ancestors below the apex can be cuts.
+fn flag_occluded(nodes: &mut NodeTable, cuts: &HashSet<Box<[u8]>, NodeHasher>, deep: &[Box<[u8]>], origin: &[u8]) {
+    if cuts.is_empty() {
+        return;
+    }
+    for o in deep {
+        let mut n: &[u8] = name::parent(o);
+        while n.len() > origin.len() {
+            if cuts.contains(n) {
+                if let Some(node) = nodes.get_mut(&o[..]) {
+                    node.set_flags(node_flags::OCCLUDED);
+                }
+                break;
+            }
+            n = name::parent(n);
+        }
+    }
 }
 
 /// The apex must hold exactly one SOA and some NS: the serial and the
