@@ -19,7 +19,7 @@ pub mod limits;
 pub mod metrics;
 pub mod reflection;
 pub mod transfer;
-mod zone;
+pub mod zone;
 
 pub use cli::Cli;
 pub use control::ControlConfig;

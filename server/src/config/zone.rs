@@ -18,6 +18,44 @@ use crate::acl::{Acl, Prefix};
 use crate::catalog::{Role, ZonePolicy};
 use crate::tsig::KeyRing;
 
+/// A rule between a zone's type and its policy fields, broken. The config
+/// file and the control API check the same rules ([`ZoneConfig::broken_rule`]);
+/// the API builds a [`ZoneConfig`] from its definition to do so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRule {
+    /// A primary's records come from its file or the API, not a transfer.
+    #[error("only a secondary zone has primaries")]
+    PrimariesOnPrimary,
+    /// A secondary transfers from somewhere.
+    #[error("a secondary zone needs at least one primary")]
+    NoPrimaries,
+    /// As BIND: updates go to the primary (no update forwarding).
+    #[error("a secondary zone takes no dynamic updates; send them to its primary")]
+    UpdatesOnSecondary,
+}
+
+impl PolicyRule {
+    /// The first rule a zone of `kind` breaks, given whether it names
+    /// primaries and keys allowed to update: the rules look only at that.
+    pub fn first_broken(kind: ZoneKind, has_primaries: bool, has_updaters: bool) -> Option<PolicyRule> {
+        match kind {
+            ZoneKind::Primary if has_primaries => Some(PolicyRule::PrimariesOnPrimary),
+            ZoneKind::Secondary if !has_primaries => Some(PolicyRule::NoPrimaries),
+            ZoneKind::Secondary if has_updaters => Some(PolicyRule::UpdatesOnSecondary),
+            _ => None,
+        }
+    }
+
+    /// The field at fault, as the config file (`camel` false) or the API spells it.
+    pub fn field(self, camel: bool) -> &'static str {
+        match (self, camel) {
+            (PolicyRule::PrimariesOnPrimary | PolicyRule::NoPrimaries, _) => "primaries",
+            (PolicyRule::UpdatesOnSecondary, false) => "allow_update",
+            (PolicyRule::UpdatesOnSecondary, true) => "allowUpdate",
+        }
+    }
+}
+
 /// `[[zone]]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,28 +151,19 @@ impl ZoneConfig {
         crate::wire::name::lowercase_wire(&mut wire);
         let at = |f: &str| format!("zone[{i}].{f}");
         match self.kind {
-            ZoneKind::Primary => {
-                match &self.file {
-                    None => return Err(invalid(origin, &at("file"), "a primary zone needs a master file".into())),
-                    Some(f) if f.as_os_str().is_empty() => return Err(invalid(origin, &at("file"), "empty path".into())),
-                    Some(_) => {}
-                }
-                if !self.primaries.is_empty() {
-                    return Err(invalid(origin, &at("primaries"), "only a secondary zone has primaries; add type = \"secondary\"".into()));
-                }
+            ZoneKind::Primary => match &self.file {
+                None => return Err(invalid(origin, &at("file"), "a primary zone needs a master file".into())),
+                Some(f) if f.as_os_str().is_empty() => return Err(invalid(origin, &at("file"), "empty path".into())),
+                Some(_) => {}
+            },
+            ZoneKind::Secondary if self.file.is_some() && !self.primaries.is_empty() => {
+                return Err(invalid(origin, &at("file"), "a secondary zone is kept in data_dir/zones/; remove `file`".into()))
             }
-            ZoneKind::Secondary => {
-                if self.primaries.is_empty() {
-                    return Err(invalid(origin, &at("primaries"), "a secondary zone needs at least one primary".into()));
-                }
-                if self.file.is_some() {
-                    return Err(invalid(origin, &at("file"), "a secondary zone is kept in data_dir/zones/; remove `file`".into()));
-                }
-                if !self.allow_update.is_empty() {
-                    // As BIND: updates go to the primary (no update forwarding).
-                    return Err(invalid(origin, &at("allow_update"), "a secondary zone takes no dynamic updates; send them to its primary".into()));
-                }
-            }
+            ZoneKind::Secondary => {}
+        }
+        if let Some(rule) = self.broken_rule() {
+            let hint = if rule == PolicyRule::PrimariesOnPrimary { "; add type = \"secondary\"" } else { "" };
+            return Err(invalid(origin, &at(rule.field(false)), format!("{rule}{hint}")));
         }
         let known = |f: String, k: &str| {
             if keys.get(k).is_some() {
@@ -169,6 +198,12 @@ impl ZoneConfig {
             super::limits::MAX_ZONE_BYTES.check(origin, "zone.max_zone_bytes", n)?;
         }
         Ok(wire)
+    }
+
+    /// The first rule between the type and the policy fields that this zone
+    /// breaks, in the order both the config file and the API check them.
+    pub fn broken_rule(&self) -> Option<PolicyRule> {
+        PolicyRule::first_broken(self.kind, !self.primaries.is_empty(), !self.allow_update.is_empty())
     }
 
     /// The catalog's policy for this zone. NOTIFY targets without a key get

@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ControlError;
-use crate::acl::{Acl, Prefix};
-use crate::catalog::{Role, ZonePolicy};
-use crate::config::RemoteSpec;
+use crate::acl::Prefix;
+use crate::catalog::ZonePolicy;
+use crate::config::zone::PolicyRule;
+use crate::config::{RemoteSpec, ZoneConfig, ZoneKind};
 use crate::tsig::Key;
 
 /// Version of both files' format.
@@ -119,10 +120,16 @@ pub type FieldError = (String, String);
 impl ZoneDef {
     /// The catalog policy, or the first bad field.
     pub fn policy(&self) -> Result<ZonePolicy, FieldError> {
+        Ok(self.config()?.policy())
+    }
+
+    /// The definition as the config file would give it, checked by the same
+    /// rules ([`ZoneConfig::broken_rule`]), or the first bad field.
+    pub fn config(&self) -> Result<ZoneConfig, FieldError> {
         let remotes = |field: &str, list: &[String]| {
             list.iter()
                 .enumerate()
-                .map(|(i, s)| s.parse::<RemoteSpec>().map(|r| r.to_remote()).map_err(|e| (format!("{field}[{i}]"), e.to_string())))
+                .map(|(i, s)| s.parse::<RemoteSpec>().map_err(|e| (format!("{field}[{i}]"), e.to_string())))
                 .collect::<Result<Vec<_>, _>>()
         };
         let prefixes = |field: &str, list: &[String]| {
@@ -130,40 +137,32 @@ impl ZoneDef {
                 .enumerate()
                 .map(|(i, s)| s.parse::<Prefix>().map_err(|e| (format!("{field}[{i}]"), e.to_string())))
                 .collect::<Result<Vec<_>, _>>()
-                .map(Acl)
         };
-        let role = match self.kind {
-            Kind::Primary if !self.primaries.is_empty() => return Err(("primaries".into(), "only a secondary zone has primaries".into())),
-            Kind::Primary => Role::Primary,
-            Kind::Secondary if self.primaries.is_empty() => return Err(("primaries".into(), "a secondary zone needs at least one primary".into())),
-            Kind::Secondary if !self.allow_update.is_empty() => {
-                return Err(("allowUpdate".into(), "a secondary zone takes no dynamic updates; send them to its primary".into()))
-            }
-            Kind::Secondary => Role::Secondary { primaries: remotes("primaries", &self.primaries)? },
+        let kind = match self.kind {
+            Kind::Primary => ZoneKind::Primary,
+            Kind::Secondary => ZoneKind::Secondary,
         };
-        let also_notify = remotes("alsoNotify", &self.also_notify)?
-            .into_iter()
-            .map(|mut r| {
-                r.key = r.key.or_else(|| self.notify_key.clone());
-                r
-            })
-            .collect();
+        // The rules look only at which lists are empty: checked before their entries are parsed.
+        if let Some(rule) = PolicyRule::first_broken(kind, !self.primaries.is_empty(), !self.allow_update.is_empty()) {
+            return Err((rule.field(true).into(), rule.to_string()));
+        }
         let bounded = |field: &str, v: Option<u64>, b: crate::config::limits::Bounds| match v {
             Some(n) if !(b.min..=b.max).contains(&n) => Err((field.to_string(), format!("{n} is out of range {}..={}", b.min, b.max))),
             _ => Ok(v),
         };
-        let max_records = bounded("maxRecords", self.max_records, crate::config::limits::MAX_RECORDS)?;
-        let max_zone_bytes = bounded("maxZoneBytes", self.max_zone_bytes, crate::config::limits::MAX_ZONE_BYTES)?;
-        Ok(ZonePolicy {
-            role,
+        Ok(ZoneConfig {
+            primaries: remotes("primaries", &self.primaries)?,
+            also_notify: remotes("alsoNotify", &self.also_notify)?,
             allow_transfer: prefixes("allowTransfer", &self.allow_transfer)?,
             allow_transfer_keys: self.allow_transfer_keys.clone(),
             allow_notify: prefixes("allowNotify", &self.allow_notify)?,
-            also_notify,
+            notify_key: self.notify_key.clone(),
             notify_ns: self.notify_ns,
+            max_records: bounded("maxRecords", self.max_records, crate::config::limits::MAX_RECORDS)?,
+            max_zone_bytes: bounded("maxZoneBytes", self.max_zone_bytes, crate::config::limits::MAX_ZONE_BYTES)?,
+            kind,
             allow_update: self.allow_update.clone(),
-            max_records,
-            max_zone_bytes,
+            ..ZoneConfig::secondary(&self.name, Vec::new())
         })
     }
 
@@ -310,6 +309,7 @@ fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, ControlE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Role;
 
     fn def(kind: Kind) -> ZoneDef {
         ZoneDef {
