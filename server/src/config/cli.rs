@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use super::transfer::RemoteError;
 use super::{limits, Config, ConfigError, LogFormat, RemoteSpec, TsigKeyConfig, ZoneConfig};
 use crate::query::Prefix;
 
@@ -132,19 +133,33 @@ pub struct Cli {
     pub metrics: super::metrics::MetricsArgs,
 }
 
-fn parse_zone(s: &str) -> Result<(String, PathBuf), String> {
+/// A `--zone` or `--secondary` value that does not parse (clap prints it
+/// after the flag's name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    /// `--zone` without `NAME=FILE`; the value as given.
+    #[error("expected NAME=FILE, e.g. example.com=/etc/ironbind/example.com.zone, got {0:?}")]
+    Zone(String),
+    /// `--secondary` without `NAME=` and a list; the value as given.
+    #[error("expected NAME=ADDR[:PORT][@KEY][,ADDR...], e.g. example.com=192.0.2.1:53,192.0.2.2, got {0:?}")]
+    Secondary(String),
+    /// A primary in the `--secondary` list that is not `ADDR[:PORT][@KEY]`.
+    #[error(transparent)]
+    Primary(#[from] RemoteError),
+}
+
+fn parse_zone(s: &str) -> Result<(String, PathBuf), FlagError> {
     match s.split_once('=') {
         Some((n, f)) if !n.trim().is_empty() && !f.trim().is_empty() => Ok((n.trim().to_string(), PathBuf::from(f.trim()))),
-        _ => Err(format!("expected NAME=FILE, e.g. example.com=/etc/ironbind/example.com.zone, got {s:?}")),
+        _ => Err(FlagError::Zone(s.to_string())),
     }
 }
 
-fn parse_secondary(s: &str) -> Result<(String, Vec<RemoteSpec>), String> {
-    let usage = "expected NAME=ADDR[:PORT][@KEY][,ADDR...], e.g. example.com=192.0.2.1:53,192.0.2.2";
+fn parse_secondary(s: &str) -> Result<(String, Vec<RemoteSpec>), FlagError> {
     let Some((n, list)) = s.split_once('=').filter(|(n, l)| !n.trim().is_empty() && !l.trim().is_empty()) else {
-        return Err(format!("{usage}, got {s:?}"));
+        return Err(FlagError::Secondary(s.to_string()));
     };
-    let primaries = list.split(',').map(|p| p.parse::<RemoteSpec>().map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+    let primaries = list.split(',').map(str::parse::<RemoteSpec>).collect::<Result<Vec<_>, _>>()?;
     Ok((n.trim().to_string(), primaries))
 }
 

@@ -71,16 +71,19 @@ fn default_idle_timeout_ms() -> u64 {
     limits::CONTROL_IDLE_TIMEOUT_MS.default
 }
 
+/// An `ADDR[:PORT]` that does not parse; the text as given (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid control address {0:?}: expected ADDR[:PORT], e.g. 127.0.0.1:8053 or [::1]:8053")]
+pub struct AddressError(pub String);
+
 /// Parses `ADDR[:PORT]` (`[V6]:PORT` for IPv6 with a port).
-pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+pub fn parse_listen(s: &str) -> Result<SocketAddr, AddressError> {
     let s = s.trim();
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
     }
     let bare = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(s);
-    bare.parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, DEFAULT_CONTROL_PORT))
-        .map_err(|_| format!("invalid control address {s:?}: expected ADDR[:PORT], e.g. 127.0.0.1:8053 or [::1]:8053"))
+    bare.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, DEFAULT_CONTROL_PORT)).map_err(|_| AddressError(s.to_string()))
 }
 
 fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
@@ -134,7 +137,10 @@ mod tests {
         assert_eq!(parse_listen("127.0.0.1").unwrap(), "127.0.0.1:8053".parse().unwrap());
         assert_eq!(parse_listen("[::1]").unwrap(), "[::1]:8053".parse().unwrap());
         assert_eq!(parse_listen("0.0.0.0:9000").unwrap(), "0.0.0.0:9000".parse().unwrap());
-        assert!(parse_listen("localhost:80").is_err());
+        assert_eq!(
+            parse_listen(" localhost:80").unwrap_err().to_string(),
+            "invalid control address \"localhost:80\": expected ADDR[:PORT], e.g. 127.0.0.1:8053 or [::1]:8053"
+        );
         let mut c = ControlConfig { listen: Some("0.0.0.0:8053".parse().unwrap()), ..Default::default() };
         assert!(c.validate("t").unwrap_err().to_string().contains("token"));
         c.token_file = Some("/run/secrets/token".into());

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Deserializer};
 
+use super::control::AddressError;
+
 /// Port of the metrics listener when an address names none (the
 /// Prometheus exporter range; BIND's statistics channel has no default).
 pub const DEFAULT_METRICS_PORT: u16 = 9153;
@@ -26,7 +28,7 @@ pub struct MetricsConfig {
 }
 
 /// Parses `ADDR[:PORT]`.
-pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+pub fn parse_listen(s: &str) -> Result<SocketAddr, AddressError> {
     super::control::parse_listen(s).map(|a| {
         let bare = !s.trim().contains("]:") && s.trim().parse::<SocketAddr>().is_err();
         if bare {

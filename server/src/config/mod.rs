@@ -402,7 +402,7 @@ impl Config {
     fn key_ring_checked(&self, origin: &str) -> Result<crate::tsig::KeyRing, ConfigError> {
         let mut ring = crate::tsig::KeyRing::new();
         for (i, k) in self.tsig_keys.iter().enumerate() {
-            let key = k.to_key().map_err(|e| invalid(origin, &format!("tsig_key[{i}] ({})", k.name), e))?;
+            let key = k.to_key().map_err(|e| invalid(origin, &format!("tsig_key[{i}] ({})", k.name), e.to_string()))?;
             if ring.insert(key).is_some() {
                 return Err(invalid(origin, &format!("tsig_key[{i}].name"), format!("key {:?} is listed twice", k.name)));
             }

@@ -115,7 +115,7 @@ impl CookieConfig {
         self.secrets
             .iter()
             .enumerate()
-            .map(|(i, s)| cookie::parse_secret(s).map_err(|e| invalid(origin, &format!("cookies.secrets[{i}]"), e)))
+            .map(|(i, s)| cookie::parse_secret(s).map_err(|e| invalid(origin, &format!("cookies.secrets[{i}]"), e.to_string())))
             .collect()
     }
 }
@@ -136,24 +136,35 @@ pub(super) fn validate(rrl: &RrlConfig, cookies: &CookieConfig, nsid: Option<&st
     RRL_TABLE_SIZE.check(origin, "rrl.table_size", rrl.table_size as u64)?;
     cookies.secrets(origin)?;
     if let Some(n) = nsid {
-        nsid_bytes(n).map_err(|e| invalid(origin, "nsid", e))?;
+        nsid_bytes(n).map_err(|e| invalid(origin, "nsid", e.to_string()))?;
     }
     Ok(())
 }
 
+/// An `nsid` that gives no NSID octets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NsidError {
+    /// `0x` not followed by an even number of hex digits; the value as given.
+    #[error("{0:?}: after 0x, an even number of hex digits")]
+    Hex(String),
+    /// Empty, or longer than [`NSID_MAX_LEN`]; its length in octets.
+    #[error("{0} octets; give 1 to {NSID_MAX_LEN}")]
+    Length(usize),
+}
+
 /// The NSID octets: `0x` then hex digits, or the string's UTF-8 (as Knot's `nsid`).
-pub fn nsid_bytes(s: &str) -> Result<Vec<u8>, String> {
+pub fn nsid_bytes(s: &str) -> Result<Vec<u8>, NsidError> {
     let out = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => {
             if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!("{s:?}: after 0x, an even number of hex digits"));
+                return Err(NsidError::Hex(s.to_string()));
             }
             (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
         }
         None => s.as_bytes().to_vec(),
     };
     if out.is_empty() || out.len() > NSID_MAX_LEN {
-        return Err(format!("{} octets; give 1 to {NSID_MAX_LEN}", out.len()));
+        return Err(NsidError::Length(out.len()));
     }
     Ok(out)
 }
@@ -326,5 +337,16 @@ secrets = ["000102030405060708090a0b0c0d0e0f", "ffffffffffffffffffffffffffffffff
         assert_eq!(q.nsid.as_deref(), Some(&b"edge-1"[..]));
         let bad = Cli::parse_from(["ironbind", "--example", "--rrl-window", "0"]);
         assert!(bad.load().unwrap_err().to_string().contains("rrl.window"));
+    }
+
+    #[test]
+    fn bad_nsid_and_secrets_name_the_field() {
+        let load = |body: &str| Config::from_toml(&format!("version = 1\n{body}"), "t.toml", None).unwrap_err().to_string();
+        assert_eq!(load("nsid = \"0x6e7\""), "t.toml: nsid: \"0x6e7\": after 0x, an even number of hex digits");
+        assert_eq!(load("nsid = \"\""), "t.toml: nsid: 0 octets; give 1 to 128");
+        assert_eq!(
+            load("[cookies]\nsecrets = [\"00\"]"),
+            "t.toml: cookies.secrets[0]: expected 32 hex digits (a 128-bit SipHash key), got 2 characters"
+        );
     }
 }

@@ -138,7 +138,8 @@ fn flags_override_and_require_zones() {
     assert_eq!(cfg.query_config().chaos_id.as_deref(), Some("x"));
     let e = Cli::parse_from(["ironbind", "--example", "--udp-max-payload", "70000"]).load().unwrap_err();
     assert_eq!(e.to_string(), "command line: --udp-max-payload = 70000 is out of range 512..=65535");
-    assert!(Cli::try_parse_from(["ironbind", "--zone", "nofile"]).is_err());
+    let e = Cli::try_parse_from(["ironbind", "--zone", "nofile"]).unwrap_err().to_string();
+    assert!(e.contains("expected NAME=FILE, e.g. example.com=/etc/ironbind/example.com.zone, got \"nofile\""), "{e}");
 }
 
 #[test]
@@ -218,9 +219,16 @@ fn transfer_flags() {
     assert!(Cli::parse_from(["ironbind", "--secondary", "a=192.0.2.1"]).load().is_ok());
     let e = Cli::parse_from(["ironbind", "--secondary", "a=192.0.2.1@k"]).load().unwrap_err().to_string();
     assert!(e.starts_with("command line: zone[0].primaries[0]") && e.contains("\"k\" is not defined"), "{e}");
-    assert!(Cli::try_parse_from(["ironbind", "--secondary", "a"]).is_err());
-    assert!(Cli::try_parse_from(["ironbind", "--secondary", "a=bogus"]).is_err());
-    assert!(Cli::try_parse_from(["ironbind", "--tsig-key", "k=hmac-md5:c2VjcmV0"]).is_err());
+    let e = Cli::try_parse_from(["ironbind", "--secondary", "a"]).unwrap_err().to_string();
+    assert!(e.contains("expected NAME=ADDR[:PORT][@KEY][,ADDR...], e.g. example.com=192.0.2.1:53,192.0.2.2, got \"a\""), "{e}");
+    let e = Cli::try_parse_from(["ironbind", "--secondary", "a=192.0.2.1,bogus"]).unwrap_err().to_string();
+    assert!(e.contains("invalid server address \"bogus\": expected ADDR[:PORT][@KEY]"), "{e}");
+    let e = Cli::try_parse_from(["ironbind", "--tsig-key", "k=hmac-md5:c2VjcmV0"]).unwrap_err().to_string();
+    assert!(e.contains("TSIG algorithm HMAC-MD5 is not allowed"), "{e}");
+    let e = Cli::try_parse_from(["ironbind", "--tsig-key", "k"]).unwrap_err().to_string();
+    assert!(e.contains("expected NAME=ALGORITHM:BASE64SECRET, e.g. xfr-key=hmac-sha256:c2VjcmV0"), "{e}");
+    let e = Cli::try_parse_from(["ironbind", "--control-listen", "nowhere"]).unwrap_err().to_string();
+    assert!(e.contains("invalid control address \"nowhere\": expected ADDR[:PORT]"), "{e}");
     assert!(Cli::try_parse_from(["ironbind", "--also-notify", "x"]).is_err());
     // The default data directory.
     assert_eq!(Cli::parse_from(["ironbind", "--example"]).load().unwrap().data_dir, PathBuf::from(DEFAULT_DATA_DIR));

@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::limits;
 use crate::catalog::Remote;
-use crate::tsig::{Algorithm, Key};
+use crate::tsig::{Algorithm, Key, TsigError};
 
 /// Port used when a remote names none (RFC 1035 §4.2).
 pub const DNS_PORT: u16 = 53;
@@ -170,31 +170,52 @@ impl fmt::Debug for TsigKeyConfig {
     }
 }
 
+/// Why a `[[tsig_key]]` or `--tsig-key` does not give a key. Never shows the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyConfigError {
+    /// `--tsig-key` without `NAME=` and a secret.
+    #[error("expected NAME=ALGORITHM:BASE64SECRET, e.g. xfr-key=hmac-sha256:c2VjcmV0")]
+    Spec,
+    /// Both `secret` and `secret_file`, or neither.
+    #[error("give exactly one of `secret` and `secret_file`")]
+    SecretSource,
+    /// `secret_file` could not be read.
+    #[error("cannot read secret_file {}: {source}", .path.display())]
+    ReadSecret {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The name, algorithm or secret is not valid.
+    #[error(transparent)]
+    Key(#[from] TsigError),
+}
+
 impl TsigKeyConfig {
     /// Parses the command-line form `NAME=ALG:BASE64` (or `NAME=BASE64` for hmac-sha256).
-    pub fn from_spec(spec: &str) -> Result<Self, String> {
-        let bad = || "expected NAME=ALGORITHM:BASE64SECRET, e.g. xfr-key=hmac-sha256:c2VjcmV0".to_string();
-        let (name, rest) = spec.split_once('=').ok_or_else(bad)?;
+    pub fn from_spec(spec: &str) -> Result<Self, KeyConfigError> {
+        let (name, rest) = spec.split_once('=').ok_or(KeyConfigError::Spec)?;
         let (alg, secret) = match rest.split_once(':') {
             Some((a, s)) => (a.trim().to_string(), s.trim().to_string()),
             None => (default_algorithm(), rest.trim().to_string()),
         };
         if name.trim().is_empty() || secret.is_empty() {
-            return Err(bad());
+            return Err(KeyConfigError::Spec);
         }
         let k = TsigKeyConfig { name: name.trim().into(), algorithm: alg, secret: Some(secret), secret_file: None };
-        k.to_key().map_err(|e| e.to_string())?;
+        k.to_key()?;
         Ok(k)
     }
 
     /// The key; reads `secret_file` when the secret is not inline.
-    pub fn to_key(&self) -> Result<Key, String> {
+    pub fn to_key(&self) -> Result<Key, KeyConfigError> {
         let text = match (&self.secret, &self.secret_file) {
             (Some(s), None) => s.clone(),
-            (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| format!("cannot read secret_file {}: {e}", p.display()))?,
-            _ => return Err("give exactly one of `secret` and `secret_file`".into()),
+            (None, Some(p)) => std::fs::read_to_string(p).map_err(|source| KeyConfigError::ReadSecret { path: p.clone(), source })?,
+            _ => return Err(KeyConfigError::SecretSource),
         };
-        Key::from_parts(&self.name, &self.algorithm, &text).map_err(|e| e.to_string())
+        Ok(Key::from_parts(&self.name, &self.algorithm, &text)?)
     }
 }
 
@@ -315,8 +336,16 @@ mod tests {
         assert_eq!(k.to_key().unwrap().algorithm, Algorithm::HmacSha1);
         assert!(!format!("{k:?}").contains("c2VjcmV0"), "secret redacted");
         assert_eq!(TsigKeyConfig::from_spec("xfr=c2VjcmV0").unwrap().algorithm, "hmac-sha256");
-        assert!(TsigKeyConfig::from_spec("xfr=hmac-md5:c2VjcmV0").unwrap_err().contains("MD5"));
-        assert!(TsigKeyConfig::from_spec("xfr=hmac-sha256:!!").unwrap_err().contains("base64"));
-        assert!(TsigKeyConfig::from_spec("nokey").is_err());
+        assert!(TsigKeyConfig::from_spec("xfr=hmac-md5:c2VjcmV0").unwrap_err().to_string().contains("MD5"));
+        assert!(TsigKeyConfig::from_spec("xfr=hmac-sha256:!!").unwrap_err().to_string().contains("base64"));
+        assert_eq!(
+            TsigKeyConfig::from_spec("nokey").unwrap_err().to_string(),
+            "expected NAME=ALGORITHM:BASE64SECRET, e.g. xfr-key=hmac-sha256:c2VjcmV0"
+        );
+        let mut k = TsigKeyConfig { secret: None, ..k };
+        assert_eq!(k.to_key().unwrap_err().to_string(), "give exactly one of `secret` and `secret_file`");
+        k.secret_file = Some("/nonexistent/ironbind.key".into());
+        let e = k.to_key().unwrap_err().to_string();
+        assert!(e.starts_with("cannot read secret_file /nonexistent/ironbind.key: "), "{e}");
     }
 }

@@ -153,7 +153,7 @@ impl ZoneBody {
             }
             let line = u32::try_from(i + 1).map_err(|_| field("rrsets", "too many RRsets"))?;
             for (j, text) in set.rdata.iter().enumerate() {
-                let rdata = parse_rdata(t, text, apex).map_err(|why| field(at(&format!(".rdata[{j}]")), why))?;
+                let rdata = parse_rdata(t, text, apex).map_err(|why| field(at(&format!(".rdata[{j}]")), why.to_string()))?;
                 records.push(Record { owner: owner.clone(), rtype: t, class: class::IN, ttl, rdata: rdata.into(), src: SourcePos { file: 0, line } });
             }
         }
@@ -168,7 +168,7 @@ impl SoaBody {
             if text.trim().is_empty() || text.split_whitespace().count() != 1 {
                 return Err(field(f, format!("{text:?} is not a domain name")));
             }
-            parse_rdata(rtype::NS, text, apex).map_err(|why| field(f, why))
+            parse_rdata(rtype::NS, text, apex).map_err(|why| field(f, why.to_string()))
         };
         let mut out = name("soa.mname", &self.mname)?;
         out.extend(name("soa.rname", &self.rname)?);

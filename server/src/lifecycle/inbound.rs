@@ -38,14 +38,14 @@ use crate::tsig::KeyRing;
 use crate::wire::class;
 use crate::wire::rr::WireRr;
 use crate::xfr::diff::{self, diff_zones, Diff, Rr};
-use crate::xfr::next::next_version;
+use crate::xfr::next::{next_version, NextError};
 use crate::xfr::receive::{Records, Span};
 use crate::xfr::serial_gt;
-use crate::zone::build::build_zone;
+use crate::zone::build::{build_zone, BuildError};
 use crate::zone::limits::{LimitExceeded, Tally, ZoneLimits};
 use crate::zone::Zone;
 
-use crate::remote::peer::{auth_for, failure, short, Peer};
+use crate::remote::peer::{auth_for, failure, short, Peer, UnknownKey};
 
 /// What one zone is and how long its requests may take.
 #[derive(Debug, Clone)]
@@ -94,12 +94,72 @@ pub struct NewVersion {
 /// Why a refresh from one primary failed (already logged).
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    /// The SOA query failed.
+    /// The primary names a TSIG key that is not configured.
     #[error("SOA query: {0}")]
-    Soa(String),
+    Key(UnknownKey),
+    /// The SOA query failed.
+    #[error("SOA query: {}", short(.0))]
+    Soa(XfrError),
     /// The transfer failed.
     #[error("transfer: {0}")]
-    Transfer(String),
+    Transfer(TransferError),
+}
+
+/// Why one transfer (IXFR or AXFR) from one primary failed, in the words
+/// of the log line after `transfer of 'zone/IN' from ip#port: `.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The primary names a TSIG key that is not configured.
+    #[error("{0}")]
+    Key(#[from] UnknownKey),
+    /// The exchange failed, in BIND's words ([`failure`]).
+    #[error("{}", failure(.0))]
+    Xfr(XfrError),
+    /// An AXFR request was answered with something else.
+    #[error("failed while receiving responses: not an AXFR answer")]
+    NotAxfr,
+    /// The received records do not make a valid zone.
+    #[error("failed: the transferred zone is not valid: {0}")]
+    Invalid(BuildError),
+    /// A full transfer of a version that is not newer (RFC 1982) than the served one.
+    #[error("failed: transferred serial {theirs} is not newer than ours ({ours})")]
+    NotNewer {
+        /// The transferred serial.
+        theirs: u32,
+        /// The served serial.
+        ours: u32,
+    },
+    /// IXFR differences that do not start where the previous one ended (RFC 1995 §4).
+    #[error("inconsistent history: difference from serial {found} where serial {expected} was expected")]
+    Gap {
+        /// The difference's starting serial.
+        found: u32,
+        /// The serial it should start from.
+        expected: u32,
+    },
+    /// An IXFR difference that does not move the serial forward.
+    #[error("inconsistent history: difference from serial {from} to {to} does not move forward")]
+    Backwards {
+        /// Its starting serial.
+        from: u32,
+        /// Its ending serial.
+        to: u32,
+    },
+    /// An IXFR answer with no difference in it.
+    #[error("empty difference sequence")]
+    NoDifference,
+    /// The differences do not apply to the served version.
+    #[error("{0}")]
+    Apply(NextError),
+    /// The version an IXFR leads to is over a size limit.
+    #[error("the version it leads to is too big: {0}")]
+    TooBig(LimitExceeded),
+    /// Building the zone panicked.
+    #[error("building the zone panicked: {0}")]
+    BuildPanicked(tokio::task::JoinError),
+    /// Applying the differences panicked.
+    #[error("applying the differences panicked: {0}")]
+    ApplyPanicked(tokio::task::JoinError),
 }
 
 /// Refreshes from `primary`: transfers when its serial is newer than
@@ -108,11 +168,11 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
     let peer = Peer(primary.addr);
     let auth = auth_for(primary, keys).map_err(|e| {
         tracing::warn!(zone = %t.name, remote = %peer, "zone {}/IN: refresh: primary {peer}: {e}", t.name);
-        RefreshError::Soa(e)
+        RefreshError::Key(e)
     })?;
     let soa = remote::query_soa(remote::endpoint(primary), &t.apex, auth, t.soa_timeout).await.map_err(|e| {
         tracing::warn!(zone = %t.name, remote = %peer, op = "refresh", "zone {}/IN: refresh: failure trying primary {peer}: {}", t.name, short(&e));
-        RefreshError::Soa(short(&e))
+        RefreshError::Soa(e)
     })?;
     let theirs = remote::soa_serial(&soa);
     if let Some(cur) = &current {
@@ -147,7 +207,7 @@ pub async fn refresh_from(t: &Target, primary: &Remote, keys: &KeyRing, current:
 }
 
 /// An IXFR that did not work out; try AXFR.
-struct Fallback(String);
+struct Fallback(TransferError);
 
 /// Logs and counts a transfer aborted at a size limit; the served version
 /// stays.
@@ -158,13 +218,13 @@ fn over_limit(t: &Target, peer: Peer, kind: &str, l: &LimitExceeded) {
 }
 
 /// Runs one transfer; a limit crossed is logged and counted here.
-async fn fetch(t: &Target, primary: &Remote, keys: &KeyRing, ours: Option<&WireRr>, kind: &str) -> Result<(Transfer, Stats), String> {
+async fn fetch(t: &Target, primary: &Remote, keys: &KeyRing, ours: Option<&WireRr>, kind: &str) -> Result<(Transfer, Stats), TransferError> {
     let auth = auth_for(primary, keys)?;
     remote::transfer(remote::endpoint(primary), &t.apex, ours, t.limits, auth, t.xfr_timeout).await.map_err(|e| {
         if let XfrError::Limit(l) = &e {
             over_limit(t, Peer(primary.addr), kind, l);
         }
-        failure(&e)
+        TransferError::Xfr(e)
     })
 }
 
@@ -178,7 +238,7 @@ async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> 
             let (zone, diffs) = apply_deltas(t, cur.clone(), &records, &spans).await.map_err(Fallback)?;
             if let Err(l) = Tally::check(t.limits, zone.records as u64, zone.wire_size as u64) {
                 over_limit(t, Peer(primary.addr), "IXFR", &l);
-                return Err(Fallback(format!("the version it leads to is too big: {l}")));
+                return Err(Fallback(TransferError::TooBig(l)));
             }
             Ok(Refreshed::New(Box::new(NewVersion { zone, diffs, kind: "IXFR", from: primary.addr, stats })))
         }
@@ -187,14 +247,14 @@ async fn ixfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: &Arc<Zone>) -> 
 
 async fn axfr(t: &Target, primary: &Remote, keys: &KeyRing, cur: Option<&Zone>) -> Result<Refreshed, RefreshError> {
     let peer = Peer(primary.addr);
-    let fail = |why: String| {
+    let fail = |why: TransferError| {
         tracing::warn!(zone = %t.name, remote = %peer, op = "axfr", "transfer of '{}/IN' from {peer}: {why}", t.name);
         RefreshError::Transfer(why)
     };
     let (transfer, stats) = fetch(t, primary, keys, None, "AXFR").await.map_err(fail)?;
     match transfer {
         Transfer::Full(records) => finish_full(t, primary.addr, records, cur, stats, "AXFR").await.map_err(fail),
-        Transfer::UpToDate { .. } | Transfer::Incremental(..) => Err(fail("failed while receiving responses: not an AXFR answer".into())),
+        Transfer::UpToDate { .. } | Transfer::Incremental(..) => Err(fail(TransferError::NotAxfr)),
     }
 }
 
@@ -206,17 +266,17 @@ async fn finish_full(
     cur: Option<&Zone>,
     stats: Stats,
     kind: &'static str,
-) -> Result<Refreshed, String> {
+) -> Result<Refreshed, TransferError> {
     let label = format!("<{kind} {} from {}>", t.name, Peer(from));
     let apex = t.apex.clone();
     let zone = tokio::task::spawn_blocking(move || build_zone(&apex, records.into_source(label)))
         .await
-        .map_err(|e| format!("building the zone panicked: {e}"))?
-        .map_err(|e| format!("failed: the transferred zone is not valid: {e}"))?;
+        .map_err(TransferError::BuildPanicked)?
+        .map_err(TransferError::Invalid)?;
     let mut diffs = Vec::new();
     if let Some(cur) = cur {
         if !serial_gt(zone.serial, cur.serial) {
-            return Err(format!("failed: transferred serial {} is not newer than ours ({})", zone.serial, cur.serial));
+            return Err(TransferError::NotNewer { theirs: zone.serial, ours: cur.serial });
         }
         diffs.push(diff_zones(cur, &zone));
     }
@@ -225,25 +285,25 @@ async fn finish_full(
 
 /// Checks that the diffs chain from our serial (RFC 1995 §4), applies them
 /// (condensed into one, RFC 1995 §5) and builds the result.
-async fn apply_deltas(t: &Target, cur: Arc<Zone>, records: &Records, spans: &[Span]) -> Result<(Zone, Vec<Diff>), String> {
+async fn apply_deltas(t: &Target, cur: Arc<Zone>, records: &Records, spans: &[Span]) -> Result<(Zone, Vec<Diff>), TransferError> {
     let diffs: Vec<Diff> = spans.iter().map(|s| to_diff(&t.apex, records, s)).collect();
     let mut at = cur.serial;
     for d in &diffs {
         if d.from_serial() != at {
-            return Err(format!("inconsistent history: difference from serial {} where serial {at} was expected", d.from_serial()));
+            return Err(TransferError::Gap { found: d.from_serial(), expected: at });
         }
         if !serial_gt(d.to_serial(), d.from_serial()) {
-            return Err(format!("inconsistent history: difference from serial {} to {} does not move forward", d.from_serial(), d.to_serial()));
+            return Err(TransferError::Backwards { from: d.from_serial(), to: d.to_serial() });
         }
         at = d.to_serial();
     }
     let built = tokio::task::spawn_blocking(move || {
-        let Some(all) = diff::condense(&diffs) else { return Err("empty difference sequence".to_string()) };
-        let zone = next_version(&cur, &all).map_err(|e| e.to_string())?;
+        let Some(all) = diff::condense(&diffs) else { return Err(TransferError::NoDifference) };
+        let zone = next_version(&cur, &all).map_err(TransferError::Apply)?;
         Ok((zone, diffs))
     })
     .await
-    .map_err(|e| format!("applying the differences panicked: {e}"))??;
+    .map_err(TransferError::ApplyPanicked)??;
     Ok(built)
 }
 
@@ -333,5 +393,24 @@ mod tests {
         assert_eq!((diff.from_serial(), diff.to_serial(), diff.removed.len(), diff.added.len()), (1, 2, 1, 1));
         assert_eq!(to_wire(&diff.to_soa), soa(2));
         assert_eq!(&*diff.added[0].owner, b"\x03www\x07example\x03com\x00");
+    }
+
+    #[test]
+    fn failures_keep_their_wording() {
+        let key = UnknownKey("k".into());
+        assert_eq!(RefreshError::Key(key.clone()).to_string(), "SOA query: TSIG key \"k\" is not configured");
+        assert_eq!(RefreshError::Soa(XfrError::Timeout).to_string(), "SOA query: timed out");
+        assert_eq!(RefreshError::Transfer(key.into()).to_string(), "transfer: TSIG key \"k\" is not configured");
+        let timeout = TransferError::Xfr(XfrError::Timeout);
+        assert_eq!(RefreshError::Transfer(timeout).to_string(), "transfer: failed while receiving responses: timed out");
+        assert_eq!(
+            TransferError::Gap { found: 3, expected: 2 }.to_string(),
+            "inconsistent history: difference from serial 3 where serial 2 was expected"
+        );
+        assert_eq!(
+            TransferError::Backwards { from: 3, to: 3 }.to_string(),
+            "inconsistent history: difference from serial 3 to 3 does not move forward"
+        );
+        assert_eq!(TransferError::NotNewer { theirs: 1, ours: 2 }.to_string(), "failed: transferred serial 1 is not newer than ours (2)");
     }
 }

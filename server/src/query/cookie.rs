@@ -75,15 +75,25 @@ pub fn generated_secret() -> Secret {
     })
 }
 
+/// A secret that is not 32 hex digits; how many characters it has (the
+/// secret itself is never shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected 32 hex digits (a 128-bit SipHash key), got {len} characters")]
+pub struct SecretError {
+    /// Length of the text given, trimmed.
+    pub len: usize,
+}
+
 /// Parses a secret: 32 hex digits (128 bits, RFC 9018 §4.4).
-pub fn parse_secret(s: &str) -> Result<Secret, String> {
+pub fn parse_secret(s: &str) -> Result<Secret, SecretError> {
     let s = s.trim();
     if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("expected 32 hex digits (a 128-bit SipHash key), got {} characters", s.len()));
+        return Err(SecretError { len: s.len() });
     }
     let mut out = [0u8; 16];
     for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        // Two ASCII hex digits (checked above): always a byte.
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| SecretError { len: s.len() })?;
     }
     Ok(out)
 }
@@ -261,5 +271,6 @@ mod tests {
         let forgotten = CookieSettings { secrets: vec![[8; 16]], ..s };
         assert_eq!(forgotten.check(&client, sc, ip, now), CookieState::Invalid);
         assert!(parse_secret("00").is_err() && parse_secret(&"g".repeat(32)).is_err());
+        assert_eq!(parse_secret(" 00 ").unwrap_err().to_string(), "expected 32 hex digits (a 128-bit SipHash key), got 2 characters");
     }
 }

@@ -23,6 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
 use crate::catalog::Remote;
+use crate::tsig::TsigError;
 use crate::wire::rr::WireRr;
 use crate::wire::{class, rtype, WireError};
 use crate::xfr::receive::ReceiveError;
@@ -48,7 +49,7 @@ pub enum XfrError {
     Protocol(String),
     /// TSIG verification of the answer failed.
     #[error("TSIG: {0}")]
-    Tsig(String),
+    Tsig(#[from] AuthError),
     /// The zone grew past one of its limits; the transfer was aborted.
     #[error("{0}")]
     Limit(LimitExceeded),
@@ -63,14 +64,25 @@ impl From<ReceiveError> for XfrError {
     }
 }
 
+/// Why an answer does not pass [`Auth`]; the text follows `TSIG: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The request was never signed, so no answer can verify.
+    #[error("the request could not be signed")]
+    Unsigned,
+    /// The answer's TSIG does not verify (RFC 8945 §5.3).
+    #[error(transparent)]
+    Tsig(#[from] TsigError),
+}
+
 /// Signs requests and verifies answers of one exchange (TSIG, RFC 8945).
 pub trait Auth: Send {
     /// Signs the request in place.
     fn sign(&mut self, msg: &mut Vec<u8>);
     /// Verifies one answer message.
-    fn verify(&mut self, msg: &[u8]) -> Result<(), String>;
+    fn verify(&mut self, msg: &[u8]) -> Result<(), AuthError>;
     /// Checks the stream ended with a signed message.
-    fn finish(&mut self) -> Result<(), String>;
+    fn finish(&mut self) -> Result<(), AuthError>;
 }
 
 /// Where to send, and optionally from which local address (BIND's

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::catalog::Remote;
-use crate::remote::{Auth, XfrError};
+use crate::remote::{Auth, AuthError, XfrError};
 use crate::tsig::{ClientSession, Key, KeyRing};
 
 /// Signs one request with a TSIG key and verifies its response stream
@@ -36,30 +36,35 @@ impl Auth for TsigAuth {
         self.session = ClientSession::sign_request(&self.key, msg, crate::clock::unix_now()).ok();
     }
 
-    fn verify(&mut self, msg: &[u8]) -> Result<(), String> {
+    fn verify(&mut self, msg: &[u8]) -> Result<(), AuthError> {
         match self.session.as_mut() {
-            Some(s) => s.verify_response(msg, crate::clock::unix_now()).map_err(|e| e.to_string()),
-            None => Err("the request could not be signed".into()),
+            Some(s) => Ok(s.verify_response(msg, crate::clock::unix_now())?),
+            None => Err(AuthError::Unsigned),
         }
     }
 
-    fn finish(&mut self) -> Result<(), String> {
+    fn finish(&mut self) -> Result<(), AuthError> {
         match self.session.as_ref() {
-            Some(s) => s.finish().map_err(|e| e.to_string()),
-            None => Err("the request could not be signed".into()),
+            Some(s) => Ok(s.finish()?),
+            None => Err(AuthError::Unsigned),
         }
     }
 }
 
+/// A remote names a TSIG key the ring does not hold (removed by a reload).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("TSIG key {0:?} is not configured")]
+pub struct UnknownKey(pub String);
+
 /// The TSIG signer for `remote`, or `None` when it names no key. A key that
 /// is not in the ring (removed by a reload) is an error, never a silent
 /// unsigned request.
-pub fn auth_for(remote: &Remote, keys: &KeyRing) -> Result<Option<Box<dyn Auth>>, String> {
+pub fn auth_for(remote: &Remote, keys: &KeyRing) -> Result<Option<Box<dyn Auth>>, UnknownKey> {
     match &remote.key {
         None => Ok(None),
         Some(name) => match keys.get(name) {
             Some(k) => Ok(Some(Box::new(TsigAuth::new(k.clone())))),
-            None => Err(format!("TSIG key {name:?} is not configured")),
+            None => Err(UnknownKey(name.clone())),
         },
     }
 }
@@ -135,12 +140,16 @@ mod tests {
         assert_eq!(failure(&XfrError::Rcode("REFUSED")), "failed while receiving responses: REFUSED");
         assert_eq!(Peer("192.0.2.1:53".parse().unwrap()).to_string(), "192.0.2.1#53");
         assert_eq!(short(&XfrError::Timeout), "timed out");
+        let unsigned = XfrError::Tsig(AuthError::Unsigned);
+        assert_eq!(failure(&unsigned), "failed while receiving responses: TSIG: the request could not be signed");
+        let tsig = XfrError::from(AuthError::from(crate::tsig::TsigError::Unsigned));
+        assert_eq!(short(&tsig), "TSIG: response is not signed");
     }
 
     #[test]
     fn unknown_keys_are_errors() {
         let r = Remote { addr: "192.0.2.1:53".parse().unwrap(), key: Some("nope".into()), source: None };
-        assert!(auth_for(&r, &KeyRing::new()).is_err());
+        assert_eq!(auth_for(&r, &KeyRing::new()).err().unwrap().to_string(), "TSIG key \"nope\" is not configured");
         let r = Remote { key: None, ..r };
         assert!(auth_for(&r, &KeyRing::new()).unwrap().is_none());
     }

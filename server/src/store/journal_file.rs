@@ -148,23 +148,41 @@ fn put_rr(buf: &mut Vec<u8>, r: &Rr) {
     buf.extend_from_slice(&r.rdata);
 }
 
+/// Why the entry at some offset cannot be read: where the good part of
+/// the journal ends (logged, then the tail is cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum EntryError {
+    /// Fewer than the 8 octets of length and checksum.
+    #[error("entry header cut short")]
+    HeaderCut,
+    /// Fewer octets than the length says.
+    #[error("entry of {0} octets cut short")]
+    PayloadCut(usize),
+    /// The payload does not match its CRC-32.
+    #[error("entry checksum mismatch")]
+    Checksum,
+    /// The checksum holds but the records do not parse, or the bounds are not SOAs.
+    #[error("entry does not decode")]
+    Undecodable,
+}
+
 /// One entry at the start of `data`: the diff and the octets it took.
-fn read_entry(data: &[u8]) -> Result<(Diff, usize), String> {
+fn read_entry(data: &[u8]) -> Result<(Diff, usize), EntryError> {
     let mut c = Cursor { data, pos: 0 };
-    let len = c.u32().map_err(|_| "entry header cut short".to_string())? as usize;
-    let crc = c.u32().map_err(|_| "entry header cut short".to_string())?;
-    let payload = c.take(len).map_err(|_| format!("entry of {len} octets cut short"))?;
+    let len = c.u32().map_err(|_| EntryError::HeaderCut)? as usize;
+    let crc = c.u32().map_err(|_| EntryError::HeaderCut)?;
+    let payload = c.take(len).map_err(|_| EntryError::PayloadCut(len))?;
     if crc32(payload) != crc {
-        return Err("entry checksum mismatch".into());
+        return Err(EntryError::Checksum);
     }
     let mut p = Cursor { data: payload, pos: 0 };
-    let bad = |_| "entry does not decode".to_string();
+    let bad = |_| EntryError::Undecodable;
     let from_soa = p.rr().map_err(bad)?;
     let to_soa = p.rr().map_err(bad)?;
     let removed = p.rrs().map_err(bad)?;
     let added = p.rrs().map_err(bad)?;
     if p.pos != payload.len() || from_soa.soa_serial().is_none() || to_soa.soa_serial().is_none() {
-        return Err("entry does not decode".into());
+        return Err(EntryError::Undecodable);
     }
     Ok((Diff { from_soa, to_soa, removed, added }, 8 + len))
 }
@@ -223,4 +241,28 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
         t
     };
     !data.iter().fold(!0u32, |c, &b| TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xfr::journal::tests::diff;
+
+    #[test]
+    fn a_damaged_entry_says_how() {
+        let mut buf = Vec::new();
+        put_entry(&mut buf, &diff(1, 2, &[9]));
+        assert_eq!(read_entry(&buf).unwrap().1, buf.len());
+        assert_eq!(read_entry(&buf[..7]).unwrap_err().to_string(), "entry header cut short");
+        let len = buf.len() - 8;
+        assert_eq!(read_entry(&buf[..buf.len() - 1]).unwrap_err().to_string(), format!("entry of {len} octets cut short"));
+        let mut flipped = buf.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(read_entry(&flipped).unwrap_err().to_string(), "entry checksum mismatch");
+        let mut junk = vec![0, 0, 0, 1];
+        junk.extend_from_slice(&crc32(&[0xFF]).to_be_bytes());
+        junk.push(0xFF);
+        assert_eq!(read_entry(&junk).unwrap_err(), EntryError::Undecodable);
+        assert_eq!(EntryError::Undecodable.to_string(), "entry does not decode");
+    }
 }

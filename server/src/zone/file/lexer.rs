@@ -27,7 +27,7 @@ pub(super) struct LexError {
     /// 1-based line.
     pub line: u32,
     /// Human-readable reason.
-    pub reason: String,
+    pub reason: &'static str,
 }
 
 /// Cursor over master-file text.
@@ -163,8 +163,8 @@ impl<'a> Lexer<'a> {
         Ok(Tok { start, end: i, line: self.line, quoted: false })
     }
 
-    fn err(&self, line: u32, reason: &str) -> LexError {
-        LexError { line, reason: reason.to_string() }
+    fn err(&self, line: u32, reason: &'static str) -> LexError {
+        LexError { line, reason }
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(e.reason.starts_with("unbalanced parentheses"));
         let e = entries("\n\na TXT \"abc\n").unwrap_err();
-        assert_eq!((e.line, e.reason.as_str()), (3, "unterminated string"));
+        assert_eq!((e.line, e.reason), (3, "unterminated string"));
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //!
 //! Must not: accept a version other than 0 (RFC 1876 §2 defines no other).
 
+use super::error::RdataError;
 use super::put::Wire;
-use super::text::{show, Fields};
+use super::text::{bad, show, Fields};
 use std::fmt::Write;
 
 const EQUATOR: i64 = 1 << 31;
@@ -19,17 +20,16 @@ const ALT_BASE: i64 = 10_000_000;
 const MAX_PREC_CM: i64 = 9_000_000_000;
 
 /// Parses LOC fields into the 16-octet wire form.
-pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     let lat = coordinate(f, "latitude", 90, [b'N', b'S'])?;
     let lon = coordinate(f, "longitude", 180, [b'E', b'W'])?;
     let b = f.next("altitude")?;
-    let alt =
-        meters(b).filter(|&cm| (-ALT_BASE..=u32::MAX as i64 - ALT_BASE).contains(&cm)).ok_or_else(|| format!("bad altitude \"{}\"", show(b)))?;
+    let alt = meters(b).filter(|&cm| (-ALT_BASE..=u32::MAX as i64 - ALT_BASE).contains(&cm)).ok_or_else(|| bad("altitude", b))?;
     let mut prec = [0x12u8, 0x16, 0x13]; // 1 m, 10 000 m, 10 m (RFC 1876 §3)
     for (i, what) in ["size", "horizontal precision", "vertical precision"].into_iter().enumerate() {
         let Some(b) = f.peek() else { break };
         f.next(what)?;
-        let cm = meters(b).filter(|&cm| (0..=MAX_PREC_CM).contains(&cm)).ok_or_else(|| format!("bad {what} \"{}\"", show(b)))?;
+        let cm = meters(b).filter(|&cm| (0..=MAX_PREC_CM).contains(&cm)).ok_or_else(|| bad(what, b))?;
         prec[i] = encode_prec(cm);
     }
     out.push(0);
@@ -41,28 +41,27 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
 }
 
 /// `deg [min [sec]] H` → wire value (2^31 ± thousandths of an arc second).
-fn coordinate(f: &mut Fields<'_>, what: &str, max_deg: i64, hemi: [u8; 2]) -> Result<i64, String> {
-    let bad = |b: &[u8]| format!("bad {what} \"{}\"", show(b));
+fn coordinate(f: &mut Fields<'_>, what: &'static str, max_deg: i64, hemi: [u8; 2]) -> Result<i64, RdataError> {
     let is_hemi = |b: &[u8]| b.len() == 1 && hemi.contains(&b[0].to_ascii_uppercase());
     let b = f.next(what)?;
-    let deg = super::text::parse_decimal(b, max_deg as u64).ok_or_else(|| bad(b))? as i64;
+    let deg = super::text::parse_decimal(b, max_deg as u64).ok_or_else(|| bad(what, b))? as i64;
     let mut thousandths = deg * 3_600_000;
     let mut b = f.next(what)?;
     if !is_hemi(b) {
-        let min = super::text::parse_decimal(b, 59).ok_or_else(|| bad(b))? as i64;
+        let min = super::text::parse_decimal(b, 59).ok_or_else(|| bad(what, b))? as i64;
         thousandths += min * 60_000;
         b = f.next(what)?;
         if !is_hemi(b) {
-            let ms = fixed(b, 3).filter(|&v| (0..60_000).contains(&v)).ok_or_else(|| bad(b))?;
+            let ms = fixed(b, 3).filter(|&v| (0..60_000).contains(&v)).ok_or_else(|| bad(what, b))?;
             thousandths += ms;
             b = f.next(what)?;
         }
     }
     if !is_hemi(b) {
-        return Err(format!("bad {what}: expected {} or {}, found \"{}\"", hemi[0] as char, hemi[1] as char, show(b)));
+        return Err(RdataError::Hemisphere { what, expected: [hemi[0] as char, hemi[1] as char], found: show(b) });
     }
     if thousandths > max_deg * 3_600_000 {
-        return Err(format!("{what} beyond {max_deg} degrees"));
+        return Err(RdataError::Beyond { what, max_deg });
     }
     let south_or_west = b[0].to_ascii_uppercase() == hemi[1];
     Ok(if south_or_west { EQUATOR - thousandths } else { EQUATOR + thousandths })

@@ -5,7 +5,9 @@
 //! owners, optional TTL and class in either order, parentheses and comments,
 //! escapes, RFC 3597 `TYPEnnn`/`CLASSnnn`/`\#` — the RDATA presentation
 //! parsers of every type we serve, and the inverse: RDATA and whole records
-//! back to text that re-reads to the same wire data.
+//! back to text that re-reads to the same wire data. What does not parse is
+//! an [`RdataError`] (a [`TextError`] for a bad name or string), worded in
+//! `error.rs`; the reader reports it as [`ZoneFileError`]'s reason.
 //! Must not: group records into RRsets or judge the zone as a whole (that is
 //! [`build`](crate::zone::build)), or touch the network. Reading is one
 //! `std::fs::read` per file and no per-token allocation.
@@ -21,6 +23,7 @@
 //! ```
 
 mod codec;
+mod error;
 mod lexer;
 mod loc;
 mod present;
@@ -40,6 +43,7 @@ use crate::zone::limits::{Limit, ZoneLimits};
 use crate::zone::RecordSource;
 use std::path::Path;
 
+pub use error::{RdataError, SvcParamError, TextError};
 pub use reader::MAX_INCLUDE_DEPTH;
 
 /// A zone file that cannot be read, with the file and line at fault.
@@ -128,12 +132,13 @@ fn read_bytes(data: &[u8], label: String, origin: &[u8], dir: Option<&Path>, lim
 
 /// Parses the RDATA of one record in presentation form (e.g. `10 mail` for
 /// MX), relative names completed with `origin`; returns wire RDATA. The text
-/// may span lines inside parentheses and carry `;` comments.
-pub fn parse_rdata(rtype: u16, text: &str, origin: &[u8]) -> Result<Vec<u8>, String> {
+/// may span lines inside parentheses and carry `;` comments. The error
+/// says which field is wrong and how (`bad preference "x"`).
+pub fn parse_rdata(rtype: u16, text: &str, origin: &[u8]) -> Result<Vec<u8>, RdataError> {
     let mut lx = lexer::Lexer::new(text.as_bytes());
     let mut toks = Vec::new();
     loop {
-        match lx.next().map_err(|e| e.reason)? {
+        match lx.next().map_err(|e| RdataError::Syntax(e.reason))? {
             Some(t) => toks.push(t),
             None if lx.at_eof() => break,
             None => {}

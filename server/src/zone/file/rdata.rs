@@ -7,9 +7,10 @@
 //!
 //! Must not: know about owners, TTLs or directives, or keep state between records.
 
-use super::text::{base64_rest, hex_rest, ipv4, ipv6, show, Fields};
+use super::error::RdataError;
+use super::text::{bad, base64_rest, hex_rest, ipv4, ipv6, show, Fields};
 use super::{loc, present, rdata_dnssec as dnssec, svcb};
-use crate::wire::rtype::{self, TypeName};
+use crate::wire::rtype;
 
 /// True for types that have a presentation parser here (others only take `\#`).
 pub(super) fn has_parser(t: u16) -> bool {
@@ -52,47 +53,47 @@ pub(super) fn has_parser(t: u16) -> bool {
 
 /// Parses the RDATA fields in `f` for type `t`, appending the wire form to
 /// `out` (which must be empty). Every field must be used.
-pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     let generic = f.peek_tok().is_some_and(|tok| !tok.quoted && f.bytes(tok) == b"\\#");
     if generic {
         parse_generic(f, out)?;
         if has_parser(t) && present::format_known(t, out, &mut String::new()).is_none() {
-            return Err(format!("RDATA in generic form is not valid {} data", TypeName(t)));
+            return Err(RdataError::GenericInvalid(t));
         }
     } else {
         parse_presentation(t, f, out)?;
     }
     f.finish()?;
     if out.len() > u16::MAX as usize {
-        return Err("RDATA longer than 65535 octets".into());
+        return Err(RdataError::TooLong);
     }
     Ok(())
 }
 
 /// `\# len hex…` (RFC 3597 §5).
-fn parse_generic(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+fn parse_generic(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     f.next("\\#")?;
     let len = f.decimal("RDATA length", u16::MAX as u64)? as usize;
     if len > 0 {
         hex_rest(f, "RDATA hex data", out)?;
     }
     if out.len() != len {
-        return Err(format!("generic RDATA has {} octets but its length field says {len}", out.len()));
+        return Err(RdataError::GenericLength { found: out.len(), declared: len });
     }
     Ok(())
 }
 
-fn parse_presentation(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+fn parse_presentation(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     use rtype::*;
     match t {
         A => {
             let b = f.next("IPv4 address")?;
-            let ip = ipv4(b).ok_or_else(|| format!("bad IPv4 address \"{}\"", show(b)))?;
+            let ip = ipv4(b).ok_or_else(|| bad("IPv4 address", b))?;
             out.extend_from_slice(&ip.octets());
         }
         AAAA => {
             let b = f.next("IPv6 address")?;
-            let ip = ipv6(b).ok_or_else(|| format!("bad IPv6 address \"{}\"", show(b)))?;
+            let ip = ipv6(b).ok_or_else(|| bad("IPv6 address", b))?;
             out.extend_from_slice(&ip.octets());
         }
         NS | CNAME | DNAME | PTR | MB | MG | MR | MD | MF => f.name("domain name", out)?,
@@ -166,20 +167,20 @@ fn parse_presentation(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(
         LOC => loc::parse(f, out)?,
         SVCB | HTTPS => svcb::parse(f, out)?,
         t if dnssec::handles(t) => dnssec::parse(t, f, out)?,
-        _ => return Err(format!("type {} has no presentation parser; write its RDATA in RFC 3597 generic form (\\# len hex)", TypeName(t))),
+        _ => return Err(RdataError::NoParser(t)),
     }
     Ok(())
 }
 
 /// CAA (RFC 8659 §4.1.1): flags, tag, value.
-fn parse_caa(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+fn parse_caa(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     out.push(f.u8("flags")?);
     let tag = f.next("tag")?;
     if tag.is_empty() || tag.len() > 255 || !tag.iter().all(u8::is_ascii_alphanumeric) {
-        return Err(format!("bad CAA tag \"{}\": letters and digits only", show(tag)));
+        return Err(RdataError::CaaTag(show(tag)));
     }
     out.push(tag.len() as u8);
     out.extend_from_slice(tag);
     let value = f.next("value")?;
-    super::text::unescape_into(value, out)
+    Ok(super::text::unescape_into(value, out)?)
 }

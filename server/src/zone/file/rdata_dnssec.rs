@@ -7,9 +7,10 @@
 //! Must not: validate signatures or digests; this is syntax only.
 
 use super::codec;
+use super::error::RdataError;
 use super::put::{put_base64, put_hex_rest, put_name, put_num, Wire};
+use super::text::{bad, parse_decimal, parse_type, show, Fields};
 use super::text::{base64_rest, hex_rest};
-use super::text::{parse_decimal, parse_type, show, Fields};
 use crate::wire::rtype::{self, TypeName};
 use std::fmt::Write;
 
@@ -43,16 +44,16 @@ const ALGORITHMS: &[(&str, u8)] = &[
 const CERT_TYPES: &[(&str, u16)] =
     &[("PKIX", 1), ("SPKI", 2), ("PGP", 3), ("IPKIX", 4), ("ISPKI", 5), ("IPGP", 6), ("ACPKIX", 7), ("IACPKIX", 8), ("URI", 253), ("OID", 254)];
 
-fn algorithm(f: &mut Fields<'_>) -> Result<u8, String> {
+fn algorithm(f: &mut Fields<'_>) -> Result<u8, RdataError> {
     let b = f.next("algorithm")?;
     parse_decimal(b, 255)
         .map(|v| v as u8)
         .or_else(|| ALGORITHMS.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(b)).map(|a| a.1))
-        .ok_or_else(|| format!("bad algorithm \"{}\"", show(b)))
+        .ok_or_else(|| bad("algorithm", b))
 }
 
 /// Parses the RDATA of DNSSEC type `t`.
-pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     use rtype::*;
     match t {
         DS | CDS => {
@@ -69,14 +70,14 @@ pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(),
         }
         RRSIG => {
             let b = f.next("type covered")?;
-            let covered = parse_type(b).ok_or_else(|| format!("unknown type \"{}\"", show(b)))?;
+            let covered = parse_type(b).ok_or_else(|| RdataError::UnknownType(show(b)))?;
             out.extend_from_slice(&covered.to_be_bytes());
             out.push(algorithm(f)?);
             out.push(f.u8("labels")?);
             out.extend_from_slice(&f.ttl("original TTL")?.to_be_bytes());
             for what in ["signature expiration", "signature inception"] {
                 let b = f.next(what)?;
-                let v = parse_time(b).ok_or_else(|| format!("bad {what} \"{}\"", show(b)))?;
+                let v = parse_time(b).ok_or_else(|| bad(what, b))?;
                 out.extend_from_slice(&v.to_be_bytes());
             }
             out.extend_from_slice(&f.u16("key tag")?.to_be_bytes());
@@ -95,16 +96,16 @@ pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(),
             let at = out.len();
             out.push(0);
             if salt != b"-" {
-                codec::hex_decode(salt, out).ok_or_else(|| format!("bad salt \"{}\"", show(salt)))?;
+                codec::hex_decode(salt, out).ok_or_else(|| bad("salt", salt))?;
             }
-            out[at] = u8::try_from(out.len() - at - 1).map_err(|_| "salt longer than 255 octets")?;
+            out[at] = u8::try_from(out.len() - at - 1).map_err(|_| RdataError::SaltTooLong)?;
             if t == NSEC3 {
                 let next = f.next("next hashed owner name")?;
                 let at = out.len();
                 out.push(0);
                 codec::base32hex_decode(next, out)
                     .filter(|_| out.len() > at + 1 && out.len() - at - 1 <= 255)
-                    .ok_or_else(|| format!("bad next hashed owner name \"{}\": not base32hex", show(next)))?;
+                    .ok_or_else(|| RdataError::NotBase32hex { what: "next hashed owner name", text: show(next) })?;
                 out[at] = (out.len() - at - 1) as u8;
                 parse_bitmap(f, out)?;
             }
@@ -125,7 +126,7 @@ pub(super) fn parse(t: u16, f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(),
             let ct = parse_decimal(b, u16::MAX as u64)
                 .map(|v| v as u16)
                 .or_else(|| CERT_TYPES.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(b)).map(|c| c.1))
-                .ok_or_else(|| format!("bad certificate type \"{}\"", show(b)))?;
+                .ok_or_else(|| bad("certificate type", b))?;
             out.extend_from_slice(&ct.to_be_bytes());
             out.extend_from_slice(&f.u16("key tag")?.to_be_bytes());
             out.push(algorithm(f)?);
@@ -214,11 +215,11 @@ pub(super) fn format(t: u16, w: &mut Wire<'_>, out: &mut String) -> Option<()> {
 
 /// Type bitmap from the remaining tokens (RFC 4034 §4.1.2): window blocks in
 /// increasing order, each without trailing zero octets.
-fn parse_bitmap(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+fn parse_bitmap(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     let mut types = Vec::new();
     while !f.is_done() {
         let b = f.next("type")?;
-        types.push(parse_type(b).ok_or_else(|| format!("unknown type \"{}\" in type bitmap", show(b)))?);
+        types.push(parse_type(b).ok_or_else(|| RdataError::UnknownBitmapType(show(b)))?);
     }
     types.sort_unstable();
     types.dedup();

@@ -79,7 +79,7 @@ impl Reader {
             let indented = match lexer.entry(&mut toks) {
                 Ok(Some(indented)) => indented,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(self.error(file, (e.line, e.reason))),
+                Err(e) => return Err(self.error(file, (e.line, e.reason.into()))),
             };
             let first = toks[0];
             if !indented && !first.quoted && text[first.start..first.end].starts_with(b"$") {
@@ -138,7 +138,7 @@ impl Reader {
         if let Err(e) = rdata::parse(t, &mut fields, &mut self.rdata) {
             let at = fields.consumed().min(rd_toks.len());
             let l = if at == 0 { toks[i - 1].line } else { rd_toks[at - 1].line };
-            return Err((l, e));
+            return Err((l, e.to_string()));
         }
         let ttl = match ttl.or(self.default_ttl).or(self.last_ttl) {
             Some(v) => v,
@@ -191,7 +191,7 @@ impl Reader {
         } else if name.eq_ignore_ascii_case(b"$INCLUDE") {
             arity(1, 2)?;
             let mut path = Vec::new();
-            unescape_into(slice(text, &args[0]), &mut path).map_err(&fail)?;
+            unescape_into(slice(text, &args[0]), &mut path).map_err(|e| fail(e.to_string()))?;
             let path = String::from_utf8(path).map_err(|_| fail("$INCLUDE file name is not UTF-8".into()))?;
             let origin = match args.get(1) {
                 None => self.origin.clone(),

@@ -11,6 +11,7 @@
 //! Must not: reorder or drop parameters silently; duplicates are errors.
 
 use super::codec;
+use super::error::{RdataError, SvcParamError};
 use super::put::{put_escaped, put_name, put_num, Wire};
 use super::text::{ipv4, ipv6};
 use super::text::{parse_decimal, show, unescape_into, Fields};
@@ -80,7 +81,7 @@ fn value_list(v: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Parses SVCB/HTTPS fields.
-pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), RdataError> {
     out.extend_from_slice(&f.u16("priority")?.to_be_bytes());
     f.name("target name", out)?;
     let mut params: Vec<(u16, Vec<u8>)> = Vec::new();
@@ -91,7 +92,7 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
             Some(p) => (&b[..p], Some(&b[p + 1..])),
             None => (b, None),
         };
-        let key = key_from(kb).filter(|_| !tok.quoted).ok_or_else(|| format!("bad SvcParam key \"{}\"", show(kb)))?;
+        let key = key_from(kb).filter(|_| !tok.quoted).ok_or_else(|| RdataError::SvcKey(show(kb)))?;
         // `key="quoted value"` lexes as `key=` followed by an adjacent quoted token.
         if raw == Some(b"") {
             if let Some(next) = f.peek_tok().filter(|n| n.quoted && n.start == tok.end + 1) {
@@ -103,9 +104,9 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
         if let Some(r) = raw {
             unescape_into(r, &mut value)?;
         }
-        let wire = param_value(key, raw.is_some(), &value).map_err(|e| format!("bad SvcParam \"{}\": {e}", show(kb)))?;
+        let wire = param_value(key, raw.is_some(), &value).map_err(|source| RdataError::SvcParam { key: show(kb), source })?;
         if params.iter().any(|(k, _)| *k == key) {
-            return Err(format!("duplicate SvcParam key \"{}\"", show(kb)));
+            return Err(RdataError::SvcDuplicate(show(kb)));
         }
         params.push((key, wire));
     }
@@ -115,12 +116,12 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
             if !params.iter().any(|p| p.0 == k) {
                 let mut name = String::new();
                 put_key(k, &mut name);
-                return Err(format!("mandatory SvcParam \"{name}\" is missing"));
+                return Err(RdataError::SvcMandatoryMissing(name));
             }
         }
     }
     for (k, v) in params {
-        let len = u16::try_from(v.len()).map_err(|_| "SvcParam value too long")?;
+        let len = u16::try_from(v.len()).map_err(|_| RdataError::SvcValueTooLong)?;
         out.extend_from_slice(&k.to_be_bytes());
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&v);
@@ -129,21 +130,21 @@ pub(super) fn parse(f: &mut Fields<'_>, out: &mut Vec<u8>) -> Result<(), String>
 }
 
 /// Wire value of one parameter from its decoded presentation value.
-fn param_value(key: u16, has_value: bool, v: &[u8]) -> Result<Vec<u8>, String> {
+fn param_value(key: u16, has_value: bool, v: &[u8]) -> Result<Vec<u8>, SvcParamError> {
     let mut out = Vec::new();
     let need_value = !matches!(key, NO_DEFAULT_ALPN | OHTTP);
     if need_value && !has_value && key <= OHTTP {
-        return Err("missing value".into());
+        return Err(SvcParamError::MissingValue);
     }
     match key {
-        NO_DEFAULT_ALPN | OHTTP if has_value => return Err("takes no value".into()),
+        NO_DEFAULT_ALPN | OHTTP if has_value => return Err(SvcParamError::TakesNoValue),
         NO_DEFAULT_ALPN | OHTTP => {}
         MANDATORY => {
             let mut keys = Vec::new();
             for item in value_list(v) {
-                let k = key_from(&item).ok_or_else(|| format!("unknown key \"{}\"", show(&item)))?;
+                let k = key_from(&item).ok_or_else(|| SvcParamError::UnknownKey(show(&item)))?;
                 if k == MANDATORY || keys.contains(&k) {
-                    return Err(format!("key \"{}\" not allowed or repeated", show(&item)));
+                    return Err(SvcParamError::KeyNotAllowed(show(&item)));
                 }
                 keys.push(k);
             }
@@ -153,27 +154,27 @@ fn param_value(key: u16, has_value: bool, v: &[u8]) -> Result<Vec<u8>, String> {
         ALPN => {
             for id in value_list(v) {
                 if id.is_empty() || id.len() > 255 {
-                    return Err("empty or over-long ALPN id".into());
+                    return Err(SvcParamError::BadAlpn);
                 }
                 out.push(id.len() as u8);
                 out.extend_from_slice(&id);
             }
         }
         PORT => {
-            let p = parse_decimal(v, u16::MAX as u64).ok_or("not a port number")?;
+            let p = parse_decimal(v, u16::MAX as u64).ok_or(SvcParamError::NotPort)?;
             out.extend_from_slice(&(p as u16).to_be_bytes());
         }
         IPV4HINT => {
             for a in v.split(|&c| c == b',') {
-                out.extend_from_slice(&ipv4(a).ok_or_else(|| format!("bad IPv4 address \"{}\"", show(a)))?.octets());
+                out.extend_from_slice(&ipv4(a).ok_or_else(|| SvcParamError::BadAddress { family: "IPv4", text: show(a) })?.octets());
             }
         }
         IPV6HINT => {
             for a in v.split(|&c| c == b',') {
-                out.extend_from_slice(&ipv6(a).ok_or_else(|| format!("bad IPv6 address \"{}\"", show(a)))?.octets());
+                out.extend_from_slice(&ipv6(a).ok_or_else(|| SvcParamError::BadAddress { family: "IPv6", text: show(a) })?.octets());
             }
         }
-        ECH => codec::base64_decode(v, &mut out).ok_or("not base64")?,
+        ECH => codec::base64_decode(v, &mut out).ok_or(SvcParamError::NotBase64)?,
         _ => out.extend_from_slice(v),
     }
     Ok(out)

@@ -176,12 +176,12 @@ fn generic_form_for_any_type() {
     assert_eq!(format_rdata(65280, &[]), "\\# 0");
     assert_eq!(format_rdata(A, &[1, 2, 3]), "\\# 3 010203", "malformed RDATA falls back to \\#");
     assert_eq!(format_rdata(WKS, &[1]), "\\# 1 01");
-    assert_eq!(parse_rdata(A, "\\# 3 0A0000", &o).unwrap_err(), "RDATA in generic form is not valid A data");
-    assert_eq!(parse_rdata(65280, "\\# 2 0A0000", &o).unwrap_err(), "generic RDATA has 3 octets but its length field says 2");
-    assert_eq!(parse_rdata(65280, "\\# 1", &o).unwrap_err(), "missing RDATA hex data");
-    assert!(parse_rdata(65280, "\\# 1 0g", &o).unwrap_err().starts_with("bad RDATA hex data"));
+    assert_eq!(parse_rdata(A, "\\# 3 0A0000", &o).unwrap_err().to_string(), "RDATA in generic form is not valid A data");
+    assert_eq!(parse_rdata(65280, "\\# 2 0A0000", &o).unwrap_err().to_string(), "generic RDATA has 3 octets but its length field says 2");
+    assert_eq!(parse_rdata(65280, "\\# 1", &o).unwrap_err().to_string(), "missing RDATA hex data");
+    assert!(parse_rdata(65280, "\\# 1 0g", &o).unwrap_err().to_string().starts_with("bad RDATA hex data"));
     assert_eq!(
-        parse_rdata(WKS, "1.2.3.4 6 ftp", &o).unwrap_err(),
+        parse_rdata(WKS, "1.2.3.4 6 ftp", &o).unwrap_err().to_string(),
         "type WKS has no presentation parser; write its RDATA in RFC 3597 generic form (\\# len hex)"
     );
     // A quoted \# is ordinary text.
@@ -214,13 +214,37 @@ fn rdata_errors_are_readable() {
         (LOC, "42 21 54 X 71 06 18 W 0", "bad latitude: expected N or S, found \"X\""),
         (LOC, "90 0 0.001 N 0 E 0", "latitude beyond 90 degrees"),
         (TXT, "", "missing text"),
+        (A, "1.2.3.4 5", "unexpected \"5\" after the RDATA"),
+        (NS, "", "missing domain name"),
+        (NS, r"a\", "backslash at end of input"),
+        (TXT, "\"abc", "unterminated string"),
+        (TXT, r#""a\2""#, r#"bad text: bad escape "\2": \DDD needs three digits"#),
+        (TXT, r"a\300", r#"bad text: bad escape "\300""#),
+        (CERT, "BOGUS 1 1 AAAA", "bad certificate type \"BOGUS\""),
+        (LOC, "42 N 181 E 0", "bad longitude \"181\""),
+        (LOC, "42 N 71 W x", "bad altitude \"x\""),
+        (LOC, "42 N 71 W 0 5000000000000", "bad size \"5000000000000\""),
+        (SVCB, "1 . bogus", "bad SvcParam key \"bogus\""),
+        (SVCB, "1 . alpn", "bad SvcParam \"alpn\": missing value"),
+        (SVCB, "1 . no-default-alpn=abc", "bad SvcParam \"no-default-alpn\": takes no value"),
+        (SVCB, "1 . mandatory=bogus", "bad SvcParam \"mandatory\": unknown key \"bogus\""),
+        (SVCB, "1 . mandatory=mandatory", "bad SvcParam \"mandatory\": key \"mandatory\" not allowed or repeated"),
+        (SVCB, "1 . alpn=\"h2,,h3\"", "bad SvcParam \"alpn\": empty or over-long ALPN id"),
+        (SVCB, "1 . port=65536", "bad SvcParam \"port\": not a port number"),
+        (SVCB, "1 . ipv4hint=1.2.3", "bad SvcParam \"ipv4hint\": bad IPv4 address \"1.2.3\""),
+        (SVCB, "1 . ipv6hint=::g", "bad SvcParam \"ipv6hint\": bad IPv6 address \"::g\""),
+        (SVCB, "1 . ech=***", "bad SvcParam \"ech\": not base64"),
+        (SVCB, "1 . key123=abc key123=def", "duplicate SvcParam key \"key123\""),
+        (SVCB, "1 . mandatory=port", "mandatory SvcParam \"port\" is missing"),
     ];
     for &(t, text, want) in cases {
-        assert_eq!(parse_rdata(t, text, &o).unwrap_err(), want, "{} {text:?}", TypeName(t));
+        assert_eq!(parse_rdata(t, text, &o).unwrap_err().to_string(), want, "{} {text:?}", TypeName(t));
     }
     let long = "x".repeat(256);
-    assert_eq!(parse_rdata(TXT, &long, &o).unwrap_err(), "bad text: character string longer than 255 octets");
+    assert_eq!(parse_rdata(TXT, &long, &o).unwrap_err().to_string(), "bad text: character string longer than 255 octets");
     assert!(parse_rdata(TXT, &"x".repeat(255), &o).is_ok());
+    let salt = format!("1 0 0 {}", "ab".repeat(256));
+    assert_eq!(parse_rdata(NSEC3PARAM, &salt, &o).unwrap_err().to_string(), "salt longer than 255 octets");
 }
 
 #[test]
@@ -230,4 +254,18 @@ fn formatted_names_are_absolute_and_escaped() {
     assert_eq!(format_rdata(CNAME, &w), "a\\.b\\032c\\\"d\\;e.example.com.");
     assert_eq!(format_rdata(NS, &[0]), ".");
     assert_eq!(format_rdata(rtype::MX, &parse_rdata(MX, "0 @", &o).unwrap()), "0 example.com.");
+}
+
+#[test]
+fn errors_carry_the_field_and_the_text() {
+    let o = origin();
+    assert_eq!(parse_rdata(A, "1.2.3", &o).unwrap_err(), RdataError::Bad { what: "IPv4 address", text: "1.2.3".into() });
+    assert_eq!(parse_rdata(MX, "10", &o).unwrap_err(), RdataError::Missing("exchange"));
+    assert_eq!(
+        parse_rdata(NS, "a..b", &o).unwrap_err(),
+        RdataError::BadName { what: "domain name", text: "a..b".into(), source: TextError::EmptyLabel("a..b".into()) }
+    );
+    assert_eq!(parse_rdata(WKS, "1.2.3.4 6 ftp", &o).unwrap_err(), RdataError::NoParser(WKS));
+    assert_eq!(parse_rdata(SVCB, "1 . port=x", &o).unwrap_err(), RdataError::SvcParam { key: "port".into(), source: SvcParamError::NotPort });
+    assert_eq!(parse_rdata(TXT, "\"abc", &o).unwrap_err(), RdataError::Syntax("unterminated string"));
 }

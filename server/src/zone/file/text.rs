@@ -7,6 +7,7 @@
 //! decoded straight into the caller's output buffer.
 
 use super::codec;
+use super::error::{RdataError, TextError};
 use super::lexer::Tok;
 use crate::wire::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use crate::wire::rtype;
@@ -17,11 +18,16 @@ pub(super) fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `bad {what} "{token}"`: a field that is not what it should be.
+pub(super) fn bad(what: &'static str, b: &[u8]) -> RdataError {
+    RdataError::Bad { what, text: show(b) }
+}
+
 /// Decodes the escape whose backslash is at `b[i]`: returns the byte and the
 /// index just past the escape.
-fn unescape(b: &[u8], i: usize) -> Result<(u8, usize), String> {
+fn unescape(b: &[u8], i: usize) -> Result<(u8, usize), TextError> {
     let Some(&c) = b.get(i + 1) else {
-        return Err("backslash at end of field".into());
+        return Err(TextError::EscapeAtEnd);
     };
     if !c.is_ascii_digit() {
         return Ok((c, i + 2));
@@ -29,16 +35,16 @@ fn unescape(b: &[u8], i: usize) -> Result<(u8, usize), String> {
     match b.get(i + 1..i + 4) {
         Some(d) if d.iter().all(u8::is_ascii_digit) => {
             let v = (d[0] - b'0') as u32 * 100 + (d[1] - b'0') as u32 * 10 + (d[2] - b'0') as u32;
-            u8::try_from(v).map(|v| (v, i + 4)).map_err(|_| format!("bad escape \"\\{}\"", show(d)))
+            u8::try_from(v).map(|v| (v, i + 4)).map_err(|_| TextError::EscapeTooLarge(show(d)))
         }
-        _ => Err(format!("bad escape \"{}\": \\DDD needs three digits", show(&b[i..b.len().min(i + 4)]))),
+        _ => Err(TextError::EscapeShort(show(&b[i..b.len().min(i + 4)]))),
     }
 }
 
 /// Appends the wire form of the presentation name `b` to `out`; a relative
 /// name (no trailing dot) is completed with `origin` (lowercase wire), `@`
 /// is the origin itself. Case is kept.
-pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(), TextError> {
     let start = out.len();
     match b {
         b"@" => {
@@ -49,7 +55,7 @@ pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(
             out.push(0);
             return Ok(());
         }
-        b"" => return Err("empty name".into()),
+        b"" => return Err(TextError::EmptyName),
         _ => {}
     }
     let mut label_at = out.len();
@@ -61,7 +67,7 @@ pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(
         let byte = match b[i] {
             b'.' => {
                 if label_len == 0 {
-                    return Err(format!("empty label in name \"{}\"", show(b)));
+                    return Err(TextError::EmptyLabel(show(b)));
                 }
                 out[label_at] = label_len as u8;
                 i += 1;
@@ -85,7 +91,7 @@ pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(
             }
         };
         if label_len == MAX_LABEL_LEN {
-            return Err("label longer than 63 octets".into());
+            return Err(TextError::LabelTooLong);
         }
         out.push(byte);
         label_len += 1;
@@ -97,13 +103,13 @@ pub(super) fn parse_name(b: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Result<(
         out.extend_from_slice(origin);
     }
     if out.len() - start > MAX_NAME_LEN {
-        return Err("name longer than 255 octets".into());
+        return Err(TextError::NameTooLong);
     }
     Ok(())
 }
 
 /// Decodes the escapes of a character-string token into `out` (no length octet).
-pub(super) fn unescape_into(b: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn unescape_into(b: &[u8], out: &mut Vec<u8>) -> Result<(), TextError> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' {
@@ -119,13 +125,13 @@ pub(super) fn unescape_into(b: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
 }
 
 /// Appends a `<character-string>` (length octet, then the bytes) to `out`.
-pub(super) fn parse_charstr(b: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn parse_charstr(b: &[u8], out: &mut Vec<u8>) -> Result<(), TextError> {
     let at = out.len();
     out.push(0);
     unescape_into(b, out)?;
     let len = out.len() - at - 1;
     if len > 255 {
-        return Err("character string longer than 255 octets".into());
+        return Err(TextError::CharStrTooLong);
     }
     out[at] = len as u8;
     Ok(())
@@ -237,62 +243,62 @@ impl<'a> Fields<'a> {
     }
 
     /// The next token; `missing {what}` when there is none.
-    pub fn next_tok(&mut self, what: &str) -> Result<Tok, String> {
-        let t = self.peek_tok().ok_or_else(|| format!("missing {what}"))?;
+    pub fn next_tok(&mut self, what: &'static str) -> Result<Tok, RdataError> {
+        let t = self.peek_tok().ok_or(RdataError::Missing(what))?;
         self.pos += 1;
         Ok(t)
     }
 
     /// The bytes of the next token; `missing {what}` when there is none.
-    pub fn next(&mut self, what: &str) -> Result<&'a [u8], String> {
+    pub fn next(&mut self, what: &'static str) -> Result<&'a [u8], RdataError> {
         let t = self.next_tok(what)?;
         Ok(self.bytes(t))
     }
 
     /// A decimal field no larger than `max`.
-    pub fn decimal(&mut self, what: &str, max: u64) -> Result<u64, String> {
+    pub fn decimal(&mut self, what: &'static str, max: u64) -> Result<u64, RdataError> {
         let b = self.next(what)?;
-        parse_decimal(b, max).ok_or_else(|| format!("bad {what} \"{}\"", show(b)))
+        parse_decimal(b, max).ok_or_else(|| bad(what, b))
     }
 
     /// An 8-bit decimal field.
-    pub fn u8(&mut self, what: &str) -> Result<u8, String> {
+    pub fn u8(&mut self, what: &'static str) -> Result<u8, RdataError> {
         self.decimal(what, u8::MAX as u64).map(|v| v as u8)
     }
 
     /// A 16-bit decimal field.
-    pub fn u16(&mut self, what: &str) -> Result<u16, String> {
+    pub fn u16(&mut self, what: &'static str) -> Result<u16, RdataError> {
         self.decimal(what, u16::MAX as u64).map(|v| v as u16)
     }
 
     /// A 32-bit decimal field.
-    pub fn u32(&mut self, what: &str) -> Result<u32, String> {
+    pub fn u32(&mut self, what: &'static str) -> Result<u32, RdataError> {
         self.decimal(what, u32::MAX as u64).map(|v| v as u32)
     }
 
     /// A 32-bit time field that also accepts TTL units (SOA timers, RRSIG original TTL).
-    pub fn ttl(&mut self, what: &str) -> Result<u32, String> {
+    pub fn ttl(&mut self, what: &'static str) -> Result<u32, RdataError> {
         let b = self.next(what)?;
-        parse_ttl(b).ok_or_else(|| format!("bad {what} \"{}\"", show(b)))
+        parse_ttl(b).ok_or_else(|| bad(what, b))
     }
 
     /// A domain name, appended to `out` in wire form.
-    pub fn name(&mut self, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn name(&mut self, what: &'static str, out: &mut Vec<u8>) -> Result<(), RdataError> {
         let b = self.next(what)?;
-        parse_name(b, self.origin, out).map_err(|e| format!("bad {what} \"{}\": {e}", show(b)))
+        parse_name(b, self.origin, out).map_err(|source| RdataError::BadName { what, text: show(b), source })
     }
 
     /// A `<character-string>`, appended to `out` with its length octet.
-    pub fn charstr(&mut self, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn charstr(&mut self, what: &'static str, out: &mut Vec<u8>) -> Result<(), RdataError> {
         let b = self.next(what)?;
-        parse_charstr(b, out).map_err(|e| format!("bad {what}: {e}"))
+        parse_charstr(b, out).map_err(|source| RdataError::BadCharStr { what, source })
     }
 
     /// Concatenates the unescaped bytes of every remaining token into `out`
     /// (for base64 and hex fields, which may be split by whitespace).
-    pub fn rest_into(&mut self, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn rest_into(&mut self, what: &'static str, out: &mut Vec<u8>) -> Result<(), RdataError> {
         if self.is_done() {
-            return Err(format!("missing {what}"));
+            return Err(RdataError::Missing(what));
         }
         while let Some(t) = self.peek_tok() {
             self.pos += 1;
@@ -303,12 +309,12 @@ impl<'a> Fields<'a> {
 
     /// Fails when tokens are left over.
     /// Consumes the offending token so that the error points at its line.
-    pub fn finish(&mut self) -> Result<(), String> {
+    pub fn finish(&mut self) -> Result<(), RdataError> {
         match self.peek() {
             None => Ok(()),
             Some(b) => {
                 self.pos += 1;
-                Err(format!("unexpected \"{}\" after the RDATA", show(b)))
+                Err(RdataError::Trailing(show(b)))
             }
         }
     }
@@ -325,10 +331,10 @@ pub(super) fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
 }
 
 /// Hex data from every remaining token (whitespace inside is allowed).
-pub(super) fn hex_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn hex_rest(f: &mut Fields<'_>, what: &'static str, out: &mut Vec<u8>) -> Result<(), RdataError> {
     let mut text = Vec::new();
     f.rest_into(what, &mut text)?;
-    codec::hex_decode(&text, out).ok_or_else(|| format!("bad {what}: not hex \"{}\"", show_short(&text)))
+    codec::hex_decode(&text, out).ok_or_else(|| RdataError::NotHex { what, text: show_short(&text) })
 }
 
 /// At most 40 characters of `b`, for errors about long encoded fields.
@@ -340,10 +346,10 @@ fn show_short(b: &[u8]) -> String {
 }
 
 /// Base64 data from every remaining token (whitespace inside is allowed).
-pub(super) fn base64_rest(f: &mut Fields<'_>, what: &str, out: &mut Vec<u8>) -> Result<(), String> {
+pub(super) fn base64_rest(f: &mut Fields<'_>, what: &'static str, out: &mut Vec<u8>) -> Result<(), RdataError> {
     let mut text = Vec::new();
     f.rest_into(what, &mut text)?;
-    codec::base64_decode(&text, out).ok_or_else(|| format!("bad {what}: not base64"))
+    codec::base64_decode(&text, out).ok_or(RdataError::NotBase64 { what })
 }
 
 #[cfg(test)]
@@ -352,7 +358,7 @@ mod tests {
 
     fn name(s: &str) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        parse_name(s.as_bytes(), b"\x07example\x03com\x00", &mut out).map(|_| out)
+        parse_name(s.as_bytes(), b"\x07example\x03com\x00", &mut out).map(|_| out).map_err(|e| e.to_string())
     }
 
     #[test]
