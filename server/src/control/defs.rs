@@ -209,8 +209,8 @@ impl std::fmt::Debug for KeyDef {
 
 impl KeyDef {
     /// The usable key, or why not.
-    pub fn key(&self) -> Result<Key, String> {
-        Key::from_parts(&self.name, &self.algorithm, &self.secret).map_err(|e| e.to_string())
+    pub fn key(&self) -> Result<Key, crate::tsig::TsigError> {
+        Key::from_parts(&self.name, &self.algorithm, &self.secret)
     }
 }
 

@@ -152,7 +152,7 @@ async fn auth(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
 }
 
 fn zone_param(zone: &str) -> Result<Box<[u8]>, ApiError> {
-    apex_of(zone).map_err(|msg| ApiError::BadRequest { field: Some("zone".into()), msg })
+    apex_of(zone).map_err(|e| ApiError::BadRequest { field: Some("zone".into()), msg: e.to_string() })
 }
 
 fn flag(q: &HashMap<String, String>, name: &str, default: bool) -> Result<bool, ApiError> {

@@ -65,7 +65,8 @@ impl Control {
         let algorithm = body.algorithm.unwrap_or_else(|| Algorithm::HmacSha256.name().into());
         let alg: AlgorithmSpec = algorithm.parse().map_err(|e: TsigError| ApiError::Invalid { field: "algorithm".into(), msg: e.to_string() })?;
         let def = KeyDef { name: name.trim_end_matches('.').to_string(), algorithm: alg.to_string(), secret: body.secret.trim().to_string() };
-        let key: Key = def.key().map_err(|msg| {
+        let key: Key = def.key().map_err(|e| {
+            let msg = e.to_string();
             let field = if msg.contains("secret") { "secret" } else { "name" };
             ApiError::Invalid { field: field.into(), msg }
         })?;

@@ -130,13 +130,24 @@ pub struct Control {
 }
 
 /// Lowercase wire apex of a zone name from a path or file, or why not.
-pub fn apex_of(name: &str) -> Result<Box<[u8]>, String> {
+pub fn apex_of(name: &str) -> Result<Box<[u8]>, BadZoneName> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     let ok_chars = trimmed.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if trimmed.is_empty() || !ok_chars || trimmed.split('.').any(str::is_empty) {
-        return Err(format!("{name:?} is not a zone name"));
+        return Err(BadZoneName::Syntax(name.to_string()));
     }
-    crate::lifecycle::primary::apex_of(trimmed).ok_or_else(|| format!("{name:?} is not a zone name (label or name too long)"))
+    crate::lifecycle::primary::apex_of(trimmed).ok_or_else(|| BadZoneName::TooLong(name.to_string()))
+}
+
+/// A zone name in a path or a definition that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadZoneName {
+    /// Empty, an empty label, or a character names never hold here.
+    #[error("{0:?} is not a zone name")]
+    Syntax(String),
+    /// Over 63 octets in a label or 255 in the name.
+    #[error("{0:?} is not a zone name (label or name too long)")]
+    TooLong(String),
 }
 
 impl Control {
@@ -147,7 +158,7 @@ impl Control {
         let mut zones = BTreeMap::new();
         for d in defs.load_zones()? {
             let bad = |why: String| ControlError::Store(format!("{}: zone {:?}: {why}", defs.zones_path().display(), d.name));
-            let apex = apex_of(&d.name).map_err(bad)?;
+            let apex = apex_of(&d.name).map_err(|e| bad(e.to_string()))?;
             d.policy().map_err(|(f, why)| bad(format!("{f}: {why}")))?;
             zones.insert(apex, d);
         }

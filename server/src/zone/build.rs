@@ -67,7 +67,7 @@ pub fn build_zone(origin: &[u8], mut src: RecordSource) -> Result<Zone, BuildErr
     drop(order);
     drop(records);
 
-    let (serial, negative_ttl) = check_apex(&packed.nodes, origin, &zname).map_err(|reason| zone_err(&src, reason))?;
+    let (serial, negative_ttl) = check_apex(&packed.nodes, origin, &zname).map_err(|e| zone_err(&src, e.to_string()))?;
     if let Some(b) = below_dname {
         return Err(at(
             &src,
@@ -337,18 +337,31 @@ fn flag_occluded(nodes: &mut NodeTable, cuts: &HashSet<Box<[u8]>, NodeHasher>, d
 
 /// The apex must hold exactly one SOA and some NS: the serial and the
 /// negative-answer TTL, min(SOA TTL, MINIMUM) (RFC 2308 §3).
-fn check_apex(nodes: &NodeTable, origin: &[u8], zname: &str) -> Result<(u32, u32), String> {
-    let no_soa = || format!("zone {zname} has no SOA record at its apex");
+fn check_apex(nodes: &NodeTable, origin: &[u8], zname: &str) -> Result<(u32, u32), ApexError> {
+    let no_soa = || ApexError::NoSoa(zname.to_string());
     let apex = nodes.get(origin).ok_or_else(no_soa)?;
     let soa = apex.get(rtype::SOA).ok_or_else(no_soa)?;
     if soa.count != 1 {
-        return Err(format!("zone {zname} has {} SOA records at its apex; exactly one is allowed", soa.count));
+        return Err(ApexError::ManySoa(zname.to_string(), soa.count));
     }
     if apex.get(rtype::NS).is_none() {
-        return Err(format!("zone {zname} has no NS records at its apex"));
+        return Err(ApexError::NoNs(zname.to_string()));
     }
-    let (serial, minimum) = soa_fields(soa.rdatas().next().unwrap_or_default()).ok_or_else(|| "malformed SOA RDATA".to_string())?;
+    let (serial, minimum) = soa_fields(soa.rdatas().next().unwrap_or_default()).ok_or(ApexError::MalformedSoa)?;
     Ok((serial, soa.ttl.min(minimum)))
+}
+
+/// What is wrong at a zone's apex (the zone's name in each).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ApexError {
+    #[error("zone {0} has no SOA record at its apex")]
+    NoSoa(String),
+    #[error("zone {0} has {1} SOA records at its apex; exactly one is allowed")]
+    ManySoa(String, u16),
+    #[error("zone {0} has no NS records at its apex")]
+    NoNs(String),
+    #[error("malformed SOA RDATA")]
+    MalformedSoa,
 }
 
 /// True when the first label of wire name `n` is `*`.
