@@ -134,7 +134,7 @@ fn primary(dir: &std::path::Path, port: u16) -> Ironbind {
             file.display()
         ),
     );
-    Ironbind::start("primary", port, &dir.join("data"), &["--config", &cfg])
+    start_ironbind("primary", port, &dir.join("data"), &["--config", &cfg])
 }
 
 #[test]

@@ -76,7 +76,7 @@ fn bind_secondary_of_ironbind(tsig: bool) {
     } else {
         args.extend(["--allow-transfer", "127.0.0.1"]);
     }
-    let p = Ironbind::start("primary", pp, &pdir.join("data"), &args);
+    let p = start_ironbind("primary", pp, &pdir.join("data"), &args);
 
     let key_clause = if tsig { format!(" key \"{KEY}\"") } else { String::new() };
     let named = Named::start(

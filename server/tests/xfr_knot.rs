@@ -89,7 +89,7 @@ fn knot_secondary_of_ironbind(tsig: bool) {
     } else {
         args.extend(["--allow-transfer", "127.0.0.1"]);
     }
-    let p = Ironbind::start("primary", pp, &pdir.join("data"), &args);
+    let p = start_ironbind("primary", pp, &pdir.join("data"), &args);
 
     let k = key_line(tsig);
     let knot = Knot::start(

@@ -5,8 +5,8 @@
 //! way a resolver would. Nothing links against the server crate: the tests
 //! only know the command line and the DNS protocol.
 //!
-//! * [`server`]: find or build the binary, start it with zone files in a temp
-//!   dir, wait until it answers, kill it on drop.
+//! * [`server`]: start the binary with zone files in a temp dir, wait until it
+//!   answers, stop it on drop (the process handling is `ironbind-test-support`'s).
 //! * [`wire`]: build queries (also malformed ones) and parse responses strictly.
 //! * [`rr`]: records in presentation form, compared in canonical form.
 //! * [`scenario`]: the data-driven scenario files under `tests/scenarios/`.
