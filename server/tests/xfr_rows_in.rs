@@ -1,5 +1,5 @@
 //! Black-box tests of the zone-transfer rows of the RFC checklist
-//! (`RFC-CHECKLIST.md` §4.4–4.8: A*, I*, N*, T*, S*) that the other `xfr_*`
+//! (`docs/RFC-ROWS.md`: rows A*, I*, N*, T*, S*) that the other `xfr_*`
 //! tests do not prove. Every test runs the real `ironbind` binary on loopback
 //! and names the rows it covers; `docs/TRANSFERS.md` maps every row to its
 //! test. Messages are built and read here with a small wire codec of our own
