@@ -10,13 +10,17 @@
 //! * [`wire`]: build queries (also malformed ones) and parse responses strictly.
 //! * [`rr`]: records in presentation form, compared in canonical form.
 //! * [`scenario`]: the data-driven scenario files under `tests/scenarios/`.
+//! * [`coverage`]: the RFC rows every test run must cover, and the checks that
+//!   the tests the docs cite exist.
 //!
 //! The test binaries are in `tests/tests/`: `scenarios` (all scenario files),
 //! `zones` (zone loading and SIGHUP reload), `transport` (TCP framing,
 //! pipelining, idle timeout, reply source address), `robustness` (random and
-//! mutated packets) and `dig` (interop with the real dig).
+//! mutated packets), `dig` (interop with the real dig) and `coverage_names`
+//! (cited tests and rows exist).
 
 pub mod client;
+pub mod coverage;
 pub mod rr;
 pub mod scenario;
 pub mod server;
