@@ -166,10 +166,9 @@ impl Proc {
 
     /// SIGTERM, wait up to 10 s, then SIGKILL (saying so, with the log), and reap.
     pub fn stop(&mut self) {
-        if self.exit_status().is_none() && self.child.as_ref().is_some_and(|c| Self::kill(c, libc::SIGTERM)) {
-            if self.wait_exit(STOP_GRACE).is_none() {
-                eprintln!("[{}] still running {STOP_GRACE:?} after SIGTERM; killing it. Log:\n{}", self.tag, self.log());
-            }
+        let terminated = self.exit_status().is_none() && self.child.as_ref().is_some_and(|c| Self::kill(c, libc::SIGTERM));
+        if terminated && self.wait_exit(STOP_GRACE).is_none() {
+            eprintln!("[{}] still running {STOP_GRACE:?} after SIGTERM; killing it. Log:\n{}", self.tag, self.log());
         }
         self.kill9();
     }
