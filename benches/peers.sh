@@ -26,8 +26,11 @@
 #   -o  also write the result tables to this file
 #   -k  keep the temp dir (configs, zones, logs)
 #   -n  do not install packages (fail if something is missing)
-# Env: IRONBIND_BENCH_HOSTS=N shrinks the large zone; CARGO_TARGET_DIR as for cargo.
+# Env: IRONBIND_BENCH_HOSTS=N shrinks the large zone; IRONBIND_BIN to use a given binary
+# instead of building the release one; CARGO_TARGET_DIR as for cargo.
 set -euo pipefail
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DURATION=10
 REPS=3
@@ -47,45 +50,18 @@ while getopts "d:r:p:s:z:o:kn" opt; do
         o) OUT=$OPTARG ;;
         k) KEEP=1 ;;
         n) INSTALL=0 ;;
-        *) sed -n '2,30p' "$0"; exit 2 ;;
+        *) usage; exit 2 ;;
     esac
 done
-if [[ "$PORT" == 53 ]]; then
-    echo "peers.sh: refusing port 53; pick a high port with -p" >&2
-    exit 2
-fi
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-export PATH="$PATH:/usr/sbin:/sbin"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironbind-peers.XXXXXX")
-SERVER_PID=""
-
-log() { printf '[peers %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
-cleanup() {
-    local rc=$?
-    stop_server
-    if [[ $KEEP == 1 || $rc != 0 ]]; then
-        log "work dir kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+check_ports peers.sh "$PORT"
+bench_init peers
 
 # ---------------------------------------------------------------- install & build
 ensure_packages peers.sh "$INSTALL" nsd:nsd knotd:knot named:bind9 dnsperf:dnsperf dig:bind9-dnsutils taskset:util-linux pgrep:procps
 need_two_cores peers.sh dnsperf
 
-log "building ironbind and the bench helpers (release)"
-(cd "$ROOT" && cargo build --release -q -p ironbind-server --bin ironbind \
-    && cargo build --release -q -p ironbind-benches --bin udp-echo --bin write-zones)
-IRONBIND=$TARGET/release/ironbind
+build_ironbind
+build_helpers udp-echo write-zones
 UDP_ECHO=$TARGET/release/udp-echo
 
 log "writing zones and query files to $WORK/data"
@@ -96,30 +72,15 @@ SERIAL=$(awk '/serial/ {print $1; exit}' "$WORK/data/small.zone")
 # start_<server> ZONEFILE DIR: start it pinned to core 0 on $PORT, set SERVER_PID.
 
 start_echo() {
-    taskset -c 0 "$UDP_ECHO" "127.0.0.1:$PORT" >"$2/echo.log" 2>&1 &
-    SERVER_PID=$!
+    spawn "$2/echo.log" taskset -c 0 "$UDP_ECHO" "127.0.0.1:$PORT"
 }
 
 start_ironbind() {
     # A config file rather than flags, for what has no flag: NOTIFY to the
     # zone's NS addresses (192.0.2.x, off this machine) must stay off, and the
     # data dir is a temp dir, never /var/lib/bind.
-    cat >"$2/ironbind.toml" <<EOF
-version = 1
-listen = ["127.0.0.1:$PORT"]
-udp_workers = 1
-data_dir = "$2/data"
-
-[log]
-level = "warn"
-
-[[zone]]
-name = "example.com"
-file = "$1"
-notify_ns = false
-EOF
-    taskset -c 0 "$IRONBIND" --config "$2/ironbind.toml" >"$2/ironbind.log" 2>&1 &
-    SERVER_PID=$!
+    ironbind_conf "$2" "$PORT" warn "file = \"$1\""
+    spawn "$2/ironbind.log" taskset -c 0 "$IRONBIND" --config "$2/ironbind.toml"
 }
 
 start_nsd() {
@@ -152,61 +113,28 @@ zone:
     zonefile: "$1"
 EOF
     nsd-checkconf "$2/nsd.conf"
-    taskset -c 0 nsd -d -c "$2/nsd.conf" >"$2/nsd.stderr" 2>&1 &
-    SERVER_PID=$!
+    spawn "$2/nsd.stderr" taskset -c 0 nsd -d -c "$2/nsd.conf"
 }
 
 start_knot() {
-    mkdir -p "$2/knot-db"
-    cat >"$2/knot.conf" <<EOF
-server:
-    rundir: "$2"
-    listen: 127.0.0.1@$PORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: warning
-database:
-    storage: "$2/knot-db"
-zone:
+    knot_conf "$2" "$PORT" warning "zone:
   - domain: example.com
-    file: "$1"
-    storage: "$2"
+    file: \"$1\"
+    storage: \"$2\"
     zonefile-sync: -1
     zonefile-load: whole
-    journal-content: none
-EOF
-    knotc -c "$2/knot.conf" conf-check >/dev/null
-    taskset -c 0 knotd -c "$2/knot.conf" >"$2/knot.stderr" 2>&1 &
-    SERVER_PID=$!
+    journal-content: none"
+    spawn "$2/knot.stderr" taskset -c 0 knotd -c "$2/knot.conf"
 }
 
 start_bind() {
-    cat >"$2/named.conf" <<EOF
-options {
-    directory "$2";
-    pid-file "$2/named.pid";
-    session-keyfile "$2/session.key";
-    managed-keys-directory "$2";
-    listen-on port $PORT { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    dnssec-validation no;
-    notify no;
+    named_conf "$2" "$PORT" "notify no;
     minimal-responses yes;
-    querylog no;
-};
-controls { };
-zone "example.com" {
+    querylog no;" "zone \"example.com\" {
     type primary;
-    file "$1";
-};
-EOF
-    named-checkconf "$2/named.conf"
-    taskset -c 0 named -g -n 1 -c "$2/named.conf" >"$2/named.stderr" 2>&1 &
-    SERVER_PID=$!
+    file \"$1\";
+};"
+    spawn "$2/named.stderr" taskset -c 0 named -g -n 1 -c "$2/named.conf"
 }
 
 # Knot pins its worker threads itself: after start, move every thread to core 0.
@@ -214,22 +142,10 @@ repin() {
     taskset -a -p -c 0 "$SERVER_PID" >/dev/null
 }
 
-
-
 # Core 0's busy ticks: user+nice+system+irq+softirq.
 cpu0_busy() { awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
-# Largest value of a /proc/PID/status field (VmRSS, VmHWM) over the process tree:
-# NSD keeps its zone in forked children, not in the main process.
-kib() {
-    local m=0 p v
-    for p in $(tree_pids "$1"); do
-        v=$(awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
-        if ((${v:-0} > m)); then m=${v:-0}; fi
-    done
-    echo "$m"
-}
-
+# PSS summed over the process tree, in KiB.
 pss_kib() {
     local t=0 p v
     for p in $(tree_pids "$1"); do
@@ -239,30 +155,14 @@ pss_kib() {
     echo "$t"
 }
 
-
 # Waits until the server answers (SOA with our serial; any reply for echo).
 # Prints the seconds since $1 (ns timestamp).
 wait_ready() {
-    local started=$1 name=$2 deadline out
-    deadline=$(($(date +%s) + 600))
-    while :; do
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "peers.sh: $name exited while starting; see $WORK/$name-*/" >&2
-            return 1
-        fi
-        out=$(dig @127.0.0.1 -p "$PORT" +norec +time=1 +tries=1 example.com SOA 2>/dev/null || true)
-        if [[ $name == echo ]]; then
-            [[ $out == *"Got answer"* ]] && break
-        elif [[ $out == *"status: NOERROR"* && $out == *"$SERIAL"* ]]; then
-            break
-        fi
-        if (($(date +%s) > deadline)); then
-            echo "peers.sh: $name did not answer the SOA within 600 s" >&2
-            return 1
-        fi
-        sleep 0.02
-    done
-    awk -v a="$started" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
+    if [[ $2 == echo ]]; then
+        wait_answer "$SERVER_PID" "$PORT" "$2" "$1"
+    else
+        wait_serial "$SERVER_PID" "$PORT" "$SERIAL" "$2" example.com "$1"
+    fi
 }
 
 # One line per query kind: what the server answered (dig, same flags as dnsperf: EDNS, no cookie).
@@ -288,7 +188,6 @@ declare -A QPS CPU0 PROC CPU0R PROCR LOAD RSS HWM PSS RCODES ANSWER
 per_query() {
     awk -v d="$1" -v q="$2" -v hz="$CLK" 'BEGIN { if (q > 0) printf "%.2f", d * 1e6 / hz / q; else print "-" }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 run_one() { # server zone
     local name=$1 zone=$2 dir zf qf started load b0 b1 p0 p1 perf done_q
@@ -327,8 +226,8 @@ run_one() { # server zone
     QPS[$name,$zone]=$(median "${qps[@]}")
     CPU0[$name,$zone]=$(median "${c0[@]}")
     PROC[$name,$zone]=$(median "${pr[@]}")
-    CPU0R[$name,$zone]="$(printf '%s\n' "${c0[@]}" | sort -g | head -1)–$(printf '%s\n' "${c0[@]}" | sort -g | tail -1)"
-    PROCR[$name,$zone]="$(printf '%s\n' "${pr[@]}" | sort -g | head -1)–$(printf '%s\n' "${pr[@]}" | sort -g | tail -1)"
+    CPU0R[$name,$zone]=$(range "${c0[@]}")
+    PROCR[$name,$zone]=$(range "${pr[@]}")
     stop_server
 }
 

@@ -22,6 +22,8 @@
 #   -k  keep the temp dir
 # Env: IRONBIND_BIN to use a given binary instead of building the release one.
 set -euo pipefail
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RATE=5000
 SECS=5
@@ -39,41 +41,17 @@ while getopts "r:d:l:p:s:o:k" opt; do
         s) SERVERS=$OPTARG ;;
         o) OUT=$OPTARG ;;
         k) KEEP=1 ;;
-        *) sed -n '2,23p' "$0"; exit 2 ;;
+        *) usage; exit 2 ;;
     esac
 done
-[[ "$PORT" != 53 ]] || { echo "rrl.sh: refusing port 53" >&2; exit 2; }
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-export PATH="$PATH:/usr/sbin:/sbin"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironbind-rrl.XXXXXX")
+check_ports rrl.sh "$PORT"
+bench_init rrl
 VICTIM=127.0.9.66
-SERVER_PID=""
+# A server that has not answered within a minute will not.
+READY_TIMEOUT=60
 
-log() { printf '[rrl %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
-
-cleanup() {
-    local rc=$?
-    stop_server
-    if [[ $KEEP == 1 || $rc != 0 ]]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ -n "${IRONBIND_BIN:-}" ]]; then
-    IRONBIND=$IRONBIND_BIN
-    (cd "$ROOT" && cargo build --release -q -p ironbind-benches --bin rrl-flood)
-else
-    log "building ironbind and rrl-flood (release)"
-    (cd "$ROOT" && cargo build --release -q -p ironbind-server --bin ironbind \
-        && cargo build --release -q -p ironbind-benches --bin rrl-flood)
-    IRONBIND=$TARGET/release/ironbind
-fi
+build_ironbind
+build_helpers rrl-flood
 FLOOD=$TARGET/release/rrl-flood
 
 # The zone: SOA, NS, an apex with the usual records, and "big" with 5 TXT
@@ -97,42 +75,19 @@ ZONE=$WORK/example.com.zone
     done
 } >"$ZONE"
 
-wait_ready() {
-    for _ in $(seq 100); do
-        dig @127.0.0.1 -p "$PORT" +time=1 +tries=1 +short example.com SOA >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    log "server did not answer; see $WORK"
-    exit 1
-}
-
 start_ironbind() { # LIMIT (0: off)
     local rrl=()
     [[ $1 == 0 ]] || rrl=(--rrl-responses-per-second "$1" --rrl-slip 2 --rrl-window 15)
-    "$IRONBIND" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --udp-workers 2 \
-        --zone "example.com=$ZONE" "${rrl[@]}" >"$WORK/ironbind.log" 2>&1 &
-    SERVER_PID=$!
+    spawn "$WORK/ironbind.log" "$IRONBIND" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --udp-workers 2 \
+        --zone "example.com=$ZONE" "${rrl[@]}"
 }
 
 start_bind() { # LIMIT (0: off)
     local d=$WORK/named rl=""
     mkdir -p "$d"
     [[ $1 == 0 ]] || rl="rate-limit { responses-per-second $1; slip 2; window 15; };"
-    cat >"$d/named.conf" <<EOF
-options {
-    directory "$d";
-    pid-file "$d/named.pid";
-    listen-on port $PORT { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    dnssec-validation no;
-    $rl
-};
-controls { };
-zone "example.com" { type primary; file "$ZONE"; };
-EOF
-    named -g -n 2 -c "$d/named.conf" >"$WORK/named.log" 2>&1 &
-    SERVER_PID=$!
+    named_conf "$d" "$PORT" "$rl" "zone \"example.com\" { type primary; file \"$ZONE\"; };"
+    spawn "$WORK/named.log" named -g -n 2 -c "$d/named.conf"
 }
 
 ROWS=()
@@ -144,7 +99,7 @@ for server in $SERVERS; do
                 bind) start_bind "$limit" ;;
                 *) echo "unknown server $server" >&2; exit 2 ;;
             esac
-            wait_ready
+            wait_answer "$SERVER_PID" "$PORT" "$server" >/dev/null
             # shellcheck disable=SC2086
             line=$("$FLOOD" "127.0.0.1:$PORT" "$VICTIM" $q "$RATE" "$SECS" 8)
             stop_server

@@ -35,13 +35,16 @@
 #   -o  also write the result tables to this file
 #   -k  keep the temp dir (configs, zones, logs)
 #   -N  do not install packages (fail if something is missing)
-# Env: CARGO_TARGET_DIR as for cargo.
+# Env: IRONBIND_BIN to use a given binary instead of building the release one;
+# CARGO_TARGET_DIR as for cargo.
 #
 # Nothing is sent off the machine: every server listens on 127.0.0.1 only,
 # the zone's only NS is its SOA MNAME (glue 127.0.0.1), ironbind runs with
 # `notify_ns = false` and a temp `data_dir`, BIND NOTIFYs only the explicit
 # also-notify target (or nobody), Knot has no notify remote.
 set -euo pipefail
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RECORDS=100000
 RUNS=5
@@ -63,70 +66,22 @@ while getopts "n:r:c:Z:p:s:o:kN" opt; do
         o) OUT=$OPTARG ;;
         k) KEEP=1 ;;
         N) INSTALL=0 ;;
-        *) sed -n '2,43p' "$0"; exit 2 ;;
+        *) usage; exit 2 ;;
     esac
 done
 PORT2=$((PORT + 1))
-if ((PORT < 1024 || PORT2 > 65535)); then
-    echo "xfr.sh: pick a high port with -p (got $PORT; PORT and PORT+1 are used, never 53)" >&2
-    exit 2
-fi
 if ((RECORDS < 4)); then
     echo "xfr.sh: -n needs at least 4 records" >&2
     exit 2
 fi
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-export PATH="$PATH:/usr/sbin:/sbin"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironbind-xfr.XXXXXX")
-PIDS=()
-
-log() { printf '[xfr %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-# Stops one server we started: SIGTERM, up to 10 s, then SIGKILL.
-stop_pid() {
-    local pid=$1
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid ignored SIGTERM; killing"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    PIDS=()
-}
-
-cleanup() {
-    local rc=$?
-    stop_all
-    if [[ $KEEP == 1 || $rc != 0 ]]; then
-        log "work dir kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+check_ports xfr.sh "$PORT" "$PORT2"
+bench_init xfr
 
 # ---------------------------------------------------------------- install & build
-# shellcheck source=benches/lib.sh
-source "$ROOT/benches/lib.sh"
 ensure_packages xfr.sh "$INSTALL" named:bind9 knotd:knot knotc:knot kdig:knot-dnsutils dig:dnsutils python3:python3 taskset:util-linux pgrep:procps
 need_two_cores xfr.sh client
-
-log "building ironbind (release)"
-(cd "$ROOT" && cargo build --release -q -p ironbind-server --bin ironbind)
-IRONBIND=$TARGET/release/ironbind
+build_ironbind
 
 # ---------------------------------------------------------------- helpers (python3)
 # axfr.py HOST PORT ZONE EXPECTED: one AXFR over TCP; prints "ms first_ms records
@@ -263,49 +218,12 @@ write_zone() { # FILE RECORDS SERIAL CHANGE
     mv -f "$1.tmp" "$1"
 }
 
-soa_serial() { # PORT -> serial or nothing
-    dig @127.0.0.1 -p "$1" +norec +time=1 +tries=1 +short example.com SOA 2>/dev/null | awk 'NF == 7 { print $3 }' || true
-}
-
-port_free() { # PORT: nobody answers DNS there
-    local out
-    out=$(dig @127.0.0.1 -p "$1" +norec +time=1 +tries=1 example.com SOA 2>&1 || true)
-    [[ $out != *"Got answer"* ]]
-}
-
-need_free() { # PORT
-    if ! port_free "$1"; then
-        echo "xfr.sh: something already answers DNS on 127.0.0.1:$1; pick another -p" >&2
-        exit 1
-    fi
-}
-
-# Waits until 127.0.0.1:PORT serves SERIAL while PID runs; prints the seconds waited.
-wait_serial() { # PID PORT SERIAL NAME
-    local started deadline
-    started=$(date +%s%N)
-    deadline=$(($(date +%s) + 600))
-    while [[ "$(soa_serial "$2")" != "$3" ]]; do
-        if ! kill -0 "$1" 2>/dev/null; then
-            echo "xfr.sh: $4 exited while starting; see $WORK" >&2
-            return 1
-        fi
-        if (($(date +%s) > deadline)); then
-            echo "xfr.sh: $4 did not serve serial $3 on port $2 within 600 s; see $WORK" >&2
-            return 1
-        fi
-        sleep 0.02
-    done
-    awk -v a="$started" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'
-}
-
 # ---------------------------------------------------------------- servers
 # start_<server> DIR PORT ZONEFILE [ROLE [PEER_PORT]]: ROLE is axfr (default; a
 # primary that lets loopback transfer and notifies nobody), primary (also
 # NOTIFYs 127.0.0.1:PEER_PORT) or secondary (of 127.0.0.1:PEER_PORT). Pinned
-# to core 0 with PIN=(taskset -c 0). Sets LAST_PID and adds it to PIDS.
-# (A command prefix, not a function: `func &` would fork a subshell and $!
-# would be its PID, not the server's.)
+# to core 0 with PIN=(taskset -c 0). Started by spawn (lib.sh): LAST_PID is
+# the server's PID, stopped with the others by stop_all.
 PIN=()
 
 start_ironbind() {
@@ -322,60 +240,29 @@ also_notify = [\"127.0.0.1:$peer\"]" ;;
 primaries = [\"127.0.0.1:$peer\"]
 allow_transfer = [\"127.0.0.0/8\"]" ;;
     esac
-    cat >"$dir/ironbind.toml" <<EOF
-version = 1
-listen = ["127.0.0.1:$port"]
-udp_workers = 1
-data_dir = "$dir/data"
-
-[log]
-level = "info"
-
-[[zone]]
-name = "example.com"
-notify_ns = false
-$zone
-EOF
-    "${PIN[@]}" "$IRONBIND" --config "$dir/ironbind.toml" >"$dir/ironbind.log" 2>&1 &
-    LAST_PID=$!
-    PIDS+=("$LAST_PID")
+    ironbind_conf "$dir" "$port" info "$zone"
+    spawn "$dir/ironbind.log" "${PIN[@]}" "$IRONBIND" --config "$dir/ironbind.toml"
 }
 
 start_knot() {
     local dir=$1 port=$2 zf=$3
-    mkdir -p "$dir/db"
+    mkdir -p "$dir"
     need_free "$port"
-    cat >"$dir/knot.conf" <<EOF
-server:
-    rundir: "$dir"
-    listen: 127.0.0.1@$port
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$dir/db"
-control:
-    listen: "$dir/knot.sock"
+    knot_conf "$dir" "$port" info "control:
+    listen: \"$dir/knot.sock\"
 acl:
   - id: xfr
     address: 127.0.0.0/8
     action: transfer
 zone:
   - domain: example.com
-    file: "$zf"
-    storage: "$dir"
+    file: \"$zf\"
+    storage: \"$dir\"
     acl: xfr
     zonefile-sync: -1
     zonefile-load: whole
-    journal-content: none
-EOF
-    knotc -c "$dir/knot.conf" conf-check >/dev/null
-    "${PIN[@]}" knotd -c "$dir/knot.conf" >"$dir/knot.log" 2>&1 &
-    LAST_PID=$!
-    PIDS+=("$LAST_PID")
+    journal-content: none"
+    spawn "$dir/knot.log" "${PIN[@]}" knotd -c "$dir/knot.conf"
 }
 
 start_bind() {
@@ -393,33 +280,12 @@ start_bind() {
             opts="notify no;"
             zone="type secondary; primaries { 127.0.0.1 port $peer; }; file \"$dir/example.com.bak\";" ;;
     esac
-    cat >"$dir/named.conf" <<EOF
-options {
-    directory "$dir";
-    pid-file "$dir/named.pid";
-    session-keyfile "$dir/session.key";
-    managed-keys-directory "$dir";
-    listen-on port $port { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    dnssec-validation no;
-    querylog no;
+    named_conf "$dir" "$port" "querylog no;
     allow-transfer { 127.0.0.0/8; };
-    $opts
-};
-controls { };
-zone "example.com" { $zone };
-EOF
-    named-checkconf "$dir/named.conf"
-    "${PIN[@]}" named -g -n 1 -c "$dir/named.conf" >"$dir/named.log" 2>&1 &
-    LAST_PID=$!
-    PIDS+=("$LAST_PID")
+    $opts" "zone \"example.com\" { $zone };"
+    spawn "$dir/named.log" "${PIN[@]}" named -g -n 1 -c "$dir/named.conf"
 }
 
-
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
 CLK=$(getconf CLK_TCK)
 
 need_free "$PORT"

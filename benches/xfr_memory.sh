@@ -16,6 +16,8 @@
 #   -k  keep the temp dir
 # Nothing leaves the machine: loopback only, notify_ns off.
 set -euo pipefail
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RECORDS=1000000
 PORT=53560
@@ -27,37 +29,16 @@ while getopts "n:p:b:k" opt; do
         p) PORT=$OPTARG ;;
         b) BIN=$OPTARG ;;
         k) KEEP=1 ;;
-        *) sed -n '2,19p' "$0"; exit 2 ;;
+        *) usage; exit 2 ;;
     esac
 done
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+check_ports xfr_memory.sh "$PORT" $((PORT + 2))
 if [[ -z $BIN ]]; then
     BIN=$TARGET/release/ironbind
     [[ -x $BIN ]] || BIN=$TARGET/debug/ironbind
 fi
 [[ -x $BIN ]] || { echo "xfr_memory.sh: no ironbind binary at $BIN (cargo build -p ironbind-server)" >&2; exit 1; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ironbind-xfrmem.XXXXXX")
-PIDS=()
-cleanup() {
-    local rc=$? pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ $KEEP == 1 || $rc != 0 ]]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
-    exit $rc
-}
-trap cleanup EXIT
-
-kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-wait_log() { # FILE PATTERN SECONDS
-    local end=$((SECONDS + $3))
-    until grep -q -- "$2" "$1"; do
-        ((SECONDS < end)) || { echo "xfr_memory.sh: no '$2' in $1 after $3 s" >&2; tail -5 "$1" >&2; exit 1; }
-        sleep 0.2
-    done
-}
+bench_init xfr_memory
 
 ZONE=$WORK/bench.test.zone
 awk -v n="$RECORDS" 'BEGIN {
@@ -66,25 +47,21 @@ awk -v n="$RECORDS" 'BEGIN {
 }' > "$ZONE"
 
 common=(--udp-workers 1 --log-format text)
-touch "$WORK/primary.log" "$WORK/idle.log" "$WORK/secondary.log"
-"$BIN" --listen "127.0.0.1:$PORT" --data-dir "$WORK/p" --zone "bench.test=$ZONE" --allow-transfer 127.0.0.0/8 \
-    "${common[@]}" > "$WORK/primary.log" 2>&1 &
-PIDS+=($!)
-PRIMARY=$!
+spawn "$WORK/primary.log" "$BIN" --listen "127.0.0.1:$PORT" --data-dir "$WORK/p" --zone "bench.test=$ZONE" \
+    --allow-transfer 127.0.0.0/8 "${common[@]}"
+PRIMARY=$LAST_PID
 wait_log "$WORK/primary.log" "zone loaded" 600
 
 # An idle secondary (its primary a closed port) for the baseline.
-"$BIN" --listen "127.0.0.1:$((PORT + 2))" --data-dir "$WORK/idle" --secondary "bench.test=127.0.0.1:9" \
-    "${common[@]}" > "$WORK/idle.log" 2>&1 &
-PIDS+=($!)
-IDLE=$!
+spawn "$WORK/idle.log" "$BIN" --listen "127.0.0.1:$((PORT + 2))" --data-dir "$WORK/idle" --secondary "bench.test=127.0.0.1:9" \
+    "${common[@]}"
+IDLE=$LAST_PID
 wait_log "$WORK/idle.log" "listening" 60
 
 start=$SECONDS
-"$BIN" --listen "127.0.0.1:$((PORT + 1))" --data-dir "$WORK/s" --secondary "bench.test=127.0.0.1:$PORT" \
-    "${common[@]}" --log-level "info,ironbind::xfr::client=debug" > "$WORK/secondary.log" 2>&1 &
-PIDS+=($!)
-SECONDARY=$!
+spawn "$WORK/secondary.log" "$BIN" --listen "127.0.0.1:$((PORT + 1))" --data-dir "$WORK/s" --secondary "bench.test=127.0.0.1:$PORT" \
+    "${common[@]}" --log-level "info,ironbind::xfr::client=debug"
+SECONDARY=$LAST_PID
 wait_log "$WORK/secondary.log" "Transfer completed" 900
 sleep 1
 

@@ -280,7 +280,7 @@ fn secondary_by_put_and_forced_refresh() {
     let file = pdir.join("example.com.zone");
     std::fs::write(&file, zone_text("example.com", 1, (3600, 600, 86400), 3, "")).unwrap();
     let zone_arg = format!("example.com={}", file.display());
-    let mut p = Ironbind::start("ctl-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.1"]);
+    let mut p = start_ironbind("ctl-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.1"]);
     let s = start("ctl-sec", &[]);
     let body = json!({"type": "secondary", "primaries": [p.addr.to_string()], "allowTransfer": ["127.0.0.0/8"]});
     let r = s.api.call("PUT", "/v1/zones/example.com", Some(&body));

@@ -9,7 +9,7 @@ mod xfr_common;
 use std::time::Duration;
 
 use reflection_common::*;
-use xfr_common::{dig, free_port, require, tempdir, zone_text, Ironbind, Named};
+use xfr_common::{dig, free_port, require, start_ironbind, tempdir, zone_text, Ironbind, Named};
 
 const A: u16 = 1;
 const BADCOOKIE: u16 = 23;
@@ -25,7 +25,7 @@ fn start(tag: &str, args: &[&str]) -> Ironbind {
     let z = format!("example.com={}", dir.join("example.com.zone").display());
     let mut all = vec!["--zone", &z];
     all.extend_from_slice(args);
-    Ironbind::start(tag, free_port(), &dir.join("data"), &all)
+    start_ironbind(tag, free_port(), &dir.join("data"), &all)
 }
 
 #[test]

@@ -73,13 +73,13 @@ fn a_full_disk_never_sends_a_secondary_back_in_time() {
     std::fs::write(&file, zone_text(ZONE, 1, SLOW, 50, "")).unwrap();
     let zone_arg = format!("{ZONE}={}", file.display());
     let notify = format!("127.0.0.1:{sp}");
-    let p = Ironbind::start("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8", "--also-notify", &notify]);
+    let p = start_ironbind("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8", "--also-notify", &notify]);
 
     let fs = Tmpfs::mount("df-s", "4m");
     let data = fs.0.join("data");
     let sdir = tempdir("df-s-cfg");
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{pp}")]));
-    let mut s = Ironbind::start("secondary", sp, &data, &["--config", &cfg]);
+    let mut s = start_ironbind("secondary", sp, &data, &["--config", &cfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 1)"], 30 * S);
     // Serial 1 → 2 by IXFR, while there is room.
     std::fs::write(&file, zone_text(ZONE, 2, SLOW, 50, "two A 192.0.2.2\n")).unwrap();
@@ -105,6 +105,8 @@ fn a_full_disk_never_sends_a_secondary_back_in_time() {
     std::fs::remove_file(&filler).unwrap();
     let from = 0;
     s.restart_after_kill();
+    // It listens before the saved copy is loaded (the journal replayed).
+    s.proc.expect(0, &["loaded serial"], 30 * S);
     assert_eq!(serial(s.addr, ZONE), Some(2), "restarted at the serial it served");
     assert!(s.proc.lines_with(from, &["damaged"]).is_empty(), "the journal has no torn tail:\n{}", s.proc.log());
 
@@ -113,6 +115,7 @@ fn a_full_disk_never_sends_a_secondary_back_in_time() {
     assert!(wait_until(30 * S, || serial(s.addr, ZONE) == Some(3)), "serial 3 once there is room");
     assert_eq!(status(s.addr, "big1999.example.com", "A"), "NOERROR");
     s.restart_after_kill();
+    s.proc.expect(0, &["loaded serial"], 30 * S);
     assert_eq!(serial(s.addr, ZONE), Some(3));
     // IXFR history from 1 still reads back whole.
     let ixfr = dig(s.addr, &[ZONE, "IXFR=1", "+noall", "+answer"]);

@@ -32,11 +32,6 @@ fn zone_text(serial: u32) -> String {
     z
 }
 
-/// A loopback port free for TCP right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// `GET path` over HTTP/1.0 (the server closes when done): status and body.
 fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
@@ -102,7 +97,7 @@ fn start(dir: &Path, listen: &str, ctl: SocketAddr, primary: bool, extra: &[&str
         args.extend(["--zone", &zone_arg, "--allow-transfer", "127.0.0.1/32"]);
     }
     args.extend(extra);
-    Ironbind::start(&args)
+    ironbind(&args)
 }
 
 /// Writes `dir/m.test.zone` at [`SERIAL`]; returns the `--data-dir` and
@@ -218,7 +213,7 @@ fn readyz_waits_for_a_secondary_that_never_transferred() {
     let unreachable = format!("s.test=127.0.0.1:{}", free_port());
     let ib = start(&dir, "127.0.0.1:0", ctl, true, &["--secondary", &unreachable]);
     wait_control(ctl);
-    assert!(ib.wait_log(|l| l.contains("s.test") && l.contains("refresh failed"), Duration::from_secs(20)).is_some(), "{}", ib.log());
+    assert!(ib.wait_line(0, |l| l.contains("s.test") && l.contains("refresh failed"), Duration::from_secs(20)).is_some(), "{}", ib.log());
     let (status, body) = http_get(ctl, "/readyz").unwrap();
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("s.test") && !body.contains("m.test"), "names the zone that is not ready: {body}");
@@ -235,9 +230,9 @@ fn readyz_waits_for_a_secondary_that_never_transferred() {
 fn log_queries_logs_each_query() {
     let dir = tempdir("metrics-log");
     let (data, zone_arg) = m_test_in(&dir);
-    let ib = Ironbind::start(&["--listen", "127.0.0.1:0", "--data-dir", &data, "--zone", &zone_arg, "--log-queries"]);
+    let ib = ironbind(&["--listen", "127.0.0.1:0", "--data-dir", &data, "--zone", &zone_arg, "--log-queries"]);
     assert_eq!(rcode(&udp(ib.addr, &query(7, "nope.m.test", AAAA))), 3);
-    let line = ib.wait_log(|l| l.contains("ironbind::query_log") && l.contains("nope.m.test"), Duration::from_secs(5));
+    let line = ib.wait_line(0, |l| l.contains("ironbind::query_log") && l.contains("nope.m.test"), Duration::from_secs(5));
     let line = line.unwrap_or_else(|| panic!("no query log line; log:\n{}", ib.log()));
     assert!(line.contains("qtype=AAAA") && line.contains("rcode=3") && line.contains("remote=127.0.0.1:"), "{line}");
     drop(ib);
@@ -249,40 +244,19 @@ fn log_queries_logs_each_query() {
 /// the per-query line too.
 #[test]
 fn json_logs_are_one_object_per_line() {
-    use std::io::BufRead;
     let dir = tempdir("metrics-json");
     let (data, zone_arg) = m_test_in(&dir);
-    let listen = format!("127.0.0.1:{}", free_dns_port());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"))
-        .args(["--listen", &listen, "--data-dir", &data, "--zone", &zone_arg, "--log-format", "json", "--log-queries"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start ironbind");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines: Vec<String> = Vec::new();
-    let mut until = |what: &str, pred: &dyn Fn(&str) -> bool| {
-        let end = Instant::now() + Duration::from_secs(20);
-        while !lines.iter().any(|l| pred(l)) {
-            let left = end.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(l) => lines.push(l),
-                Err(_) => panic!("no {what} line; log:\n{}", lines.join("\n")),
-            }
-        }
-    };
-    until("listening", &|l| l.contains("listening") && l.contains("tcp"));
-    assert_eq!(rcode(&udp(listen.parse().unwrap(), &query(7, "nope.m.test", AAAA))), 3);
-    until("query log", &|l| l.contains("query_log") && l.contains("nope.m.test"));
-    let _ = child.kill();
-    let _ = child.wait();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut p = launch!("ironbind-json")
+        .listen(listen.parse().unwrap())
+        .args(["--data-dir", &data, "--zone", &zone_arg, "--log-format", "json", "--log-queries"])
+        .ready(Ready::Log(vec!["listening".into(), "tcp".into()]))
+        .start();
+    assert_eq!(rcode(&udp(p.addr, &query(7, "nope.m.test", AAAA))), 3);
+    p.wait_line(0, |l| l.contains("query_log") && l.contains("nope.m.test"), Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("no query log line; log:\n{}", p.log()));
+    let lines = p.lines();
+    p.stop();
     let objects: Vec<serde_json::Value> =
         lines.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l}"))).collect();
     assert!(objects.iter().all(|o| o["level"].is_string() && o["message"].is_string()), "{lines:?}");
@@ -292,17 +266,6 @@ fn json_logs_are_one_object_per_line() {
     assert_eq!((q["level"].as_str(), q["qtype"].as_str(), q["rcode"].as_u64()), (Some("DEBUG"), Some("AAAA"), Some(3)), "{q}");
     assert!(q["remote"].as_str().is_some_and(|r| r.starts_with("127.0.0.1:")), "{q}");
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// A loopback port free for both UDP and TCP right now.
-fn free_dns_port() -> u16 {
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 /// Polls `/metrics` until `ok` holds for it, or panics after 20 s.
@@ -321,7 +284,7 @@ fn scrape_until(ctl: SocketAddr, what: &str, ok: impl Fn(&HashMap<String, f64>) 
 #[test]
 fn transfers_and_notifies_are_counted_on_both_sides() {
     let (pdir, sdir) = (tempdir("metrics-p"), tempdir("metrics-s"));
-    let (pport, sport) = (free_dns_port(), free_dns_port());
+    let (pport, sport) = (free_port(), free_port());
     let (pctl, sctl) = (ctl_addr(), ctl_addr());
     // The secondary first: its primary is not up yet, so it is not ready.
     let primary = format!("m.test=127.0.0.1:{pport}");
@@ -398,7 +361,7 @@ fn a_worker_panic_is_survived_logged_and_counted() {
         "--control-token-file",
         token.to_str().unwrap(),
     ];
-    let p = Ironbind::start_with_env(&args, &[("IRONBIND_DEBUG_PANIC_ON", "crashme")]);
+    let p = ironbind_with_env(&args, &[("IRONBIND_DEBUG_PANIC_ON", "crashme")]);
     wait_control(ctl);
     let www = query(0x0101, "www.m.test", 1);
     assert_eq!(udp(p.addr, &www)[3] & 0x0f, 0);
@@ -408,7 +371,7 @@ fn a_worker_panic_is_survived_logged_and_counted() {
     s.send_to(&query(0x0202, "crashme.m.test", 1), p.addr).unwrap();
     let mut b = [0u8; 512];
     assert!(s.recv(&mut b).is_err(), "no answer to the query that panicked");
-    p.wait_log(|l| l.contains("worker panicked; restarting it") && l.contains("ironbind-udp-0"), Duration::from_secs(5))
+    p.wait_line(0, |l| l.contains("worker panicked; restarting it") && l.contains("ironbind-udp-0"), Duration::from_secs(5))
         .unwrap_or_else(|| panic!("no restart logged:\n{}", p.log()));
     // The same (only) worker answers again.
     for id in 0..5u16 {

@@ -46,7 +46,7 @@ fn connect_from(local: &str, to: SocketAddr) -> TcpStream {
 
 #[test]
 fn pipelined_queries_in_one_write_get_all_answers() {
-    let p = Ironbind::start(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let p = ironbind(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let mut s = TcpStream::connect(p.addr).unwrap();
     s.set_read_timeout(Some(5 * SECOND)).unwrap();
     let mut buf = Vec::new();
@@ -74,7 +74,7 @@ fn pipelined_queries_in_one_write_get_all_answers() {
 
 #[test]
 fn a_query_split_into_one_byte_writes_is_answered() {
-    let p = Ironbind::start(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let p = ironbind(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let mut s = TcpStream::connect(p.addr).unwrap();
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(5 * SECOND)).unwrap();
@@ -94,7 +94,7 @@ fn a_query_split_into_one_byte_writes_is_answered() {
 fn idle_connections_are_closed_after_the_timeout() {
     let dir = tempdir("idle");
     let cfg = config(&dir, "[tcp]\nidle_timeout_ms = 1000\n");
-    let p = Ironbind::start(&["--config", &cfg, "--example"]);
+    let p = ironbind(&["--config", &cfg, "--example"]);
     let mut s = TcpStream::connect(p.addr).unwrap();
     // Active: a query resets nothing but is answered.
     tcp_send(&mut s, &query(1, "www.example.com", A));
@@ -114,7 +114,7 @@ fn idle_connections_are_closed_after_the_timeout() {
 fn connection_caps_close_extra_connections_at_once() {
     let dir = tempdir("cap");
     let cfg = config(&dir, "[tcp]\nmax_connections = 3\nmax_connections_per_client = 2\n");
-    let p = Ironbind::start(&["--config", &cfg, "--example"]);
+    let p = ironbind(&["--config", &cfg, "--example"]);
     let open = |s: &mut TcpStream| !closed_within(s, Duration::from_millis(300));
     let mut a1 = connect_from("127.0.0.1:0", p.addr);
     let mut a2 = connect_from("127.0.0.1:0", p.addr);
@@ -143,7 +143,7 @@ fn sighup_with_a_broken_zone_keeps_serving_the_old_version() {
     let file = dir.join("hup.test.zone");
     write(&file, &zone_text("hup.test", 1, "192.0.2.1"));
     let zone_arg = format!("hup.test={}", file.display());
-    let mut p = Ironbind::start(&["--zone", &zone_arg, "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let mut p = ironbind(&["--zone", &zone_arg, "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let serial = |p: &Ironbind| soa_serial(&tcp_query(p.addr, &query(1, "hup.test", SOA)));
     assert_eq!(serial(&p), Some(1));
 
@@ -153,7 +153,7 @@ fn sighup_with_a_broken_zone_keeps_serving_the_old_version() {
     p.signal(libc::SIGHUP);
     let at = format!("{}:6:", file.display());
     let line = p
-        .wait_log_from(from, |l| l.contains("ERROR") && l.contains(&at), 10 * SECOND)
+        .wait_line(from, |l| l.contains("ERROR") && l.contains(&at), 10 * SECOND)
         .unwrap_or_else(|| panic!("no error naming {at}; log:\n{}", p.log()));
     assert!(line.contains("keeping the version already served"), "{line}");
     assert_eq!(serial(&p), Some(1));
@@ -163,7 +163,7 @@ fn sighup_with_a_broken_zone_keeps_serving_the_old_version() {
     write(&file, &zone_text("hup.test", 2, "192.0.2.2"));
     let from = p.log_len();
     p.signal(libc::SIGHUP);
-    p.wait_log_from(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
+    p.wait_line(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
     assert!(p.log().contains("serial 1 -> 2"), "{}", p.log());
     assert_eq!(serial(&p), Some(2));
     assert_eq!(first_a(&udp_query(p.addr, &query(3, "www.hup.test", A))), Some("192.0.2.2".parse().unwrap()));
@@ -179,7 +179,7 @@ fn sighup_rereads_the_config_adding_and_removing_zones() {
     write(&dir.join("a.zone"), &zone_text("a.test", 1, "192.0.2.1"));
     write(&dir.join("b.zone"), &zone_text("b.test", 7, "192.0.2.7"));
     let cfg = config(&dir, "[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\n");
-    let p = Ironbind::start(&["--config", &cfg]);
+    let p = ironbind(&["--config", &cfg]);
     let soa = |name: &str| tcp_query(p.addr, &query(1, name, SOA));
     assert_eq!(soa_serial(&soa("a.test")), Some(1));
     assert_eq!(rcode(&soa("b.test")), 5, "b.test not served yet: REFUSED");
@@ -188,14 +188,14 @@ fn sighup_rereads_the_config_adding_and_removing_zones() {
     write(Path::new(&cfg), "version = 1\nbogus = true\n");
     let from = p.log_len();
     p.signal(libc::SIGHUP);
-    let line = p.wait_log_from(from, |l| l.contains("config is invalid"), 10 * SECOND).expect("logged");
+    let line = p.wait_line(from, |l| l.contains("config is invalid"), 10 * SECOND).expect("logged");
     assert!(line.contains("ironbind.toml") && line.contains("bogus"), "{line}");
     assert_eq!(soa_serial(&soa("a.test")), Some(1));
 
     config(&dir, "[[zone]]\nname = \"b.test\"\nfile = \"b.zone\"\n");
     let from = p.log_len();
     p.signal(libc::SIGHUP);
-    p.wait_log_from(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
+    p.wait_line(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
     assert_eq!(soa_serial(&soa("b.test")), Some(7));
     assert_eq!(rcode(&soa("a.test")), 5, "a.test removed: REFUSED");
 
@@ -203,13 +203,13 @@ fn sighup_rereads_the_config_adding_and_removing_zones() {
     config(&dir, "allow_query = [\"10.0.0.0/8\"]\n[[zone]]\nname = \"b.test\"\nfile = \"b.zone\"\n");
     let from = p.log_len();
     p.signal(libc::SIGHUP);
-    p.wait_log_from(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
+    p.wait_line(from, |l| l.contains("reload done"), 10 * SECOND).expect("reload finished");
     assert_eq!(rcode(&soa("b.test")), 5, "not in allow_query: REFUSED");
 }
 
 #[test]
 fn shutdown_lets_a_request_in_flight_finish() {
-    let mut p = Ironbind::start(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let mut p = ironbind(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let mut s = TcpStream::connect(p.addr).unwrap();
     s.set_read_timeout(Some(5 * SECOND)).unwrap();
     let q = query(11, "www.example.com", A);
@@ -229,7 +229,7 @@ fn shutdown_lets_a_request_in_flight_finish() {
 
 #[test]
 fn sigterm_exits_zero_and_closes_idle_connections() {
-    let mut p = Ironbind::start(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let mut p = ironbind(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let mut idle = TcpStream::connect(p.addr).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let t0 = Instant::now();
@@ -243,12 +243,12 @@ fn sigterm_exits_zero_and_closes_idle_connections() {
 
 #[test]
 fn bad_command_lines_fail_with_a_clear_message() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind")).output().unwrap();
+    let out = launch!("no-args").command().output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--example"));
     let dir = tempdir("badcfg");
     let cfg = config(&dir, "[tcp]\nidle_timeout_ms = 5\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind")).args(["--config", &cfg]).output().unwrap();
+    let out = launch!("badcfg").args(["--config", &cfg]).command().output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ironbind.toml") && err.contains("tcp.idle_timeout_ms = 5"), "{err}");

@@ -100,7 +100,7 @@ fn workers_stop_on_cancel() {
 
 #[test]
 fn binary_serves_the_example_zone_over_udp() {
-    let p = Ironbind::start(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
+    let p = ironbind(&["--example", "--listen", "127.0.0.1:0", "--udp-workers", "1"]);
     let r = udp_query(p.addr, &query(1, "www.example.com", A));
     assert_eq!((rcode(&r), aa(&r)), (0, true));
     assert_eq!(first_a(&r), Some("192.0.2.10".parse().unwrap()));

@@ -49,11 +49,11 @@ fn keyed_primary_needs_a_signed_notify_and_allow_notify_admits_others() {
     std::fs::write(&file, zone_text(ZONE, 1, (3600, 600, 86_400), 10, "")).unwrap();
     let key_arg = format!("{KEY}=hmac-sha256:{SECRET}");
     let zone_arg = format!("{ZONE}={}", file.display());
-    let _p = Ironbind::start("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--tsig-key", &key_arg, "--allow-transfer-key", KEY]);
+    let _p = start_ironbind("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--tsig-key", &key_arg, "--allow-transfer-key", KEY]);
     let body = format!("{}allow_notify = [\"127.0.0.3\"]\n", secondary_zone(ZONE, &[format!("127.0.0.1:{pp}@{KEY}")]));
     let cfg = ironbind_config(&sdir, &body);
     let other_arg = format!("{OTHER}=hmac-sha256:{OTHER_SECRET}");
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg, "--tsig-key", &other_arg]);
+    let s = start_ironbind("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg, "--tsig-key", &other_arg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 1)"], 30 * S);
 
     // From the primary's address: unsigned, or signed with another key the
@@ -77,11 +77,11 @@ fn a_notify_flood_costs_one_refresh_per_interval() {
     let file = pdir.join("example.com.zone");
     std::fs::write(&file, zone_text(ZONE, 1, (3600, 600, 86_400), 10, "")).unwrap();
     let zone_arg = format!("{ZONE}={}", file.display());
-    let _p = Ironbind::start("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8"]);
+    let _p = start_ironbind("primary", pp, &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8"]);
     // 200 ms between NOTIFY-triggered refreshes.
     let body = format!("[transfer]\nnotify_refresh_interval_ms = 200\n{}", secondary_zone(ZONE, &[format!("127.0.0.1:{pp}")]));
     let cfg = ironbind_config(&sdir, &body);
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg]);
+    let s = start_ironbind("secondary", sp, &sdir.join("data"), &["--config", &cfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 1)"], 30 * S);
 
     // A 2-second flood from the primary's address (what a spoofer sends).

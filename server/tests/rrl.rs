@@ -17,14 +17,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reflection_common::*;
-use xfr_common::{free_port, local, tempdir, zone_text, Proc};
+use xfr_common::{free_port, launch, local, tempdir, zone_text, Ironbind, Ready};
 
 const A: u16 = 1;
 
 /// A running ironbind with `example.com`, two UDP workers and a
 /// `/metrics`-only listener.
 struct Server {
-    proc: Proc,
+    ib: Ironbind,
     addr: SocketAddr,
     metrics: SocketAddr,
     _dir: PathBuf,
@@ -34,17 +34,17 @@ fn start(args: &[&str]) -> Server {
     let dir = tempdir("rrl");
     std::fs::write(dir.join("example.com.zone"), zone_text("example.com", 1, (3600, 600, 86400), 10, "")).unwrap();
     let (port, mport) = (free_port(), free_port());
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"));
-    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--udp-workers", "2", "--log-level", "info"])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
+    let ib = launch!("ironbind")
+        .listen(local(port))
+        .data_dir(&dir.join("data"))
+        .args(["--udp-workers", "2", "--log-level", "info"])
         .arg("--zone")
         .arg(format!("example.com={}", dir.join("example.com.zone").display()))
         .args(["--metrics-listen", &format!("127.0.0.1:{mport}")])
-        .args(args);
-    let proc = Proc::spawn("ironbind", cmd);
-    proc.expect(0, &["metrics listening"], Duration::from_secs(30));
-    Server { proc, addr: local(port), metrics: local(mport), _dir: dir }
+        .args(args.iter().copied())
+        .ready(Ready::Log(vec!["metrics listening".into()]))
+        .start();
+    Server { ib, addr: local(port), metrics: local(mport), _dir: dir }
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -85,7 +85,7 @@ fn a_burst_from_one_prefix_is_limited_with_slips_while_another_prefix_is_answere
         let r = udp_from(ip("127.0.1.2"), s.addr, &query(i, "h1.example.com", A, Some(&[]))).expect("127.0.1.2 answered");
         assert!(!r.tc && r.ancount == 1 && r.rcode == 0, "{r:?}");
     }
-    drop(s.proc);
+    drop(s.ib);
 }
 
 #[test]
@@ -185,10 +185,7 @@ fn limits_change_on_sighup() {
     let port = free_port();
     let write = |rate| std::fs::write(dir.join("ironbind.toml"), config(rate).replace("{PORT}", &port.to_string())).unwrap();
     write(0);
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ironbind"));
-    cmd.arg("--config").arg(dir.join("ironbind.toml"));
-    let proc = Proc::spawn("ironbind", cmd);
-    proc.expect(0, &["listening", "proto=\"tcp\""], Duration::from_secs(30));
+    let proc = launch!("ironbind").config(&dir.join("ironbind.toml")).start();
     let addr = local(port);
     let q = query(1, "h1.example.com", A, None);
     let off = burst(ip("127.0.5.1"), addr, &q, 50, 2);

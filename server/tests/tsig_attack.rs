@@ -6,7 +6,7 @@
 //! - A signed UPDATE replayed within the fudge window is refused (BADTIME)
 //!   and applied once.
 //! - The full MAC still works (nsupdate, knsupdate, BIND and Knot interop is
-//!   in `update.rs` and `xfr_bind.rs` / `xfr_knot.rs`).
+//!   in `update.rs` and `xfr_peers.rs`).
 
 mod xfr_common;
 
@@ -134,7 +134,7 @@ fn primary(dir: &std::path::Path, port: u16) -> Ironbind {
             file.display()
         ),
     );
-    Ironbind::start("primary", port, &dir.join("data"), &["--config", &cfg])
+    start_ironbind("primary", port, &dir.join("data"), &["--config", &cfg])
 }
 
 #[test]

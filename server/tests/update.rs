@@ -96,7 +96,7 @@ fn primary(dir: &std::path::Path, port: u16, notify: u16) -> Ironbind {
             file.display()
         ),
     );
-    Ironbind::start("primary", port, &dir.join("data"), &["--config", &cfg])
+    start_ironbind("primary", port, &dir.join("data"), &["--config", &cfg])
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn nsupdate_adds_deletes_and_secondaries_follow() {
     let mut p = primary(&pdir, pp, sp);
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{pp}")]));
     let key_arg = format!("{UPD}=hmac-sha256:{SECRET}");
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
+    let s = start_ironbind("secondary", sp, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 1)"], 30 * S);
     let key = Sign::Key(UPD, SECRET);
 
@@ -206,7 +206,7 @@ fn queries_are_answered_while_an_update_commits() {
         &dir,
         &format!("[[tsig_key]]\nname = \"{UPD}\"\nsecret = \"{SECRET}\"\n[[zone]]\nname = \"{ZONE}\"\nfile = \"{}\"\nnotify_ns = false\nallow_update = [\"{UPD}\"]\n", file.display()),
     );
-    let p = Ironbind::start("primary", port, &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("primary", port, &dir.join("data"), &["--config", &cfg]);
     assert!(wait_until(60 * S, || serial(p.addr, ZONE) == Some(1)));
     let addr = p.addr;
     let started = Instant::now();

@@ -36,7 +36,7 @@ fn primary(dir: &std::path::Path, port: u16, text: &str, notify: &[u16], extra: 
         args.extend(["--also-notify", n.as_str()]);
     }
     args.extend(extra);
-    (Ironbind::start("primary", port, &dir.join("data"), &args), file)
+    (start_ironbind("primary", port, &dir.join("data"), &args), file)
 }
 
 /// A secondary from a config file (so it allows AXFR for comparisons).
@@ -44,7 +44,7 @@ fn secondary(dir: &std::path::Path, port: u16, primaries: &[String], extra: &[&s
     let cfg = ironbind_config(dir, &secondary_zone(ZONE, primaries));
     let mut args = vec!["--config", cfg.as_str()];
     args.extend(extra);
-    Ironbind::start("secondary", port, &dir.join("data"), &args)
+    start_ironbind("secondary", port, &dir.join("data"), &args)
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn fails_over_coalesces_notify_bursts_and_refuses_strangers() {
     let blackhole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let bh = blackhole.local_addr().unwrap().port();
     let secondary_arg = format!("{ZONE}=127.0.0.1:{bh},127.0.0.1:{pp}");
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--secondary", &secondary_arg]);
+    let s = start_ironbind("secondary", sp, &sdir.join("data"), &["--secondary", &secondary_arg]);
     s.proc.expect(0, &["refresh: failure trying primary", &format!("127.0.0.1#{bh}"), "timed out"], 20 * S);
     s.proc.expect(0, &["transfer of 'example.com/IN' from", &format!("127.0.0.1#{pp}"), "(serial 1)"], 20 * S);
     assert_eq!(a(s.addr, "h7.example.com").as_deref(), Some("10.0.0.7"));
@@ -179,7 +179,7 @@ fn tsig_signed_transfers_and_notify() {
     s.proc.expect(0, &["Transfer completed:", "(serial 1)"], 20 * S);
 
     // Without the key: refused, in BIND's words.
-    let u = Ironbind::start("unsigned", up, &udir.join("data"), &["--secondary", &format!("{ZONE}=127.0.0.1:{pp}")]);
+    let u = start_ironbind("unsigned", up, &udir.join("data"), &["--secondary", &format!("{ZONE}=127.0.0.1:{pp}")]);
     u.proc.expect(0, &[&format!("transfer of 'example.com/IN' from 127.0.0.1#{pp}: failed while receiving responses: REFUSED")], 20 * S);
     assert_eq!(status(u.addr, "h1.example.com", "A"), "REFUSED", "never loaded: not served");
 
@@ -249,7 +249,7 @@ fn sighup_adds_and_removes_secondary_zones() {
     let (_p, _) = primary(&pdir, pp, &v(1, SLOW, ""), &[], &["--zone", &net_arg]);
     let primaries = [format!("127.0.0.1:{pp}")];
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &primaries));
-    let s = Ironbind::start("secondary", sp, &sdir.join("data"), &["--config", &cfg]);
+    let s = start_ironbind("secondary", sp, &sdir.join("data"), &["--config", &cfg]);
     s.proc.expect(0, &["transfer of 'example.com/IN'", "(serial 1)"], 20 * S);
     assert!(wait_until(5 * S, || sdir.join("data/zones/example.com.zone").exists()));
 

@@ -67,27 +67,17 @@ fn good_zone() -> Vec<Rec> {
 
 impl Hostile {
     fn start(serial: u32) -> Hostile {
-        let addr = local(free_port());
-        let udp = UdpSocket::bind(addr).unwrap();
-        let tcp = TcpListener::bind(addr).unwrap();
         let state = Arc::new(Mutex::new((serial, Mode::Good)));
-        let st = state.clone();
-        std::thread::spawn(move || {
-            let mut b = [0u8; 1024];
-            while let Ok((n, from)) = udp.recv_from(&mut b) {
-                let q = Msg::parse(&b[..n]);
-                let serial = st.lock().unwrap().0;
-                let _ = udp.send_to(&msg(q.id(), Some((q.qname_wire.as_deref().unwrap(), q.qtype)), &[soa(serial)]), from);
-            }
-        });
-        let st = state.clone();
-        std::thread::spawn(move || {
-            for conn in tcp.incoming().flatten() {
-                let st = st.clone();
-                std::thread::spawn(move || Self::serve(conn, &st));
-            }
-        });
-        Hostile { addr, state }
+        let (su, st) = (state.clone(), state.clone());
+        let server = LoopbackServer::start(
+            move |b| {
+                let q = Msg::parse(b);
+                let serial = su.lock().unwrap().0;
+                Some(msg(q.id(), Some((q.qname_wire.as_deref().unwrap(), q.qtype)), &[soa(serial)]))
+            },
+            move |conn| Self::serve(conn, &st),
+        );
+        Hostile { addr: server.addr, state }
     }
 
     fn set(&self, serial: u32, mode: Mode) {
@@ -164,7 +154,7 @@ fn start(tag: &str, args: &[&str]) -> (Ironbind, Api, std::path::PathBuf) {
     let (listen, tok) = (format!("127.0.0.1:{cport}"), tok.display().to_string());
     let mut all = vec!["--control-listen", &listen, "--control-token-file", &tok];
     all.extend_from_slice(args);
-    let ib = Ironbind::start(tag, free_port(), &dir.join("data"), &all);
+    let ib = start_ironbind(tag, free_port(), &dir.join("data"), &all);
     ib.proc.expect(0, &["control API listening"], 30 * S);
     (ib, Api { addr: local(cport), token: Some(TOKEN.into()), tls: None }, dir)
 }
@@ -366,7 +356,7 @@ fn big_ixfr_fallback_is_streamed_while_reloads_and_queries_proceed() {
         &dir,
         &format!("[tcp]\nidle_timeout_ms = 120000\n\n[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"),
     );
-    let p = Ironbind::start("limits-stream", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("limits-stream", free_port(), &dir.join("data"), &["--config", &cfg]);
     assert_eq!(serial(p.addr, ZONE), Some(1));
     let rss_before = proc_kib(p.proc.pid(), "VmRSS");
 

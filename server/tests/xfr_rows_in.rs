@@ -1,5 +1,5 @@
 //! Black-box tests of the zone-transfer rows of the RFC checklist
-//! (`RFC-CHECKLIST.md` §4.4–4.8: A*, I*, N*, T*, S*) that the other `xfr_*`
+//! (`docs/RFC-ROWS.md`: rows A*, I*, N*, T*, S*) that the other `xfr_*`
 //! tests do not prove. Every test runs the real `ironbind` binary on loopback
 //! and names the rows it covers; `docs/TRANSFERS.md` maps every row to its
 //! test. Messages are built and read here with a small wire codec of our own
@@ -52,7 +52,7 @@ fn n2_notify_is_retransmitted_until_answered() {
         ),
     );
     // Startup NOTIFYs: stay silent twice, answer the third.
-    let p = Ironbind::start("n2", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("n2", free_port(), &dir.join("data"), &["--config", &cfg]);
     let got = notify_target(&target, 4 * S, |i| (i == 2).then_some(NOERROR));
     assert_eq!(got.len(), 3, "two retransmissions, then silence once answered");
     for m in &got {
@@ -108,7 +108,7 @@ fn n3_n5_n6_notify_answered_over_udp_and_tcp() {
         &dir,
         &format!("{}\n[[zone]]\nname = \"example.net\"\nfile = {net:?}\nnotify_ns = false\n", secondary_zone(ZONE, &[format!("127.0.0.1:{dead}")])),
     );
-    let s = Ironbind::start("n3", free_port(), &dir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg()]);
+    let s = start_ironbind("n3", free_port(), &dir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg()]);
     let refreshed = |from: usize| s.proc.expect(from, &["notify received; refreshing now"], 10 * S);
     let refresh_done = |from: usize| s.proc.expect(from, &["refresh failed with every primary"], 20 * S);
     refresh_done(0);
@@ -169,10 +169,10 @@ fn t1_t2_refresh_timer_and_serial_going_backwards() {
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 5, timers, 10, ""));
     let cfg =
         ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
-    let p = Ironbind::start("t2-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("t2-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     let sdir = tempdir("t2s");
     let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", p.addr.port())]));
-    let s = Ironbind::start("t2-secondary", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    let s = start_ironbind("t2-secondary", free_port(), &sdir.join("data"), &["--config", &scfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 5)"], 30 * S);
 
     // T1: a new serial, no NOTIFY sent (no targets): the REFRESH timer finds it.
@@ -234,29 +234,15 @@ fn s1_s6_algorithms_and_key_name_case() {
 
     // HMAC-MD5: a configuration error, exit status 2.
     let dir = tempdir("s1md5");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironbind"))
-        .args(["--listen", &format!("127.0.0.1:{}", free_port()), "--data-dir"])
-        .arg(dir.join("data"))
-        .args(["--zone", &format!("{ZONE}={}", file.display()), "--tsig-key", &format!("old=hmac-md5:{SECRET}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + 10 * S;
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ironbind with an HMAC-MD5 key did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let launch = launch!("s1md5").listen(local(free_port())).data_dir(&dir.join("data")).args([
+        "--zone",
+        &format!("{ZONE}={}", file.display()),
+        "--tsig-key",
+        &format!("old=hmac-md5:{SECRET}"),
+    ]);
+    let mut child = Proc::spawn("s1md5", launch.command());
+    let status = child.wait_exit(10 * S).unwrap_or_else(|| panic!("ironbind with an HMAC-MD5 key did not exit"));
+    let err = child.log();
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("MD5"), "{err}");
 }
@@ -479,29 +465,18 @@ struct FakePrimary {
 
 impl FakePrimary {
     fn start(serial: u32) -> FakePrimary {
-        let port = free_port();
-        let addr = local(port);
-        let udp = UdpSocket::bind(addr).unwrap();
-        let tcp = TcpListener::bind(addr).unwrap();
         let script = Arc::new(Mutex::new(Script { serial, ixfr: IxfrMode::Incremental, axfr: AxfrMode::Good, seen: Vec::new() }));
-        let sc = script.clone();
-        std::thread::spawn(move || {
-            let mut b = [0u8; 1024];
-            while let Ok((n, from)) = udp.recv_from(&mut b) {
-                let q = Msg::parse(&b[..n]);
-                let serial = sc.lock().unwrap().serial;
+        let (su, st) = (script.clone(), script.clone());
+        let server = LoopbackServer::start(
+            move |b| {
+                let q = Msg::parse(b);
+                let serial = su.lock().unwrap().serial;
                 let recs = if q.qtype == T_SOA { vec![soa_rec(serial)] } else { vec![] };
-                let _ = udp.send_to(&answer_msg(q.id(), Some((q.qname_wire.as_deref().unwrap(), q.qtype)), NOERROR, &recs), from);
-            }
-        });
-        let sc = script.clone();
-        std::thread::spawn(move || {
-            for conn in tcp.incoming().flatten() {
-                let sc = sc.clone();
-                std::thread::spawn(move || Self::serve(conn, &sc));
-            }
-        });
-        FakePrimary { addr, script }
+                Some(answer_msg(q.id(), Some((q.qname_wire.as_deref().unwrap(), q.qtype)), NOERROR, &recs))
+            },
+            move |conn| Self::serve(conn, &st),
+        );
+        FakePrimary { addr: server.addr, script }
     }
 
     fn set(&self, serial: u32, ixfr: IxfrMode, axfr: AxfrMode) {
@@ -603,7 +578,7 @@ fn a8_i7_secondary_against_a_scripted_primary() {
     let fake = FakePrimary::start(1);
     let sdir = tempdir("a8");
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", fake.addr.port())]));
-    let s = Ironbind::start("a8-secondary", free_port(), &sdir.join("data"), &["--config", &cfg]);
+    let s = start_ironbind("a8-secondary", free_port(), &sdir.join("data"), &["--config", &cfg]);
     let ver = || dig(s.addr, &["ver.example.com", "TXT", "+short"]).trim().to_string();
     // "Transfer completed" is logged when the version is built; it is published just after.
     let published = |n: u32| assert!(wait_until(10 * S, || serial(s.addr, ZONE) == Some(n)), "serial {n} not served:\n{}", s.proc.log());
@@ -681,10 +656,10 @@ fn t1_i5_expired_zone_is_servfail_for_transfers_and_ixfr_over_udp() {
     let pdir = tempdir("exp-p");
     let file = write_zone(&pdir, "example.com.zone", &zone_text(ZONE, 4, (1, 1, 3), 3, ""));
     let zone_arg = format!("{ZONE}={file}");
-    let mut p = Ironbind::start("exp-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8"]);
+    let mut p = start_ironbind("exp-primary", free_port(), &pdir.join("data"), &["--zone", &zone_arg, "--allow-transfer", "127.0.0.0/8"]);
     let sdir = tempdir("exp-s");
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", p.addr.port())]));
-    let s = Ironbind::start("exp-secondary", free_port(), &sdir.join("data"), &["--config", &cfg]);
+    let s = start_ironbind("exp-secondary", free_port(), &sdir.join("data"), &["--config", &cfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 4)"], 30 * S);
     assert!(wait_until(10 * S, || serial(s.addr, ZONE) == Some(4)));
     let m = udp_ask("127.0.0.1:0", s.addr, &ixfr_query(1, ZONE, 1)).unwrap();
@@ -712,13 +687,13 @@ fn t4_transfer_source_address_per_primary() {
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 7, SLOW, 3, ""));
     let cfg =
         ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.3/32\"]\nnotify_ns = false\n"));
-    let p = Ironbind::start("t4-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("t4-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     let port = p.addr.port();
 
     // Without a source the secondary connects from 127.0.0.1: refused.
     let sdir = tempdir("t4s-plain");
     let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{port}")]));
-    let plain = Ironbind::start("t4-plain", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    let plain = start_ironbind("t4-plain", free_port(), &sdir.join("data"), &["--config", &scfg]);
     plain.proc.expect(0, &["transfer of 'example.com/IN'", "REFUSED"], 30 * S);
     assert_eq!(serial(plain.addr, ZONE), None);
 
@@ -727,7 +702,7 @@ fn t4_transfer_source_address_per_primary() {
     let zone =
         format!("[[zone]]\nname = \"{ZONE}\"\ntype = \"secondary\"\nprimaries = [{{ address = \"127.0.0.1:{port}\", source = \"127.0.0.3\" }}]\n");
     let scfg = ironbind_config(&sdir, &zone);
-    let s = Ironbind::start("t4-source", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    let s = start_ironbind("t4-source", free_port(), &sdir.join("data"), &["--config", &scfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 7)"], 30 * S);
     assert!(wait_until(10 * S, || serial(s.addr, ZONE) == Some(7)));
 }
@@ -750,7 +725,7 @@ fn t5_edns_expire_option() {
     let file = write_zone(&dir, "example.com.zone", &zone_text(ZONE, 3, (3600, 600, 86400), 3, ""));
     let cfg =
         ironbind_config(&dir, &format!("[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"));
-    let p = Ironbind::start("t5-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("t5-primary", free_port(), &dir.join("data"), &["--config", &cfg]);
     // A primary answers with its SOA EXPIRE; only when asked.
     assert_eq!(edns_expire(p.addr, true), Some(86400));
     assert_eq!(edns_expire(p.addr, false), None);
@@ -758,7 +733,7 @@ fn t5_edns_expire_option() {
     // A secondary answers with the seconds left until its zone expires.
     let sdir = tempdir("t5s");
     let scfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}", p.addr.port())]));
-    let s = Ironbind::start("t5-secondary", free_port(), &sdir.join("data"), &["--config", &scfg]);
+    let s = start_ironbind("t5-secondary", free_port(), &sdir.join("data"), &["--config", &scfg]);
     s.proc.expect(0, &["Transfer completed:", "(serial 3)"], 30 * S);
     let left = wait_until(10 * S, || edns_expire(s.addr, true).is_some_and(|v| v < 86400));
     assert!(left, "secondary EXPIRE: {:?}", edns_expire(s.addr, true));

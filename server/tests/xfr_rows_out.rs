@@ -1,5 +1,5 @@
 //! Black-box tests of the zone-transfer rows of the RFC checklist
-//! (`RFC-CHECKLIST.md` §4.4–4.8: A*, I*, N*, T*, S*) that the other `xfr_*`
+//! (`docs/RFC-ROWS.md`: rows A*, I*, N*, T*, S*) that the other `xfr_*`
 //! tests do not prove. Every test runs the real `ironbind` binary on loopback
 //! and names the rows it covers; `docs/TRANSFERS.md` maps every row to its
 //! test. Messages are built and read here with a small wire codec of our own
@@ -105,7 +105,7 @@ fn a2_a3_a7_s4_large_zone_streams_in_many_signed_messages() {
     // Our secondary takes the signed multi-message stream.
     let sdir = tempdir("a7s");
     let cfg = ironbind_config(&sdir, &secondary_zone(ZONE, &[format!("127.0.0.1:{}@{KEY}", p.addr.port())]));
-    let s = Ironbind::start("a7-secondary", free_port(), &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key]);
+    let s = start_ironbind("a7-secondary", free_port(), &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key]);
     let line = s.proc.expect(0, &["Transfer completed:", "(serial 7)"], 120 * S);
     assert_eq!(completed_counts(&line), (signed.msgs.len(), total), "{line}");
     // The line is logged when the new version is built; it is published just after.
@@ -133,7 +133,7 @@ fn a4_transfer_is_a_consistent_snapshot_across_a_reload() {
         &dir,
         &format!("[tcp]\nidle_timeout_ms = 120000\n\n[[zone]]\nname = \"{ZONE}\"\nfile = {file:?}\nallow_transfer = [\"127.0.0.0/8\"]\nnotify_ns = false\n"),
     );
-    let p = Ironbind::start("a4", free_port(), &dir.join("data"), &["--config", &cfg]);
+    let p = start_ironbind("a4", free_port(), &dir.join("data"), &["--config", &cfg]);
 
     let mut conn = tcp_connect(p.addr, None);
     conn.write_all(&framed(&query(0xa4a4, ZONE, T_AXFR))).unwrap();

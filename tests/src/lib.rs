@@ -5,18 +5,22 @@
 //! way a resolver would. Nothing links against the server crate: the tests
 //! only know the command line and the DNS protocol.
 //!
-//! * [`server`]: find or build the binary, start it with zone files in a temp
-//!   dir, wait until it answers, kill it on drop.
+//! * [`server`]: start the binary with zone files in a temp dir, wait until it
+//!   answers, stop it on drop (the process handling is `ironbind-test-support`'s).
 //! * [`wire`]: build queries (also malformed ones) and parse responses strictly.
 //! * [`rr`]: records in presentation form, compared in canonical form.
 //! * [`scenario`]: the data-driven scenario files under `tests/scenarios/`.
+//! * [`coverage`]: the RFC rows every test run must cover, and the checks that
+//!   the tests the docs cite exist.
 //!
 //! The test binaries are in `tests/tests/`: `scenarios` (all scenario files),
 //! `zones` (zone loading and SIGHUP reload), `transport` (TCP framing,
 //! pipelining, idle timeout, reply source address), `robustness` (random and
-//! mutated packets) and `dig` (interop with the real dig).
+//! mutated packets), `dig` (interop with the real dig) and `coverage_names`
+//! (cited tests and rows exist).
 
 pub mod client;
+pub mod coverage;
 pub mod rr;
 pub mod scenario;
 pub mod server;

@@ -1,30 +1,28 @@
-//! Starting the real `ironbind` binary for a test.
+//! Starting the real `ironbind` binary for a black-box test.
 //!
-//! Owns: finding (or building, once per test process) the binary, temporary
-//! directories with zone files (and the server's own `--data-dir`, so no two
-//! servers share persisted state), picking a free port on 127.0.0.1, spawning the
-//! server with its stderr captured to a file, waiting until it answers, and
-//! killing it by PID when the [`Server`] guard drops.
+//! Owns: what a test asks for (zone files and other files written into a
+//! temporary directory that is also the server's `--data-dir` parent and
+//! working directory, so no two servers share persisted state; extra flags;
+//! the listen address; the name the readiness probe asks for) and the
+//! [`Server`] handle tests use. Finding the binary, free ports, temp dirs,
+//! spawning, waiting until it answers and stopping it by PID are
+//! `ironbind-test-support`'s.
 //!
 //! Must not: know DNS semantics beyond "send a SOA query and wait for any reply".
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::client;
-use crate::wire::QuerySpec;
+use ironbind_test_support::{free_port_on, Ironbind, Launch, Ready, TempDir};
 
 /// How long a server may take to answer its first query.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    ironbind_test_support::workspace_root()
 }
 
 /// `tests/scenarios` in the source tree.
@@ -32,68 +30,10 @@ pub fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
 }
 
-/// The `ironbind` binary: `$IRONBIND_BIN` if set, otherwise
-/// `<target dir>/debug/ironbind` after `cargo build --workspace --bin
-/// ironbind` (run once per test process; a no-op when it is up to date). The
-/// target dir is `$CARGO_TARGET_DIR` (relative to the workspace root) or
-/// `<workspace>/target`. Panics with the build output if the build fails.
-///
-/// `--workspace` rather than `-p ironbind-server`: cargo unifies dependency
-/// features over the packages selected, so `-p` would build a second variant
-/// of every shared dependency after `cargo build --workspace` (what
-/// `scripts/test.sh` runs first) and relink the binary on every test run.
+/// The `ironbind` binary (`$IRONBIND_BIN`, or built once per test process):
+/// see [`ironbind_test_support::binary`].
 pub fn binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("IRONBIND_BIN") {
-            return PathBuf::from(p);
-        }
-        let root = workspace_root();
-        let target = match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(t) => root.join(t),
-            None => root.join("target"),
-        };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--workspace", "--bin", "ironbind"])
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", &target)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cargo build for the ironbind binary");
-        assert!(out.status.success(), "cargo build --workspace --bin ironbind failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        let bin = target.join("debug").join("ironbind");
-        assert!(bin.exists(), "{} missing after a successful build", bin.display());
-        bin
-    })
-}
-
-/// A temporary directory removed on drop (kept if `IRONBIND_KEEP_TMP` is set).
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// Creates a fresh directory under the system temp dir.
-    pub fn new(tag: &str) -> std::io::Result<Self> {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let p = std::env::temp_dir().join(format!("ironbind-{tag}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        fs::create_dir_all(&p)?;
-        Ok(Self(p))
-    }
-
-    /// The path.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::env::var_os("IRONBIND_KEEP_TMP").is_none() {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    ironbind_test_support::binary()
 }
 
 /// What to start: zones (origin, file name, contents), extra flags, and
@@ -141,31 +81,13 @@ impl ServerConfig {
     }
 }
 
-/// A running `ironbind`, killed on drop.
+/// A running `ironbind`, stopped (SIGTERM, then SIGKILL) on drop, then its
+/// directory removed.
 #[derive(Debug)]
 pub struct Server {
-    child: Child,
-    addr: SocketAddr,
-    dir: Option<TempDir>,
-    stderr_path: PathBuf,
-    cfg: ServerConfig,
-}
-
-/// A port free for both UDP and TCP, never handed out twice in this process:
-/// the server binds its UDP sockets with `SO_REUSEPORT`, so two servers
-/// started at once on one port would silently share it.
-fn free_port(ip: std::net::IpAddr) -> std::io::Result<u16> {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    for _ in 0..50 {
-        let u = UdpSocket::bind((ip, 0))?;
-        let port = u.local_addr()?.port();
-        let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
-        if !given.contains(&port) && TcpListener::bind((ip, port)).is_ok() {
-            given.push(port);
-            return Ok(port);
-        }
-    }
-    Err(std::io::Error::other("no free port"))
+    // Declared before `dir`: the process stops before its directory goes.
+    ib: Ironbind,
+    dir: TempDir,
 }
 
 impl Server {
@@ -173,7 +95,6 @@ impl Server {
     /// it answers a SOA query (any reply counts), up to [`STARTUP_TIMEOUT`].
     /// Retries with another port if the first one was taken in between.
     pub fn start(cfg: ServerConfig) -> Result<Server, String> {
-        let bin = binary();
         let dir = TempDir::new("srv").map_err(|e| format!("temp dir: {e}"))?;
         for (_, file, text) in &cfg.zones {
             fs::write(dir.path().join(file), text).map_err(|e| format!("write zone {file}: {e}"))?;
@@ -182,127 +103,77 @@ impl Server {
             fs::write(dir.path().join(file), text).map_err(|e| format!("write {file}: {e}"))?;
         }
         let mut last_err = String::new();
-        let mut dir = Some(dir);
-        for attempt in 0..3 {
-            let d = dir.take().unwrap();
-            match Self::spawn(bin, d, &cfg, attempt) {
-                Ok(s) => return Ok(s),
-                Err((e, d, retry)) => {
+        for _ in 0..3 {
+            match Self::launch(dir.path(), &cfg)?.try_start() {
+                Ok(ib) => return Ok(Server { ib, dir }),
+                Err(e) => {
+                    let in_use = e.contains("in use") || e.contains("AddrInUse");
                     last_err = e;
-                    if !retry {
+                    if !in_use {
                         break;
                     }
-                    dir = Some(d);
                 }
             }
         }
         Err(last_err)
     }
 
-    #[allow(clippy::result_large_err)]
-    fn spawn(bin: &Path, dir: TempDir, cfg: &ServerConfig, attempt: u32) -> Result<Server, (String, TempDir, bool)> {
+    /// The launch of `cfg` in `dir`, on a fresh port.
+    fn launch(dir: &Path, cfg: &ServerConfig) -> Result<Launch, String> {
         let bind_ip = cfg.listen_ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-        let port = match free_port(bind_ip) {
-            Ok(p) => p,
-            Err(e) => return Err((format!("free port: {e}"), dir, false)),
+        let port = free_port_on(bind_ip).map_err(|e| format!("free port: {e}"))?;
+        let probe = match (&cfg.probe_name, cfg.zones.first()) {
+            (Some(n), _) => n.clone(),
+            (None, Some((origin, _, _))) => origin.clone(),
+            (None, None) => "example.com".into(),
         };
-        let listen = SocketAddr::new(bind_ip, port);
-        let addr = SocketAddr::new(if bind_ip.is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { bind_ip }, port);
-        let stderr_path = dir.path().join(format!("stderr-{attempt}.log"));
-        let stderr = match fs::File::create(&stderr_path) {
-            Ok(f) => f,
-            Err(e) => return Err((format!("stderr file: {e}"), dir, false)),
-        };
-        let mut cmd = Command::new(bin);
-        cmd.arg("--listen").arg(listen.to_string());
-        // Each server keeps its persisted zones and journals to itself; the
-        // default directory is shared by every process on the machine.
-        cmd.arg("--data-dir").arg(dir.path().join("data"));
+        let mut l = Launch::new("ironbind")
+            .listen(SocketAddr::new(bind_ip, port))
+            // Each server keeps its persisted zones and journals to itself; the
+            // default directory is shared by every process on the machine.
+            .data_dir(&dir.join("data"))
+            .cwd(dir)
+            .ready(Ready::Answers(probe))
+            .timeout(STARTUP_TIMEOUT);
         for (origin, file, _) in &cfg.zones {
-            cmd.arg("--zone").arg(format!("{origin}={}", dir.path().join(file).display()));
+            l = l.arg("--zone").arg(format!("{origin}={}", dir.join(file).display()));
         }
-        cmd.args(&cfg.args).current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr);
-        let child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => return Err((format!("spawn {}: {e}", bin.display()), dir, false)),
-        };
-        let mut s = Server { child, addr, dir: Some(dir), stderr_path, cfg: cfg.clone() };
-        match s.wait_ready() {
-            Ok(()) => Ok(s),
-            Err(e) => {
-                let err = s.stderr();
-                let in_use = err.contains("in use") || err.contains("AddrInUse");
-                let msg = format!("{e}\n--- server stderr ---\n{err}");
-                s.kill();
-                let dir = s.dir.take().expect("dir is set until drop");
-                Err((msg, dir, in_use))
-            }
-        }
-    }
-
-    fn probe_name(&self) -> String {
-        if let Some(n) = &self.cfg.probe_name {
-            return n.clone();
-        }
-        match self.cfg.zones.first() {
-            Some((o, _, _)) => o.clone(),
-            None => "example.com".into(),
-        }
-    }
-
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let mut q = QuerySpec::new(&self.probe_name(), crate::rr::types::SOA);
-        q.id = 0xbeef;
-        let packet = q.build()?;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Err(format!("ironbind exited during startup with {status}"));
-            }
-            if let Ok(Some(_)) = client::udp_exchange(self.addr, &packet, Duration::from_millis(100)) {
-                return Ok(());
-            }
-        }
-        Err(format!("ironbind on {} did not answer a SOA query for {} within {:?}", self.addr, self.probe_name(), STARTUP_TIMEOUT))
+        Ok(l.args(cfg.args.iter().cloned()))
     }
 
     /// The address to query (127.0.0.1:PORT).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.ib.addr
     }
 
     /// The process ID.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.ib.pid()
     }
 
     /// The temp dir holding zone files.
     pub fn dir(&self) -> &Path {
-        self.dir.as_ref().expect("dir is set until drop").path()
+        self.dir.path()
     }
 
-    /// Everything the server wrote to stderr so far.
+    /// Everything the server logged so far.
     pub fn stderr(&self) -> String {
-        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+        self.ib.log()
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.ib.running()
     }
 
     /// Sends a signal by PID.
     pub fn signal(&self, sig: i32) {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
-        // SAFETY: kill(2) with the PID of a child we spawned and still own (not
-        // yet reaped, so the PID cannot have been reused).
-        let rc = unsafe { libc::kill(pid, sig) };
-        assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+        self.ib.signal(sig);
     }
 
     /// Sends SIGHUP (reload zone files).
     pub fn reload(&self) {
-        self.signal(libc::SIGHUP);
+        self.ib.reload();
     }
 
     /// Overwrites a file in the server's directory (e.g. a zone file before a reload).
@@ -313,26 +184,6 @@ impl Server {
     /// Sends SIGTERM and waits up to `timeout` for the exit status.
     pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(s)) = self.child.try_wait() {
-                return Some(s);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn kill(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
+        self.ib.wait_exit(timeout)
     }
 }

@@ -1,6 +1,9 @@
 //! Runs every scenario file under `tests/scenarios/` (format: see
 //! `ironbind_tests::scenario`) against a freshly started server per file, and
-//! checks that every checklist row in our acceptance list is covered.
+//! checks that every row of docs/RFC-ROWS.md in our acceptance list
+//! (`ironbind_tests::coverage::required_rows`) has a scenario case or a
+//! dedicated test (`coverage::DEDICATED`). That the named tests and rows
+//! exist is `coverage_names.rs`'s.
 //!
 //! `SCENARIO=wildcard` runs only files whose name contains `wildcard`;
 //! `SCENARIO=wildcard:ent` also filters cases by name.
@@ -8,32 +11,9 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use ironbind_tests::coverage::{required_rows, DEDICATED};
 use ironbind_tests::scenario::{self, FileReport, Scenario};
 use ironbind_tests::server::scenarios_dir;
-
-/// Rows of RFC-CHECKLIST.md sections 4.1, 4.2, 4.3, 4.9, 4.10 and 4.11.
-fn required_rows() -> Vec<String> {
-    let mut v = Vec::new();
-    for (p, n) in [("Q", 22), ("W", 5), ("D", 5), ("E", 10), ("C", 6), ("U", 3)] {
-        v.extend((1..=n).map(|i| format!("{p}{i}")));
-    }
-    v
-}
-
-/// Rows covered by dedicated tests rather than (or as well as) scenarios.
-const DEDICATED: &[(&str, &str)] = &[
-    ("Q1", "robustness.rs: responses_are_dropped (QR=1 over UDP and TCP)"),
-    ("Q9", "zones.rs: broken_zones_are_refused_and_good_zones_served"),
-    ("Q18", "zones.rs: broken_zones_are_refused_and_good_zones_served (ttl.test loads)"),
-    ("Q19", "transport.rs: reply_comes_from_the_address_queried"),
-    ("Q20", "robustness.rs: malformed_corpus, mutated_queries_udp, mutated_queries_tcp, random_packets"),
-    ("Q22", "zones.rs: reload_across_serial_wraparound"),
-    ("D4", "zones.rs: broken_zones_are_refused_and_good_zones_served (below-dname, cname-and-dname)"),
-    ("C2", "transport.rs: length_and_message_split_across_segments"),
-    ("C3", "transport.rs: pipelined_queries_on_one_connection"),
-    ("C4", "transport.rs: idle_connection_is_closed, connection_limit_per_client"),
-    ("C5", "transport.rs: keepalive_option_only_over_tcp"),
-];
 
 fn scenario_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
@@ -83,7 +63,7 @@ fn checklist_rows_are_covered() {
                 (n > 0).then(|| format!("{} ({n})", s.file))
             })
             .collect();
-        by.extend(DEDICATED.iter().filter(|(r, _)| *r == row).map(|(_, t)| (*t).to_string()));
+        by.extend(DEDICATED.iter().filter(|d| d.row == row).map(|d| d.describe()));
         if by.is_empty() {
             missing.push(row.clone());
         }

@@ -145,7 +145,7 @@ pub fn start(tag: &str, args: &[&str]) -> Server {
     let tok = tok.display().to_string();
     let mut all = vec!["--control-listen", &listen, "--control-token-file", &tok];
     all.extend_from_slice(args);
-    let ib = Ironbind::start(tag, free_port(), &dir.join("data"), &all);
+    let ib = start_ironbind(tag, free_port(), &dir.join("data"), &all);
     ib.proc.expect(0, &["control API listening"], 30 * S);
     let api = Api { addr: local(cport), token: Some(TOKEN.into()), tls: None };
     Server { ib, api, dir }

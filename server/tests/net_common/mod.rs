@@ -1,13 +1,13 @@
-//! Helpers shared by the `net_*` integration tests: building queries, reading
-//! answers, and running the real `ironbind` binary with its log captured.
+//! Helpers shared by the `net_*` integration tests (and `metrics.rs`,
+//! `alloc_udp.rs`): building queries, reading answers, and running the real
+//! `ironbind` binary on a port it picks (processes and temp dirs from
+//! `ironbind-test-support`, re-exported here).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use ironbind_test_support::*;
 
 /// Type numbers used by the tests.
 pub const A: u16 = 1;
@@ -115,116 +115,16 @@ pub fn first_a(m: &[u8]) -> Option<std::net::Ipv4Addr> {
     Some(std::net::Ipv4Addr::new(m[r.start], m[r.start + 1], m[r.start + 2], m[r.start + 3]))
 }
 
-/// A fresh directory under the system temp dir.
-pub fn tempdir(tag: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!("ironbind-{tag}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// Starts the binary with `args` (add `--listen 127.0.0.1:0` to get a free
+/// port) and `--log-format text`, and waits until it listens; its address is
+/// the one it logs.
+pub fn ironbind(args: &[&str]) -> Ironbind {
+    ironbind_with_env(args, &[])
 }
 
-/// A running `ironbind` process with its stderr collected line by line.
-pub struct Ironbind {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    /// The first listen address (UDP and TCP).
-    pub addr: SocketAddr,
-}
-
-impl Ironbind {
-    /// Starts the binary with `args` (add `--listen 127.0.0.1:0` to get a free
-    /// port) and waits until it listens.
-    pub fn start(args: &[&str]) -> Ironbind {
-        Self::start_with_env(args, &[])
-    }
-
-    /// [`Self::start`] with extra environment variables.
-    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Ironbind {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ironbind"))
-            .envs(env.iter().copied())
-            .args(args)
-            .args(["--log-format", "text"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ironbind");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let err = child.stderr.take().unwrap();
-        let l2 = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                eprintln!("[ironbind] {line}");
-                l2.lock().unwrap().push(line);
-            }
-        });
-        let mut p = Ironbind { child, lines, addr: "0.0.0.0:0".parse().unwrap() };
-        let line = p
-            .wait_log(|l| l.contains("listening") && l.contains("proto=\"tcp\""), Duration::from_secs(20))
-            .unwrap_or_else(|| panic!("ironbind did not start; log:\n{}", p.log()));
-        let addr = line.split("listen=").nth(1).unwrap().split_whitespace().next().unwrap();
-        p.addr = addr.parse().unwrap();
-        p
-    }
-
-    /// Everything logged so far.
-    pub fn log(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Waits for a log line (logged at or after call time or before) matching `pred`.
-    pub fn wait_log(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
-        self.wait_log_from(0, pred, timeout)
-    }
-
-    /// Number of log lines so far (to wait only for newer ones).
-    pub fn log_len(&self) -> usize {
-        self.lines.lock().unwrap().len()
-    }
-
-    /// Waits for a line at index ≥ `from` matching `pred`.
-    pub fn wait_log_from(&self, from: usize, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
-        let end = Instant::now() + timeout;
-        loop {
-            if let Some(l) = self.lines.lock().unwrap().iter().skip(from).find(|l| pred(l)) {
-                return Some(l.clone());
-            }
-            if Instant::now() > end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Sends a signal.
-    pub fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) with our own child's pid and a valid signal number.
-        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
-        assert_eq!(rc, 0, "kill failed");
-    }
-
-    /// Waits for the process to exit.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let end = Instant::now() + timeout;
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s);
-            }
-            if Instant::now() > end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Ironbind {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// [`ironbind`] with extra environment variables.
+pub fn ironbind_with_env(args: &[&str], env: &[(&str, &str)]) -> Ironbind {
+    env.iter().fold(launch!("ironbind"), |l, (k, v)| l.env(k, v)).args(args.iter().copied()).args(["--log-format", "text"]).start()
 }
 
 /// Sends `msg` over a TCP stream with its length prefix.

@@ -1,63 +1,23 @@
-//! Helpers shared by the `xfr_*` integration tests: running the real
-//! `ironbind` binary, BIND9 `named` and Knot `knotd` on loopback high ports
-//! with configs in throwaway directories, and looking at them with `dig`.
+//! Helpers shared by the `xfr_*` integration tests (and the control, cookie,
+//! update and disk tests that reuse them): zone texts, the test TSIG key, an
+//! `ironbind` started with the flags these tests share, secondaries of a peer,
+//! NOTIFY messages, and looking at servers with `dig`.
 //!
-//! Every process is started by the test and stopped by its PID (SIGTERM,
-//! then SIGKILL) when its handle drops; logs are captured line by line so
-//! tests can wait for the lines an operator would grep for.
-#![allow(dead_code)]
+//! Processes (`ironbind`, BIND9 `named`, Knot `knotd`), ports and temp dirs
+//! come from `ironbind-test-support`, re-exported here.
+#![allow(dead_code, unused_imports)]
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+pub use ironbind_test_support::*;
 
 /// A TSIG secret shared by the tests (base64 of 32 octets).
 pub const SECRET: &str = "aXJvbmJpbmQtdGVzdC1zZWNyZXQtMzItb2N0ZXRzISE=";
 /// The key name used with [`SECRET`].
 pub const KEY: &str = "xfr-key";
-
-/// A fresh directory under the system temp dir.
-pub fn tempdir(tag: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!("ironbind-xfr-{tag}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A loopback port free for both UDP and TCP right now.
-pub fn free_port() -> u16 {
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// `127.0.0.1:port`.
-pub fn local(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// Polls `f` every 50 ms until it is true or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// Text of `example.com` (or `origin`): SOA with the given timers, NS,
 /// and `hosts` A records `hN` plus the `extra` lines.
@@ -71,251 +31,15 @@ pub fn zone_text(origin: &str, serial: u32, timers: (u32, u32, u32), hosts: usiz
     z
 }
 
-/// A child process with its stdout and stderr collected line by line.
-pub struct Proc {
-    child: Option<Child>,
-    lines: Arc<Mutex<Vec<String>>>,
-    tag: String,
-}
-
-impl Proc {
-    /// Starts `cmd`, echoing its output to the test's stderr prefixed with `tag`.
-    pub fn spawn(tag: &str, mut cmd: Command) -> Proc {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {tag} ({cmd:?}): {e}"));
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        for r in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
-            let (l, tag) = (lines.clone(), tag.to_string());
-            std::thread::spawn(move || {
-                for line in BufReader::new(r).lines().map_while(Result::ok) {
-                    eprintln!("[{tag}] {line}");
-                    l.lock().unwrap().push(line);
-                }
-            });
-        }
-        Proc { child: Some(child), lines, tag: tag.into() }
-    }
-
-    /// Everything logged so far.
-    pub fn log(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Number of log lines so far.
-    pub fn log_len(&self) -> usize {
-        self.lines.lock().unwrap().len()
-    }
-
-    /// Lines at index ≥ `from` containing every string of `all`.
-    pub fn lines_with(&self, from: usize, all: &[&str]) -> Vec<String> {
-        self.lines.lock().unwrap().iter().skip(from).filter(|l| all.iter().all(|s| l.contains(s))).cloned().collect()
-    }
-
-    /// Waits for a line at index ≥ `from` containing every string of `all`.
-    pub fn wait_for(&self, from: usize, all: &[&str], timeout: Duration) -> Option<String> {
-        let mut found = None;
-        wait_until(timeout, || {
-            found = self.lines_with(from, all).into_iter().next();
-            found.is_some()
-        });
-        found
-    }
-
-    /// Like [`wait_for`](Self::wait_for), panicking with the log when nothing comes.
-    pub fn expect(&self, from: usize, all: &[&str], timeout: Duration) -> String {
-        self.wait_for(from, all, timeout).unwrap_or_else(|| panic!("{}: no line with {all:?} within {timeout:?}; log:\n{}", self.tag, self.log()))
-    }
-
-    /// The process ID.
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
-    }
-
-    /// Sends `sig` to the process.
-    pub fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) with the PID of our own child and a valid signal.
-        let rc = unsafe { libc::kill(self.pid() as libc::pid_t, sig) };
-        assert_eq!(rc, 0, "kill({}, {sig}) failed", self.pid());
-    }
-
-    /// True while the process runs.
-    pub fn running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| c.try_wait().ok().flatten().is_none())
-    }
-
-    /// SIGKILL, and reap.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM, wait up to 10 s, then SIGKILL.
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SAFETY: kill(2) with the PID of our own child.
-            unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
-            let end = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < end {
-                if c.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A running `ironbind`.
-pub struct Ironbind {
-    /// The process.
-    pub proc: Proc,
-    /// Its listen address.
-    pub addr: SocketAddr,
-    /// Its data directory.
-    pub data_dir: PathBuf,
-    args: Vec<String>,
-}
-
-impl Ironbind {
-    /// Starts `ironbind --listen 127.0.0.1:PORT --data-dir DIR ARGS…` and
-    /// waits until it listens.
-    pub fn start(tag: &str, port: u16, data_dir: &Path, args: &[&str]) -> Ironbind {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let proc = Self::spawn(tag, port, data_dir, &args);
-        Ironbind { proc, addr: local(port), data_dir: data_dir.into(), args }
-    }
-
-    fn spawn(tag: &str, port: u16, data_dir: &Path, args: &[String]) -> Proc {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind"));
-        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data_dir)
-            .args(["--udp-workers", "1", "--log-format", "text", "--log-level", "info"])
-            .args(args);
-        let p = Proc::spawn(tag, cmd);
-        p.expect(0, &["listening", "proto=\"tcp\""], Duration::from_secs(30));
-        p
-    }
-
-    /// Kills the process (SIGKILL) and starts it again with the same
-    /// arguments, port and data directory.
-    pub fn restart_after_kill(&mut self) {
-        self.proc.kill9();
-        self.proc = Self::spawn(&self.proc.tag.clone(), self.addr.port(), &self.data_dir.clone(), &self.args.clone());
-    }
-
-    /// Stops it gracefully and starts it again.
-    pub fn restart(&mut self) {
-        self.proc.stop();
-        self.proc = Self::spawn(&self.proc.tag.clone(), self.addr.port(), &self.data_dir.clone(), &self.args.clone());
-    }
-
-    /// SIGHUP: reload.
-    pub fn reload(&self) {
-        self.proc.signal(libc::SIGHUP);
-    }
-}
-
-/// A running BIND9 `named` in the foreground.
-pub struct Named {
-    /// The process.
-    pub proc: Proc,
-    /// Its address.
-    pub addr: SocketAddr,
-    /// Its directory (config, zone files, pid file).
-    pub dir: PathBuf,
-}
-
-impl Named {
-    /// Writes `named.conf` with `options` lines and `rest` (zones, keys)
-    /// into a new directory and starts `named -g` on `port`.
-    pub fn start(port: u16, options: &str, rest: &str, files: &[(&str, &str)]) -> Named {
-        let dir = tempdir("named");
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        let d = dir.display();
-        let conf = format!(
-            "options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n  session-keyfile \"{d}/session.key\";\n  \
-             managed-keys-directory \"{d}\";\n  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  \
-             recursion no;\n  dnssec-validation no;\n  notify-delay 0;\n{options}\n}};\ncontrols {{ }};\n{rest}\n"
-        );
-        std::fs::write(dir.join("named.conf"), conf).unwrap();
-        let mut cmd = Command::new("named");
-        cmd.args(["-g", "-c"]).arg(dir.join("named.conf"));
-        let proc = Proc::spawn("named", cmd);
-        proc.expect(0, &["running"], Duration::from_secs(30));
-        Named { proc, addr: local(port), dir }
-    }
-
-    /// Replaces a file in its directory.
-    pub fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.join(name), text).unwrap();
-    }
-
-    /// SIGHUP: reload the zone files.
-    pub fn reload(&self) {
-        self.proc.signal(libc::SIGHUP);
-    }
-}
-
-/// A running Knot `knotd` in the foreground.
-pub struct Knot {
-    /// The process.
-    pub proc: Proc,
-    /// Its address.
-    pub addr: SocketAddr,
-    /// Its directory.
-    pub dir: PathBuf,
-}
-
-impl Knot {
-    /// Writes `knot.conf` (server, database, control, log sections plus
-    /// `rest`, where `%DIR%` stands for the new directory) into a new
-    /// directory and starts `knotd` on `port`.
-    pub fn start(port: u16, rest: &str, files: &[(&str, &str)]) -> Knot {
-        let dir = tempdir("knot");
-        std::fs::create_dir_all(dir.join("db")).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        let d = dir.display();
-        let conf = format!(
-            "server:\n  rundir: \"{d}\"\n  listen: 127.0.0.1@{port}\n\ndatabase:\n  storage: \"{d}/db\"\n\n\
-             control:\n  listen: \"{d}/knot.sock\"\n\nlog:\n  - target: stderr\n    any: info\n\n{}\n",
-            rest.replace("%DIR%", &d.to_string())
-        );
-        std::fs::write(dir.join("knot.conf"), conf).unwrap();
-        let mut cmd = Command::new("knotd");
-        cmd.arg("-c").arg(dir.join("knot.conf"));
-        let proc = Proc::spawn("knotd", cmd);
-        proc.expect(0, &["server started"], Duration::from_secs(30));
-        Knot { proc, addr: local(port), dir }
-    }
-
-    /// Replaces a file in its directory.
-    pub fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.join(name), text).unwrap();
-    }
-
-    /// `knotc zone-reload ZONE`.
-    pub fn zone_reload(&self, zone: &str) {
-        let out = Command::new("knotc").arg("-s").arg(self.dir.join("knot.sock")).args(["zone-reload", zone]).output().unwrap();
-        assert!(out.status.success(), "knotc zone-reload: {}", String::from_utf8_lossy(&out.stderr));
-    }
+/// Starts `ironbind --listen 127.0.0.1:PORT --data-dir DIR --udp-workers 1
+/// --log-format text --log-level info ARGS…` and waits until it listens.
+pub fn start_ironbind(tag: &str, port: u16, data_dir: &Path, args: &[&str]) -> Ironbind {
+    launch!(tag)
+        .listen(local(port))
+        .data_dir(data_dir)
+        .args(["--udp-workers", "1", "--log-format", "text", "--log-level", "info"])
+        .args(args.iter().copied())
+        .start()
 }
 
 /// Runs `dig @addr -p port ARGS` and returns its stdout.
@@ -365,19 +89,9 @@ pub fn a(addr: SocketAddr, name: &str) -> Option<String> {
     dig(addr, &[name, "A", "+short"]).lines().next().map(str::to_string)
 }
 
-/// Fails the test (rather than skipping it) when a tool is missing.
-pub fn require(tools: &[&str]) {
-    for t in tools {
-        let ok = Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success());
-        assert!(ok, "{t} is not installed: apt-get install -y bind9 knot knot-dnsutils dnsutils");
-    }
-}
-
-/// Writes an ironbind config file (`version = 1` plus `body`) into `dir`.
+/// Writes an ironbind config file (`version = 1` plus `body`) into `dir`; returns its path.
 pub fn ironbind_config(dir: &Path, body: &str) -> String {
-    let p = dir.join("ironbind.toml");
-    std::fs::write(&p, format!("version = 1\n{body}")).unwrap();
-    p.display().to_string()
+    write_config(dir, body).display().to_string()
 }
 
 /// A secondary `[[zone]]` section for `zone` with these primaries, allowing
@@ -395,7 +109,7 @@ pub fn secondary_of(zone: &str, primary_port: u16, port: u16, tsig: bool) -> Iro
     let primary = if tsig { format!("127.0.0.1:{primary_port}@{KEY}") } else { format!("127.0.0.1:{primary_port}") };
     let cfg = ironbind_config(&sdir, &secondary_zone(zone, &[primary]));
     let key_arg = format!("{KEY}=hmac-sha256:{SECRET}");
-    let s = Ironbind::start("secondary", port, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
+    let s = start_ironbind("secondary", port, &sdir.join("data"), &["--config", &cfg, "--tsig-key", &key_arg]);
     let from = format!("transfer of '{zone}/IN' from 127.0.0.1#{primary_port}: Transfer completed:");
     let line = s.proc.expect(0, &[&from, "(serial 1)"], Duration::from_secs(30));
     assert!(line.contains("op=\"axfr\""), "{line}");

@@ -450,7 +450,7 @@ pub fn primary(tag: &str, text: &str, extra: &[&str]) -> (Ironbind, std::path::P
     let zone_arg = format!("{ZONE}={file}");
     let mut args = vec!["--zone", zone_arg.as_str()];
     args.extend(extra);
-    let p = Ironbind::start(tag, free_port(), &dir.join("data"), &args);
+    let p = start_ironbind(tag, free_port(), &dir.join("data"), &args);
     (p, dir, file.into())
 }
 

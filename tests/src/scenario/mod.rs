@@ -14,7 +14,7 @@
 //! end
 //!
 //! case cname-chain                           # one query, one expected response
-//!   covers Q8                                # checklist rows
+//!   covers Q8                                # rows of docs/RFC-ROWS.md
 //!   query  a.chain.example.com. A +noedns    # NAME [CLASS] TYPE [+options]
 //!   rcode  NOERROR                           # or NOERROR|SERVFAIL, BADVERS, …
 //!   flags  aa !tc                            # bits that must be set / clear

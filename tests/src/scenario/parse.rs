@@ -25,7 +25,7 @@ pub struct Case {
     pub name: String,
     /// Line of the `case` directive.
     pub line: usize,
-    /// Checklist rows this case covers (`Q7`, `E8`, …).
+    /// Rows of docs/RFC-ROWS.md this case covers (`Q7`, `E8`, …).
     pub covers: Vec<String>,
     /// The query.
     pub query: QuerySpec,
