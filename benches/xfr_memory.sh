@@ -60,7 +60,7 @@ wait_log "$WORK/idle.log" "listening" 60
 
 start=$SECONDS
 spawn "$WORK/secondary.log" "$BIN" --listen "127.0.0.1:$((PORT + 1))" --data-dir "$WORK/s" --secondary "bench.test=127.0.0.1:$PORT" \
-    "${common[@]}" --log-level "info,ironbind::xfr::client=debug"
+    "${common[@]}" --log-level "info,ironbind::remote::transfer=debug"
 SECONDARY=$LAST_PID
 wait_log "$WORK/secondary.log" "Transfer completed" 900
 sleep 1

@@ -2,6 +2,6 @@
 //! (`Bind9Cluster`, `Bind9Instance`, `DNSZone`, record kinds), shared by the
 //! operator and the CRD generator.
 //!
-//! Empty until the Kubernetes issues: the contract is in
-//! `../shared/design/CRDS.md`. This crate will depend on serde, schemars and
+//! Empty until the Kubernetes issues, which bring the types and their
+//! contract (the manifests bindy users apply today). This crate will depend on serde, schemars and
 //! kube's derive only, never on the kube client or on the server.

@@ -1,4 +1,5 @@
-//! Tests of the UDP worker's batch prefetch, and a hot loop for profilers.
+//! Tests of the UDP worker's batch prefetch (the hot loop for profilers is
+//! `benches/benches/hot_batch.rs`).
 
 mod prefetch {
     use super::super::*;
@@ -42,70 +43,5 @@ mod prefetch {
         ] {
             assert!(h.prefetch(&table, &bad).is_none(), "{why}");
         }
-    }
-}
-
-/// Not a test: [`Batch::answer`] over full batches of spread exact queries,
-/// for profilers (`cargo test --release -p ironbind-server --lib hot_batch --
-/// --ignored --nocapture` under `valgrind --tool=callgrind`). `HOT_NAMES`
-/// names in the zone (the prefetch passes run from
-/// [`crate::zone::set::PREFETCH_MIN_NODES`] on), `HOT_BATCHES` batches.
-mod hot {
-    use super::super::*;
-    use crate::query::QueryConfig;
-    use crate::wire::name::from_dotted;
-    use crate::zone::build::hosts_zone;
-    use crate::zone::set::ZoneSet;
-
-    fn env(key: &str, default: usize) -> usize {
-        std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-    }
-
-    #[test]
-    #[ignore]
-    fn hot_batch() {
-        let names = env("HOT_NAMES", 1000);
-        let batches = env("HOT_BATCHES", 20_000);
-        let zone = hosts_zone("example.com", "host", names);
-        let set = Arc::new(ZoneSet::new());
-        set.insert(Arc::new(zone));
-        let h = Arc::new(Handler::new(set.clone(), QueryConfig::default()));
-        let mut b = Batch::new();
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let start = Instant::now();
-        let mut answered = 0;
-        for _ in 0..batches {
-            for i in 0..BATCH {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
-                q.extend_from_slice(&from_dotted(&format!("host{}.example.com", x as usize % names)).unwrap());
-                q.extend_from_slice(&[0, 1, 0, 1, 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0]);
-                b.rx[i * RX_SLOT..i * RX_SLOT + q.len()].copy_from_slice(&q);
-                b.rx_hdr[i].msg_len = q.len() as _;
-                b.rx_hdr[i].msg_hdr.msg_flags = 0;
-                b.rx_hdr[i].msg_hdr.msg_controllen = 0;
-                let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as _,
-                    sin_port: 5000u16.to_be(),
-                    sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes([127, 0, 0, 1]) },
-                    sin_zero: [0; 8],
-                };
-                // SAFETY: a sockaddr_storage holds any socket address, aligned for all.
-                unsafe { (&mut b.names[i] as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>().write(sin) };
-                b.rx_hdr[i].msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_in>() as _;
-            }
-            let zones = set.load();
-            answered += hot_answer(&mut b, &h, &zones);
-        }
-        assert_eq!(answered, batches * BATCH);
-        println!("{:.1} ns/query (with the batch set-up)", start.elapsed().as_nanos() as f64 / (batches * BATCH) as f64);
-    }
-
-    /// The measured part (a function of its own for `--toggle-collect`).
-    #[inline(never)]
-    fn hot_answer(b: &mut Batch, h: &Arc<Handler>, zones: &ZoneTable) -> usize {
-        b.answer(BATCH, h, zones, UdpOptions::default(), None)
     }
 }

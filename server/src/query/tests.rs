@@ -172,33 +172,3 @@ fn refused_formerr_notimp_and_dropped() {
     assert_eq!(&out[10..12], &[0, 0], "no OPT");
     assert!(n > 12);
 }
-
-/// Not a test: a hot loop for profilers (`cargo test --release -p ironbind-server
-/// --lib hot_loop -- --ignored --nocapture`, under `perf record` or
-/// `valgrind --tool=callgrind`). `HOT_N` queries per name, `HOT_ONLY` a name
-/// prefix, `HOT_ZONE` an example.com zone file to use instead of [`ZONE`]
-/// (`benches/data/small.zone` answers the same names as the benches).
-#[test]
-#[ignore]
-fn hot_loop() {
-    let h = match std::env::var("HOT_ZONE") {
-        Ok(path) => handler_for(&std::fs::read_to_string(path).expect("HOT_ZONE readable")),
-        Err(_) => handler(),
-    };
-    let ctx = RequestCtx { peer: SocketAddr::from(([127, 0, 0, 1], 5000)), transport: Transport::Udp };
-    let mut out = vec![0u8; 65535];
-    for (name, t) in
-        [("www.example.com", 1u16), ("nope.example.com", 1), ("host.sub.example.com", 1), ("q.wild.example.com", 1), ("alias.example.com", 1)]
-    {
-        if std::env::var("HOT_ONLY").is_ok_and(|o| !name.starts_with(&o)) {
-            continue;
-        }
-        let q = query(name, t, Some(1232));
-        let n: u32 = std::env::var("HOT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(h.handle(std::hint::black_box(&q), &ctx, &mut out));
-        }
-        println!("{name}: {:.1} ns/query", start.elapsed().as_nanos() as f64 / n as f64);
-    }
-}

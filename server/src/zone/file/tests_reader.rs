@@ -240,20 +240,3 @@ fn streamed_records_are_the_same_text() {
     }
     assert!(text.ends_with(". 1 IN A 192.0.2.1\n. 0 IN TYPE65280 \\# 0\n"), "{text}");
 }
-
-/// Release-mode load time for a 1,000,000-name zone:
-/// `cargo test -p ironbind-server --release --lib zone::file -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn load_one_million_names() {
-    let mut text = String::from("$TTL 300\n@ IN SOA ns1 hostmaster 1 2 3 4 5\n@ IN NS ns1\n");
-    for i in 0..1_000_000u32 {
-        use std::fmt::Write;
-        let _ = writeln!(text, "host{i} IN A 10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
-    }
-    let start = std::time::Instant::now();
-    let src = read_zone_str(&text, "big.zone", &origin(), None).unwrap();
-    let took = start.elapsed();
-    assert_eq!(src.records.len(), 1_000_002);
-    println!("parsed {} records ({} MB) in {took:?}", src.records.len(), text.len() >> 20);
-}
