@@ -21,9 +21,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use ironbind::lifecycle::inbound::to_diff;
+use ironbind::remote::{self, Transfer};
 use ironbind::wire::rr::WireRr;
 use ironbind::wire::{class, rtype};
-use ironbind::remote::{self, Transfer};
 use ironbind::xfr::diff::{condense, diff_zones, Diff};
 use ironbind::xfr::next::next_version;
 use ironbind::xfr::serial::serial_gt;

@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 
 use ironbind::acl::{Acl, Prefix};
+use ironbind::catalog::{Catalog, ZonePolicy};
 use ironbind::query::{Handler, QueryConfig, RequestCtx, Transport};
 use ironbind::tsig::{Algorithm, Key, KeyRing};
 use ironbind::wire::name::from_dotted;
-use ironbind::catalog::{Catalog, ZonePolicy};
 use ironbind::zone::build::build_zone;
 use ironbind::zone::file::read_zone_str;
 use ironbind::zone::set::ZoneSet;
