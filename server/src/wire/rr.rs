@@ -26,14 +26,21 @@ pub struct WireRr {
     pub rdata: Vec<u8>,
 }
 
-/// Layout of the names inside an RDATA: a list of fields.
-#[derive(Clone, Copy)]
-enum Field {
+/// One field of an RDATA layout: where domain names sit inside the RDATA of
+/// the types whose names are decompressed when read (RFC 3597 §4) and
+/// lowercased for comparison (RFC 4034 §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A domain name.
     Name,
+    /// Octets to copy as they are.
     Fixed(usize),
+    /// NAPTR: order, preference, then three character strings (RFC 3403 §4.1).
+    NaptrHead,
 }
 
-fn layout(t: u16) -> Option<&'static [Field]> {
+/// The layout of type `t`'s RDATA, for the types with names inside.
+pub fn name_layout(t: u16) -> Option<&'static [Field]> {
     use Field::*;
     Some(match t {
         rtype::NS | rtype::MD | rtype::MF | rtype::CNAME | rtype::MB | rtype::MG | rtype::MR | rtype::PTR
@@ -43,6 +50,7 @@ fn layout(t: u16) -> Option<&'static [Field]> {
         rtype::MX | rtype::AFSDB | 21 /* RT */ | rtype::KX => &[Fixed(2), Name],
         rtype::SRV => &[Fixed(6), Name],
         26 /* PX */ => &[Fixed(2), Name, Name],
+        rtype::NAPTR => &[NaptrHead, Name],
         _ => return None,
     })
 }
@@ -88,31 +96,24 @@ pub fn read_rr_into(msg: &[u8], pos: usize, out: &mut Vec<u8>) -> Result<(RrHead
     out.clear();
     out.extend_from_slice(owner.as_wire());
     let owner_len = out.len();
-    match layout(t) {
-        Some(fields) if len > 0 => decompress_into(msg, start, end, fields, t == rtype::NAPTR, out)?,
-        _ if t == rtype::NAPTR && len > 0 => decompress_into(msg, start, end, &[], true, out)?,
+    match name_layout(t) {
+        Some(fields) if len > 0 => decompress_into(msg, start, end, fields, out)?,
         _ => out.extend_from_slice(&msg[start..end]),
     }
     Ok((RrHead { rtype: t, class, ttl, owner_len }, end))
 }
 
-fn decompress_into(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr: bool, out: &mut Vec<u8>) -> Result<(), WireError> {
+fn decompress_into(msg: &[u8], start: usize, end: usize, fields: &[Field], out: &mut Vec<u8>) -> Result<(), WireError> {
     let mut p = start;
     let mut name = NameBuf::root();
-    if naptr {
-        // order, preference, flags, services, regexp, replacement (RFC 3403 §4.1)
-        out.extend_from_slice(msg.get(p..p + 4).ok_or(WireError::Malformed)?);
-        p += 4;
-        for _ in 0..3 {
-            let l = *msg.get(p).ok_or(WireError::Malformed)? as usize;
-            out.extend_from_slice(msg.get(p..p + 1 + l).ok_or(WireError::Malformed)?);
-            p += 1 + l;
-        }
-        p = read_name(msg, p, &mut name)?;
-        out.extend_from_slice(name.as_wire());
-    }
     for f in fields {
         match *f {
+            Field::NaptrHead => {
+                // order, preference, flags, services, regexp (RFC 3403 §4.1)
+                let head_end = naptr_head_end(&msg[..end], p).ok_or(WireError::Malformed)?;
+                out.extend_from_slice(&msg[p..head_end]);
+                p = head_end;
+            }
             Field::Name => {
                 p = read_name(msg, p, &mut name)?;
                 out.extend_from_slice(name.as_wire());
@@ -133,7 +134,7 @@ fn decompress_into(msg: &[u8], start: usize, end: usize, fields: &[Field], naptr
 /// `msg[start..end]` of type `t` are well formed and fill it exactly (RFC 1035
 /// §4.1.3: lengths consistent). Types without names inside always pass.
 pub fn check_rdata(msg: &[u8], start: usize, end: usize, t: u16) -> Result<(), WireError> {
-    let Some(fields) = layout(t) else { return Ok(()) };
+    let Some(fields) = name_layout(t) else { return Ok(()) };
     if start == end {
         return Ok(()); // empty RDATA: meaningful in UPDATE deletions (RFC 2136 §2.5)
     }
@@ -142,6 +143,7 @@ pub fn check_rdata(msg: &[u8], start: usize, end: usize, t: u16) -> Result<(), W
         p = match *f {
             Field::Name => super::name::skip_name(&msg[..end], p)?,
             Field::Fixed(n) => p + n,
+            Field::NaptrHead => naptr_head_end(&msg[..end], p).ok_or(WireError::Malformed)?,
         };
         if p > end {
             return Err(WireError::Malformed);
@@ -151,6 +153,16 @@ pub fn check_rdata(msg: &[u8], start: usize, end: usize, t: u16) -> Result<(), W
         return Err(WireError::Malformed);
     }
     Ok(())
+}
+
+/// The offset after NAPTR's order, preference and three character strings
+/// starting at `p`, or `None` when they run past `b`.
+pub fn naptr_head_end(b: &[u8], mut p: usize) -> Option<usize> {
+    p += 4;
+    for _ in 0..3 {
+        p += 1 + *b.get(p)? as usize;
+    }
+    (p <= b.len()).then_some(p)
 }
 
 /// Reads every record of the answer, authority and additional sections, with
@@ -172,6 +184,31 @@ pub fn read_sections(msg: &[u8], answer_at: usize, counts: [u16; 4]) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn naptr_head_is_copied_and_its_replacement_decompressed() {
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(b"\x07example\x03com\x00"); // at 12
+        let owner_at = m.len();
+        m.extend_from_slice(&[0xC0, 12]);
+        let head: &[u8] = b"\x00\x0a\x00\x64\x01U\x07E2U+sip\x00";
+        let rdata_len = head.len() + 2;
+        m.extend_from_slice(&rtype::NAPTR.to_be_bytes());
+        m.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+        m.extend_from_slice(&(rdata_len as u16).to_be_bytes());
+        let rdata_at = m.len();
+        m.extend_from_slice(head);
+        m.extend_from_slice(&[0xC0, 12]); // replacement: example.com, compressed
+        let (rr, end) = read_rr(&m, owner_at).unwrap();
+        assert_eq!(end, m.len());
+        assert_eq!(&rr.rdata[..head.len()], head);
+        assert_eq!(&rr.rdata[head.len()..], b"\x07example\x03com\x00");
+        assert_eq!(check_rdata(&m, rdata_at, m.len(), rtype::NAPTR), Ok(()));
+        // A character string that runs past the RDATA is malformed.
+        assert!(check_rdata(&m, rdata_at, rdata_at + 6, rtype::NAPTR).is_err());
+        assert_eq!(naptr_head_end(head, 0), Some(head.len()));
+        assert_eq!(naptr_head_end(&head[..head.len() - 1], 0), None);
+    }
 
     #[test]
     fn decompresses_soa_and_mx() {

@@ -251,13 +251,11 @@ fn canonical(t: u16, rdata: &[u8]) -> Cow<'_, [u8]> {
     let mut p = 0;
     for f in fields {
         match f {
-            Field::Fixed(n) => p += n,
-            Field::NaptrHead => {
-                p += 4;
-                for _ in 0..3 {
-                    p += 1 + *rdata.get(p).unwrap_or(&0) as usize;
-                }
-            }
+            Field::Fixed(n) => p += *n,
+            Field::NaptrHead => match crate::wire::rr::naptr_head_end(rdata, p) {
+                Some(end) => p = end,
+                None => break,
+            },
             Field::Name => {
                 let Some(end) = skip_plain_name(rdata, p) else { break };
                 crate::wire::name::lowercase_wire(&mut out[p..end]);
