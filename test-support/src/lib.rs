@@ -7,7 +7,8 @@
 //! printed), `ironbind` itself ([`Launch`] → [`Ironbind`]: flags or a config
 //! file, waiting until it listens or answers), BIND9 `named` and Knot `knotd`
 //! peers ([`Named`], [`Knot`]) and DNS servers scripted by a test on a
-//! loopback port ([`LoopbackServer`]).
+//! loopback port ([`LoopbackServer`]), and the local Kubernetes cluster of
+//! `deploy/local/cluster.sh` ([`Cluster`]).
 //!
 //! Must not: link the server or know DNS beyond the one SOA query a readiness
 //! probe sends. What a test does with a server (queries, zone texts, log lines
@@ -18,6 +19,7 @@
 
 mod bin;
 mod fake;
+mod kube;
 mod net;
 mod peers;
 mod proc;
@@ -26,6 +28,7 @@ mod tmp;
 
 pub use bin::{binary, binary_or, workspace_root};
 pub use fake::LoopbackServer;
+pub use kube::Cluster;
 pub use net::{free_port, free_port_on, local};
 pub use peers::{require, Knot, Named};
 pub use proc::{wait_until, Proc};
