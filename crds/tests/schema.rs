@@ -262,3 +262,96 @@ fn the_structural_check_catches_what_it_should() {
         assert!(problems.iter().any(|p| p.starts_with(expected)), "missed {expected}: {problems:#?}");
     }
 }
+
+/// A status with every field set, as the operator would write it.
+fn full_statuses() -> Vec<(&'static str, Value)> {
+    use ironbind_crds::v1alpha1::{
+        Bind9ClusterStatus, Bind9InstanceStatus, Condition, ConditionStatus, DNSZoneStatus, InstanceRole, InstanceZoneState, InstanceZoneStatus,
+        RecordStatus, ZoneReference,
+    };
+    let ready = Condition {
+        type_: "Ready".into(),
+        status: ConditionStatus::False,
+        reason: Some("IgnoredFields".into()),
+        message: Some("ignored: spec.version (BIND only), spec.config.rndcSecretRef".into()),
+        last_transition_time: Some("2026-01-02T03:04:05Z".into()),
+        observed_generation: Some(3),
+    };
+    let zone_ref = ZoneReference {
+        api_version: "bindy.firestoned.io/v1alpha1".into(),
+        kind: "DNSZone".into(),
+        name: "example-com".into(),
+        namespace: "dns-system".into(),
+        zone_name: "example.com".into(),
+        last_reconciled_at: Some("2026-01-02T03:04:05Z".into()),
+    };
+    let cluster = Bind9ClusterStatus {
+        conditions: vec![ready.clone()],
+        observed_generation: Some(3),
+        instance_count: Some(4),
+        ready_instances: Some(3),
+        instances: vec!["production-dns-primary-0".into()],
+    };
+    let instance = Bind9InstanceStatus {
+        conditions: vec![ready.clone()],
+        observed_generation: Some(3),
+        role: Some(InstanceRole::Secondary),
+        cluster: Some("production".into()),
+        replicas: Some(2),
+        ready_replicas: Some(1),
+        pod_ips: vec!["10.244.1.5".into()],
+        service_address: Some("10.0.0.53".into()),
+        zones: vec![zone_ref.clone()],
+    };
+    let zone = DNSZoneStatus {
+        conditions: vec![ready.clone()],
+        observed_generation: Some(3),
+        serial: Some(4_294_967_295),
+        secondary_ips: vec!["10.244.1.5".into(), "10.244.2.8".into()],
+        record_count: Some(9),
+        bind9_instances: vec![InstanceZoneState {
+            api_version: "bindy.firestoned.io/v1alpha1".into(),
+            kind: "Bind9Instance".into(),
+            name: "secondary-dns".into(),
+            namespace: "dns-system".into(),
+            role: Some(InstanceRole::Secondary),
+            status: InstanceZoneStatus::Configured,
+            serial: Some(2025012101),
+            message: Some("transfer of 'example.com/IN' from 10.0.1.10#53: Transfer completed".into()),
+            last_reconciled_at: Some("2026-01-02T03:04:05Z".into()),
+        }],
+        bind9_instances_count: Some(1),
+    };
+    let record = RecordStatus {
+        conditions: vec![ready],
+        observed_generation: Some(1),
+        zone: Some("example.com".into()),
+        zone_ref: Some(zone_ref),
+        addresses: Some("192.0.2.1,192.0.2.2".into()),
+        last_updated: Some("2026-01-02T03:04:05Z".into()),
+    };
+    vec![
+        ("Bind9Cluster", json(&cluster)),
+        ("Bind9Instance", json(&instance)),
+        ("DNSZone", json(&zone)),
+        ("ARecord", json(&record)),
+        ("PTRRecord", json(&record)),
+        ("DNSZone", json(&DNSZoneStatus::default())),
+    ]
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("serializes")
+}
+
+#[test]
+fn statuses_the_operator_writes_pass_the_schema() {
+    for (kind, status) in full_statuses() {
+        let mut errors = Vec::new();
+        support::validate(&schema_of(kind)["properties"]["status"], &status, "status", &mut errors);
+        assert!(errors.is_empty(), "{kind}: {errors:#?}\n{status:#}");
+        if std::env::var_os("PRINT_STATUS").is_some() {
+            println!("{kind}\t{status}");
+        }
+    }
+}
