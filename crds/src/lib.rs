@@ -6,8 +6,8 @@
 //!
 //! # What the schema accepts
 //!
-//! One v1alpha1 schema takes three kinds of manifests (see
-//! `docs`/the CRD contract): every manifest of the seed (secondary instances
+//! One v1alpha1 schema takes three kinds of manifests (examples of each in
+//! `deploy/examples/`): every manifest of the seed (secondary instances
 //! whose role and cluster come from labels, `DNSZone.spec.type`,
 //! `instanceSelector`, `secondaryConfig.primaryServers`); bindy's own
 //! v1alpha1 (records' `zoneRef` / `zone`, `ARecord.spec.ipv4Address`,
