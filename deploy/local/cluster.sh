@@ -69,6 +69,10 @@ wait_for() {
   log "$what did not come up"; return 1
 }
 
+crd_established() {
+  [ "$(kubectl get crd "$1" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]
+}
+
 up() {
   if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ] || ! command -v etcd >/dev/null; then
     log "building the API server (deploy/local/install-kube.sh, about 7 minutes once)"
@@ -128,8 +132,11 @@ KC
 
   if [ -f "$ROOT/deploy/crds/kustomization.yaml" ]; then
     kubectl apply -k "$ROOT/deploy/crds" >&2
-    kubectl wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/part-of=ironbind >&2 2>/dev/null \
-      || kubectl wait --for=condition=Established --timeout=60s -f "$ROOT/deploy/crds" >&2
+    local f crd
+    for f in "$ROOT"/deploy/crds/*.bindy.firestoned.io.yaml; do
+      crd=$(basename "$f" .yaml)
+      wait_for "CRD $crd" 300 crd_established "$crd" || { down; exit 1; }
+    done
   fi
   log "cluster up; run directory $D"
   echo "export KUBECONFIG=$D/kubeconfig"
