@@ -1,6 +1,9 @@
 //! ironbind-operator: reconciles the `bindy.firestoned.io` resources into pods
 //! running the `ironbind` server.
 //!
-//! Empty until the Kubernetes issues. It will talk to servers only through the
-//! versioned config document (`server/src/config`, `version = 1`) and the
-//! server's control API, never by linking the server crate.
+//! It talks to servers only through the versioned config document
+//! (`server/src/config`, `version = 1`) and the server's control API, never by
+//! linking the server crate. One module per kind; the objects a resource
+//! owns are built by pure functions of it (unit-tested), then applied.
+
+pub mod instance;
