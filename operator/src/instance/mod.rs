@@ -4,6 +4,7 @@
 //! top of these.
 
 pub mod children;
+pub mod controller;
 pub mod render;
 
 #[cfg(test)]
