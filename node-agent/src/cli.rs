@@ -38,6 +38,10 @@ pub struct Args {
     #[arg(long = "image-binary", value_name = "PREFIX=PATH")]
     pub image_binary: Vec<String>,
 
+    /// The /24 of 127.0.0.0/8 pod addresses come from (.2 to .254)
+    #[arg(long, value_name = "127.A.B.0/24", default_value = "127.0.0.0/24", value_parser = crate::ipam::parse_subnet)]
+    pub pod_subnet: [u8; 3],
+
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

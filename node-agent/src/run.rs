@@ -55,7 +55,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         node_name: args.node_name.clone(),
         state_dir: args.state_dir.clone(),
         images: Arc::new(images),
-        ipam: Arc::new(Mutex::new(Allocator::new())),
+        ipam: Arc::new(Mutex::new(Allocator::new(args.pod_subnet))),
         registry,
     };
     let pods = tokio::spawn(pods::run(ctx, shutdown.clone()));

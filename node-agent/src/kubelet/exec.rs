@@ -11,7 +11,7 @@
 use std::process::Stdio;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -102,6 +102,8 @@ async fn run(socket: WebSocket, pid: Option<u32>, ctx: &crate::exec::ExecContext
                 break;
             }
         }
+        // A normal closure (1000): kubectl reads a close without a code (1005) as an error.
+        let _ = sink.send(Message::Close(Some(CloseFrame { code: close_code::NORMAL, reason: "".into() }))).await;
         let _ = sink.close().await;
     });
     let pipe = |on: bool| if on { Stdio::piped() } else { Stdio::null() };

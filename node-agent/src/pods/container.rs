@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::registry::Registry;
 use super::state::{Run, Shared};
@@ -167,29 +168,35 @@ impl Supervisor {
         });
         let readiness = self.container.readiness_probe.clone().map(|p| {
             let (shared, i, c, ip, ex) = (self.shared.clone(), self.index, self.container.clone(), self.pod_ip, exec.clone());
-            tokio::spawn(async move {
-                probe_loop(&p, &c, ip, pid, &ex, |ok, _| {
-                    if shared.snapshot().get(i).is_some_and(|v| v.ready != ok) {
-                        tracing::info!(ready = ok, "readiness changed");
-                        shared.update(i, |v| v.ready = ok);
-                    }
-                    true
-                })
-                .await
-            })
+            tokio::spawn(
+                async move {
+                    probe_loop(&p, &c, ip, pid, &ex, |ok, _| {
+                        if shared.snapshot().get(i).is_some_and(|v| v.ready != ok) {
+                            tracing::info!(ready = ok, "readiness changed");
+                            shared.update(i, |v| v.ready = ok);
+                        }
+                        true
+                    })
+                    .await
+                }
+                .instrument(tracing::Span::current()),
+            )
         });
         let (live_tx, mut live_rx) = tokio::sync::mpsc::channel::<String>(1);
         let liveness = self.container.liveness_probe.clone().map(|p| {
             let (c, ip, ex) = (self.container.clone(), self.pod_ip, exec.clone());
-            tokio::spawn(async move {
-                probe_loop(&p, &c, ip, pid, &ex, |ok, why| {
-                    if !ok {
-                        let _ = live_tx.try_send(format!("Liveness probe failed: {why}"));
-                    }
-                    ok
-                })
-                .await
-            })
+            tokio::spawn(
+                async move {
+                    probe_loop(&p, &c, ip, pid, &ex, |ok, why| {
+                        if !ok {
+                            let _ = live_tx.try_send(format!("Liveness probe failed: {why}"));
+                        }
+                        ok
+                    })
+                    .await
+                }
+                .instrument(tracing::Span::current()),
+            )
         });
         let end = tokio::select! {
             st = child.wait() => st.ok().map(End::Exited),
