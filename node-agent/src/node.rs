@@ -80,15 +80,23 @@ pub fn node_object(info: &NodeInfo) -> Value {
     })
 }
 
-/// The Node's status: `ready` and the heartbeat at `now`.
-pub fn node_status(info: &NodeInfo, ready: bool, now: &str) -> Value {
+/// The Node's status: `ready` and the heartbeat at `now`; the conditions'
+/// transition time too when `transition` (registration, shutdown), else
+/// left as it is (a strategic merge keeps it).
+pub fn node_status(info: &NodeInfo, ready: bool, now: &str, transition: bool) -> Value {
     let resources = json!({
         "cpu": info.cpus.to_string(),
         "memory": format!("{}Ki", info.memory / 1024),
         "pods": MAX_PODS.to_string(),
         "ephemeral-storage": "10Gi",
     });
-    let cond = |kind: &str, status: &str, reason: &str, message: &str| json!({"type": kind, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now});
+    let cond = |kind: &str, status: &str, reason: &str, message: &str| {
+        let mut c = json!({"type": kind, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now});
+        if transition {
+            c["lastTransitionTime"] = json!(now);
+        }
+        c
+    };
     let (rs, rr, rm) = if ready {
         ("True", "KubeletReady", "ironbind-node-agent is posting ready status")
     } else {
@@ -130,10 +138,10 @@ pub async fn register(client: &Client, info: &NodeInfo) -> Result<(), NodeError>
     heartbeat(client, info, true).await
 }
 
-/// Sends the Node's status (Ready when `ready`) and renews the Lease.
-pub async fn heartbeat(client: &Client, info: &NodeInfo, ready: bool) -> Result<(), NodeError> {
+/// Sends the Node's status (Ready; a new transition when `first`) and renews the Lease.
+pub async fn heartbeat(client: &Client, info: &NodeInfo, first: bool) -> Result<(), NodeError> {
     let api: Api<Node> = Api::all(client.clone());
-    let status = node_status(info, ready, &now());
+    let status = node_status(info, true, &now(), first);
     api.patch_status(&info.name, &PatchParams::default(), &Patch::Strategic(&status))
         .await
         .map_err(|source| NodeError::Api { what: "updating the Node's status", source })?;
@@ -162,14 +170,14 @@ pub async fn keep_alive(client: Client, info: NodeInfo, every: Duration, shutdow
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {
-                if let Err(e) = heartbeat(&client, &info, true).await {
+                if let Err(e) = heartbeat(&client, &info, false).await {
                     tracing::warn!(error = %e, "heartbeat");
                 }
             }
         }
     }
     let api: Api<Node> = Api::all(client.clone());
-    let status = node_status(&info, false, &now());
+    let status = node_status(&info, false, &now(), true);
     if let Err(e) = api.patch_status(&info.name, &PatchParams::default(), &Patch::Strategic(&status)).await {
         tracing::warn!(error = %e, "cannot mark the node NotReady");
     }
@@ -182,13 +190,15 @@ mod tests {
     #[test]
     fn status_has_only_the_internal_ip_and_the_port() {
         let info = NodeInfo { name: "n".into(), port: 12345, cpus: 2, memory: 4 << 30 };
-        let s = node_status(&info, true, "t");
+        let s = node_status(&info, true, "t", false);
         assert_eq!(s["status"]["addresses"], json!([{"type": "InternalIP", "address": "127.0.0.1"}]));
         assert_eq!(s["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"], 12345);
         assert_eq!(s["status"]["capacity"]["memory"], "4194304Ki");
         assert_eq!(s["status"]["allocatable"]["pods"], "253");
         let ready = s["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").unwrap().clone();
         assert_eq!((ready["status"].as_str(), ready["lastHeartbeatTime"].as_str()), (Some("True"), Some("t")));
+        assert!(ready.get("lastTransitionTime").is_none(), "a heartbeat keeps the transition time");
+        assert_eq!(node_status(&info, false, "t2", true)["status"]["conditions"][3]["lastTransitionTime"], "t2");
         let n: Node = serde_json::from_value(node_object(&info)).unwrap();
         assert_eq!(n.metadata.name.as_deref(), Some("n"));
     }

@@ -1,7 +1,7 @@
 //! What a container runs: its image mapped to a local binary, its argv
 //! (command and args with `$(VAR)` references expanded, as the kubelet
-//! does) and its environment (plain values and the downward API's
-//! fieldRef), user and group.
+//! does) and its environment (envFrom, plain values, the downward API's
+//! fieldRef, ConfigMap and Secret keys), user and group.
 //!
 //! Owns: the rules from a Container to a process [`Spec`]. Must not: start
 //! anything, read the API or pick the mount namespace (the supervisor adds
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Container, EnvVar, Pod};
 
+use super::envsrc::EnvObjects;
 use crate::cli::ImageMap;
 use crate::process::spawn::DEFAULT_PATH;
 use crate::process::{Identity, Sandbox, Spec};
@@ -43,9 +44,12 @@ impl LaunchError {
     }
 }
 
-/// What the downward API can say about the pod.
+/// What the downward API can say about the pod, and the objects its
+/// environment refers to.
 #[derive(Debug, Clone)]
 pub struct PodFacts {
+    /// ConfigMaps and Secrets read for env and envFrom.
+    pub objects: EnvObjects,
     /// The pod's address.
     pub pod_ip: Ipv4Addr,
     /// The node's address.
@@ -96,13 +100,32 @@ pub fn identity(pod: &Pod, c: &Container) -> Identity {
     Identity { user, group, groups }
 }
 
-/// PATH and HOSTNAME, then the container's env in order (a later entry
-/// may refer to an earlier one with `$(NAME)`).
+/// PATH and HOSTNAME, then envFrom's keys, then the container's env in
+/// order (a later entry may refer to an earlier one with `$(NAME)`).
 pub fn environment(pod: &Pod, c: &Container, facts: &PodFacts) -> Result<Vec<(String, String)>, LaunchError> {
     let name = pod.metadata.name.clone().unwrap_or_default();
     let mut env: Vec<(String, String)> = vec![("PATH".into(), DEFAULT_PATH.into()), ("HOSTNAME".into(), name)];
+    for f in c.env_from.iter().flatten() {
+        let prefix = f.prefix.clone().unwrap_or_default();
+        let (kind, name, optional, found) = match (&f.config_map_ref, &f.secret_ref) {
+            (Some(r), _) => ("ConfigMap", r.name.clone(), r.optional, facts.objects.config_maps.get(&r.name)),
+            (None, Some(r)) => ("Secret", r.name.clone(), r.optional, facts.objects.secrets.get(&r.name)),
+            (None, None) => continue,
+        };
+        match found {
+            Some(kv) => {
+                for (k, v) in kv {
+                    let key = format!("{prefix}{k}");
+                    env.retain(|(n, _)| n != &key);
+                    env.push((key, v.clone()));
+                }
+            }
+            None if optional.unwrap_or(false) => {}
+            None => return Err(LaunchError::Env { name: format!("envFrom {kind} {name}"), why: format!("{kind} {name} not found") }),
+        }
+    }
     for e in c.env.iter().flatten() {
-        let value = value(pod, e, facts)?;
+        let Some(value) = value(pod, e, facts)? else { continue };
         let value = {
             let vars: HashMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             expand(&value, &vars)
@@ -113,11 +136,27 @@ pub fn environment(pod: &Pod, c: &Container, facts: &PodFacts) -> Result<Vec<(St
     Ok(env)
 }
 
-fn value(pod: &Pod, e: &EnvVar, facts: &PodFacts) -> Result<String, LaunchError> {
-    let Some(from) = &e.value_from else { return Ok(e.value.clone().unwrap_or_default()) };
+/// The value of one env entry (`None`: an optional reference to nothing, left out).
+fn value(pod: &Pod, e: &EnvVar, facts: &PodFacts) -> Result<Option<String>, LaunchError> {
+    let Some(from) = &e.value_from else { return Ok(Some(e.value.clone().unwrap_or_default())) };
     let err = |why: String| LaunchError::Env { name: e.name.clone(), why };
+    let key_ref =
+        |kind: &str, objects: &HashMap<String, std::collections::BTreeMap<String, String>>, name: &str, key: &str, optional: Option<bool>| {
+            match objects.get(name).and_then(|kv| kv.get(key)) {
+                Some(v) => Ok(Some(v.clone())),
+                None if optional.unwrap_or(false) => Ok(None),
+                None if objects.contains_key(name) => Err(err(format!("key {key} not in {kind} {name}"))),
+                None => Err(err(format!("{kind} {name} not found"))),
+            }
+        };
+    if let Some(r) = &from.config_map_key_ref {
+        return key_ref("ConfigMap", &facts.objects.config_maps, &r.name, &r.key, r.optional);
+    }
+    if let Some(r) = &from.secret_key_ref {
+        return key_ref("Secret", &facts.objects.secrets, &r.name, &r.key, r.optional);
+    }
     let Some(f) = &from.field_ref else {
-        return Err(err("only value and valueFrom.fieldRef are supported on this node".into()));
+        return Err(err("resourceFieldRef is not supported on this node".into()));
     };
     let meta = &pod.metadata;
     let spec = pod.spec.as_ref();
@@ -142,7 +181,7 @@ fn value(pod: &Pod, e: &EnvVar, facts: &PodFacts) -> Result<String, LaunchError>
             }
         }
     };
-    Ok(got.unwrap_or_default())
+    Ok(Some(got.unwrap_or_default()))
 }
 
 /// `$(NAME)` replaced by the variable's value when it is defined (left as
@@ -187,7 +226,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn facts() -> PodFacts {
-        PodFacts { pod_ip: Ipv4Addr::new(127, 0, 0, 5), host_ip: Ipv4Addr::LOCALHOST, node_name: "n1".into() }
+        let mut objects = EnvObjects::default();
+        objects.config_maps.insert("cm".into(), [("LEVEL".to_string(), "debug".to_string()), ("ZONE".to_string(), "example.com".to_string())].into());
+        objects.secrets.insert("s".into(), [("token".to_string(), "sekrit".to_string())].into());
+        PodFacts { objects, pod_ip: Ipv4Addr::new(127, 0, 0, 5), host_ip: Ipv4Addr::LOCALHOST, node_name: "n1".into() }
     }
 
     fn images() -> ImageMap {
@@ -249,6 +291,49 @@ mod tests {
         assert_eq!(env["X"], "at 127.0.0.5");
         assert_eq!(env["HOSTNAME"], "p1");
         assert_eq!(s.identity, Identity { user: Some(101), group: Some(102), groups: vec![103] });
+    }
+
+    #[test]
+    fn config_map_and_secret_references() {
+        use k8s_openapi::api::core::v1::{ConfigMapEnvSource, ConfigMapKeySelector, EnvFromSource, SecretKeySelector};
+        let key = |name: &str, cm: &str, k: &str, optional: bool| EnvVar {
+            name: name.into(),
+            value_from: Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector { name: cm.into(), key: k.into(), optional: Some(optional) }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let secret = EnvVar {
+            name: "TOKEN".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector { name: "s".into(), key: "token".into(), optional: None }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let c = Container {
+            name: "c".into(),
+            env_from: Some(vec![EnvFromSource {
+                prefix: Some("CM_".into()),
+                config_map_ref: Some(ConfigMapEnvSource { name: "cm".into(), optional: None }),
+                ..Default::default()
+            }]),
+            env: Some(vec![key("L", "cm", "LEVEL", false), key("GONE", "nope", "x", true), secret]),
+            ..Default::default()
+        };
+        let env: HashMap<_, _> = environment(&pod(), &c, &facts()).unwrap().into_iter().collect();
+        assert_eq!(
+            (env["CM_LEVEL"].as_str(), env["CM_ZONE"].as_str(), env["L"].as_str(), env["TOKEN"].as_str()),
+            ("debug", "example.com", "debug", "sekrit")
+        );
+        assert!(!env.contains_key("GONE"), "an optional reference to nothing is left out");
+        let missing = Container { name: "c".into(), env: Some(vec![key("X", "nope", "x", false)]), ..Default::default() };
+        let e = environment(&pod(), &missing, &facts()).unwrap_err();
+        assert_eq!(e.reason(), "CreateContainerConfigError");
+        assert!(e.to_string().contains("ConfigMap nope not found"), "{e}");
+        let no_key = Container { name: "c".into(), env: Some(vec![key("X", "cm", "nokey", false)]), ..Default::default() };
+        assert!(environment(&pod(), &no_key, &facts()).unwrap_err().to_string().contains("key nokey not in ConfigMap cm"));
     }
 
     #[test]

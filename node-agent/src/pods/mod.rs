@@ -8,6 +8,7 @@
 //! itself or write pod status (the workers do).
 
 pub mod container;
+pub mod envsrc;
 pub mod launch;
 pub mod registry;
 pub mod state;

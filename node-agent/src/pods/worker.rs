@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::container::Supervisor;
+use super::envsrc::fetch as fetch_env;
 use super::launch::{launch, PodFacts};
 use super::registry::{PodEntry, Registry};
 use super::state::{ContainerView, Run, Shared};
@@ -94,7 +95,9 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
     let mut supervisors = JoinSet::new();
     let ready = prepare(&ctx, &pod, &dirs, &shared, &mut pods, &mut end).await;
     if ready {
-        start(&ctx, &pod, pod_ip, &dirs, &shared, &stop_rx, &mut supervisors);
+        let objects = fetch_env(&ctx.client, &ns, &pod).await;
+        let facts = PodFacts { objects, pod_ip, host_ip: Ipv4Addr::LOCALHOST, node_name: ctx.node_name.clone() };
+        start(&ctx, &pod, facts, &dirs, &shared, &stop_rx, &mut supervisors);
     }
     let latest = pods.borrow().clone();
     publisher.publish(&latest, &shared.snapshot()).await;
@@ -208,7 +211,7 @@ async fn prepare(
 fn start(
     ctx: &NodeCtx,
     pod: &Pod,
-    pod_ip: Ipv4Addr,
+    facts: PodFacts,
     dirs: &PodDirs,
     shared: &Arc<Shared>,
     stop: &watch::Receiver<Option<Duration>>,
@@ -216,7 +219,7 @@ fn start(
 ) {
     let (ns, name, uid) = (pod_ns(pod), pod.name_any(), pod.uid().unwrap_or_default());
     let Some(spec) = pod.spec.as_ref() else { return };
-    let facts = PodFacts { pod_ip, host_ip: Ipv4Addr::LOCALHOST, node_name: ctx.node_name.clone() };
+    let pod_ip = facts.pod_ip;
     let volumes = spec.volumes.clone().unwrap_or_default();
     for (i, c) in spec.containers.iter().enumerate() {
         let planned = launch(&ctx.images, pod, c, &facts).map_err(|e| (e.reason(), e.to_string())).and_then(|mut s| {
