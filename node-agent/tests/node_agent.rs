@@ -4,8 +4,10 @@
 //! answering `dig`; `kubectl logs` and `kubectl exec` through the API
 //! server; a killed process restarted (restartCount); the pod's process
 //! gone with the Deployment, its claim's directory kept. A second test:
-//! an unmapped image waits with ErrImageNeverPull, and a readiness gate
-//! holds Ready back until its condition is True.
+//! an unmapped image waits with ErrImageNeverPull, a readiness gate holds
+//! Ready back until its condition is True, an init container runs first,
+//! env comes from a ConfigMap key, `kubectl exec -i` passes stdin, and a
+//! failing liveness probe restarts its container.
 //!
 //! Skips where no cluster can be built (fails under `CI=true`, as
 //! `Cluster::start` does) and when not root (mount namespaces need it).
@@ -218,11 +220,24 @@ fn a_deployment_runs_on_the_node_agent() {
 
 const GATED: &str = r#"
 apiVersion: v1
+kind: ConfigMap
+metadata: {name: na-env, namespace: default}
+data: {LEVEL: debug}
+---
+apiVersion: v1
 kind: Pod
 metadata: {name: na-gated, namespace: default, labels: {app: na-gated}}
 spec:
   terminationGracePeriodSeconds: 2
   readinessGates: [{conditionType: ironbind.dev/zones-loaded}]
+  initContainers:
+  - name: setup
+    image: ironbind
+    command: [sh, -c, "echo initialised on $(POD_IP) > /data/init.txt"]
+    env:
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    volumeMounts: [{name: data, mountPath: /data}]
   containers:
   - name: ironbind
     image: ironbind
@@ -230,12 +245,33 @@ spec:
     env:
     - name: POD_IP
       valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    - name: LEVEL
+      valueFrom: {configMapKeyRef: {name: na-env, key: LEVEL}}
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, emptyDir: {}}]
 ---
 apiVersion: v1
 kind: Pod
 metadata: {name: na-unmapped, namespace: default}
 spec:
   containers: [{name: web, image: "nginx:1.25"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: na-unlive, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: ironbind
+    image: ironbind
+    args: [--example, --listen, "$(POD_IP):5353"]
+    env:
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    livenessProbe:
+      httpGet: {path: /healthz, port: 8053}
+      periodSeconds: 1
+      failureThreshold: 2
 "#;
 
 #[test]
@@ -271,7 +307,34 @@ fn unmapped_images_wait_and_readiness_gates_hold_ready() {
     let gate = jsonpath(&c, &["get", "pod", "na-gated"], r#"{.status.conditions[?(@.type=="ironbind.dev/zones-loaded")].status}"#);
     assert_eq!(gate, "True", "the agent's status updates keep the gate's condition");
 
-    c.kubectl_ok(&["delete", "pod", "na-gated", "na-unmapped", "--wait=true", "--timeout=60s"]);
+    // The init container ran first, in the same volume; env from a ConfigMap key.
+    assert_eq!(jsonpath(&c, &["get", "pod", "na-gated"], "{.status.initContainerStatuses[0].state.terminated.reason}"), "Completed");
+    let ip = jsonpath(&c, &["get", "pod", "na-gated"], "{.status.podIP}");
+    assert!(ip.starts_with("127.0.9."), "the agent's --pod-subnet: {ip}");
+    assert_eq!(c.kubectl_ok(&["exec", "na-gated", "--", "cat", "/data/init.txt"]), format!("initialised on {ip}\n"));
+    assert_eq!(c.kubectl_ok(&["exec", "na-gated", "--", "sh", "-c", "echo $LEVEL"]), "debug\n");
+    // kubectl exec -i: stdin reaches the command.
+    let mut cat = Command::new("kubectl")
+        .args(["exec", "-i", "na-gated", "--", "tr", "a-z", "A-Z"])
+        .env("KUBECONFIG", c.kubeconfig())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl exec -i");
+    std::io::Write::write_all(&mut cat.stdin.take().unwrap(), b"through stdin\n").unwrap();
+    let out = cat.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "THROUGH STDIN\n");
+
+    // A failing liveness probe restarts the container, saying why.
+    eventually("a liveness restart", Duration::from_secs(60), || {
+        Some(()).filter(|_| {
+            jsonpath(&c, &["get", "pod", "na-unlive"], "{.status.containerStatuses[0].restartCount}").parse::<u32>().is_ok_and(|n| n >= 1)
+        })
+    });
+    let why = jsonpath(&c, &["get", "pod", "na-unlive"], "{.status.containerStatuses[0].lastState.terminated.message}");
+    assert!(why.contains("Liveness probe failed"), "{why}");
+
+    c.kubectl_ok(&["delete", "pod", "na-gated", "na-unmapped", "na-unlive", "--wait=true", "--timeout=60s"]);
     a.stop();
     let _ = std::fs::remove_dir_all(dir);
 }

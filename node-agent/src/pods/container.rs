@@ -29,6 +29,8 @@ use crate::volumes::PodDirs;
 pub struct Supervisor {
     /// The container's index in the pod's views.
     pub index: usize,
+    /// An init container: ready once it completed, no probes.
+    pub init: bool,
     /// The container.
     pub container: Container,
     /// Its process, sandbox included.
@@ -113,10 +115,11 @@ impl Supervisor {
                     finished_at,
                 };
                 tracing::info!(exit_code = code, ran = ?started.elapsed(), "container exited");
+                let init = self.init;
                 self.shared.update(self.index, |v| {
                     v.state = term.clone();
                     v.last = Some(term);
-                    v.ready = false;
+                    v.ready = init && code == 0;
                     v.pid = None;
                 });
             }
@@ -158,7 +161,7 @@ impl Supervisor {
         }
         let (ns, pod, uid) = &self.pod;
         self.registry.set_container(ns, pod, uid, &name, Some(pid), exec.clone());
-        let has_readiness = self.container.readiness_probe.is_some();
+        let has_readiness = self.container.readiness_probe.is_some() || self.init;
         tracing::info!(pid, program = %self.spec.program.display(), "container started");
         self.shared.update(self.index, |v| {
             v.state = Run::Running { started_at: started_at.into() };
@@ -166,7 +169,7 @@ impl Supervisor {
             v.ready = !has_readiness;
             v.pid = Some(pid);
         });
-        let readiness = self.container.readiness_probe.clone().map(|p| {
+        let readiness = self.container.readiness_probe.clone().filter(|_| !self.init).map(|p| {
             let (shared, i, c, ip, ex) = (self.shared.clone(), self.index, self.container.clone(), self.pod_ip, exec.clone());
             tokio::spawn(
                 async move {
@@ -183,7 +186,7 @@ impl Supervisor {
             )
         });
         let (live_tx, mut live_rx) = tokio::sync::mpsc::channel::<String>(1);
-        let liveness = self.container.liveness_probe.clone().map(|p| {
+        let liveness = self.container.liveness_probe.clone().filter(|_| !self.init).map(|p| {
             let (c, ip, ex) = (self.container.clone(), self.pod_ip, exec.clone());
             tokio::spawn(
                 async move {

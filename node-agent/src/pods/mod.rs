@@ -11,6 +11,7 @@ pub mod container;
 pub mod envsrc;
 pub mod launch;
 pub mod registry;
+pub mod starter;
 pub mod state;
 pub mod status;
 pub mod worker;

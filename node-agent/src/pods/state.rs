@@ -62,6 +62,8 @@ pub struct ContainerView {
     pub started: bool,
     /// The current process.
     pub pid: Option<u32>,
+    /// An init container (runs to completion before the others start).
+    pub init: bool,
 }
 
 impl ContainerView {
@@ -77,7 +79,29 @@ impl ContainerView {
             restart_count: 0,
             started: false,
             pid: None,
+            init: false,
         }
+    }
+
+    /// The views of a pod's init containers (waiting to initialise) and
+    /// containers (waiting for them, when there are any), in that order.
+    pub fn all(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<ContainerView> {
+        let inits = spec.init_containers.as_deref().unwrap_or_default();
+        let mut views: Vec<ContainerView> =
+            inits.iter().map(|c| ContainerView { init: true, ..ContainerView::creating(&c.name, c.image.as_deref().unwrap_or("")) }).collect();
+        for c in &spec.containers {
+            let mut v = ContainerView::creating(&c.name, c.image.as_deref().unwrap_or(""));
+            if !inits.is_empty() {
+                v.state = Run::Waiting { reason: "PodInitializing".into(), message: None };
+            }
+            views.push(v);
+        }
+        views
+    }
+
+    /// Exited with 0.
+    pub fn completed(&self) -> bool {
+        matches!(self.state, Run::Terminated { exit_code: 0, .. })
     }
 }
 

@@ -1,4 +1,5 @@
-//! A pod's status from its containers' views: phase, the four conditions
+//! A pod's status from its containers' views (init containers and
+//! containers): phase, the four conditions
 //! (PodScheduled, Initialized, ContainersReady, Ready, the last one also
 //! waiting for every readiness gate's condition to be True), addresses and
 //! container statuses, as a strategic merge patch of `/status` (conditions
@@ -45,8 +46,13 @@ pub struct Input<'a> {
 }
 
 /// The pod's phase.
-pub fn phase(pod: &Pod, cs: &[ContainerView]) -> &'static str {
+pub fn phase(pod: &Pod, views: &[ContainerView]) -> &'static str {
     let policy = pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()).unwrap_or("Always");
+    let (inits, cs): (Vec<ContainerView>, Vec<ContainerView>) = views.iter().cloned().partition(|v| v.init);
+    if let Some(failed) = inits.iter().find(|v| !v.completed()) {
+        let gave_up = policy == "Never" && matches!(failed.state, Run::Terminated { .. });
+        return if gave_up { "Failed" } else { "Pending" };
+    }
     let exited: Vec<Option<i32>> = cs
         .iter()
         .map(|c| match (&c.state, &c.last) {
@@ -86,7 +92,10 @@ pub fn gates_not_ready(pod: &Pod) -> Vec<String> {
 
 /// The status patch (`{"status": …}`).
 pub fn patch(i: &Input<'_>, tr: &mut Transitions, now: &str) -> Value {
-    let unready: Vec<&str> = i.containers.iter().filter(|c| !c.ready).map(|c| c.name.as_str()).collect();
+    let (inits, containers): (Vec<&ContainerView>, Vec<&ContainerView>) = i.containers.iter().partition(|v| v.init);
+    let incomplete: Vec<&str> = inits.iter().filter(|c| !c.completed()).map(|c| c.name.as_str()).collect();
+    let initialized = incomplete.is_empty();
+    let unready: Vec<&str> = containers.iter().filter(|c| !c.ready).map(|c| c.name.as_str()).collect();
     let gates = gates_not_ready(i.pod);
     let containers_ready = unready.is_empty();
     let ready = containers_ready && gates.is_empty();
@@ -100,7 +109,7 @@ pub fn patch(i: &Input<'_>, tr: &mut Transitions, now: &str) -> Value {
         }
     };
     let mut conditions = Vec::new();
-    for (kind, ok) in [("PodScheduled", true), ("Initialized", true), ("ContainersReady", containers_ready), ("Ready", ready)] {
+    for (kind, ok) in [("PodScheduled", true), ("Initialized", initialized), ("ContainersReady", containers_ready), ("Ready", ready)] {
         let mut c = json!({
             "type": kind,
             "status": if ok { "True" } else { "False" },
@@ -120,8 +129,8 @@ pub fn patch(i: &Input<'_>, tr: &mut Transitions, now: &str) -> Value {
         }
         conditions.push(c);
     }
-    let statuses: Vec<Value> = i.containers.iter().map(container_status).collect();
-    json!({
+    let statuses: Vec<Value> = containers.iter().map(|c| container_status(c)).collect();
+    let mut patch = json!({
         "status": {
             "phase": phase(i.pod, i.containers),
             "hostIP": i.host_ip.to_string(),
@@ -131,7 +140,11 @@ pub fn patch(i: &Input<'_>, tr: &mut Transitions, now: &str) -> Value {
             "conditions": conditions,
             "containerStatuses": statuses,
         }
-    })
+    });
+    if !inits.is_empty() {
+        patch["status"]["initContainerStatuses"] = inits.iter().map(|c| container_status(c)).collect();
+    }
+    patch
 }
 
 fn state(r: &Run) -> Value {
@@ -253,6 +266,37 @@ mod tests {
         assert_eq!(time(&v), "t1");
         let v = patch(&input(&p, &[view("a", true, true)]), &mut tr, "t3");
         assert_eq!(time(&v), "t3");
+    }
+
+    #[test]
+    fn init_containers_first() {
+        let p = pod(&[], &[]);
+        let mut init = view("setup", false, true);
+        init.init = true;
+        let main = ContainerView { state: Run::Waiting { reason: "PodInitializing".into(), message: None }, ..view("a", false, false) };
+        let v = patch(&input(&p, &[init.clone(), main.clone()]), &mut Transitions::default(), "t1");
+        assert_eq!(v["status"]["phase"], "Pending");
+        assert_eq!(conds(&v)["Initialized"], "False");
+        assert_eq!(v["status"]["initContainerStatuses"][0]["name"], "setup");
+        assert_eq!(v["status"]["containerStatuses"].as_array().unwrap().len(), 1);
+        init.state = Run::Terminated {
+            exit_code: 0,
+            signal: None,
+            reason: "Completed".into(),
+            message: None,
+            started_at: "a".into(),
+            finished_at: "b".into(),
+        };
+        let v = patch(&input(&p, &[init.clone(), view("a", true, true)]), &mut Transitions::default(), "t1");
+        assert_eq!(
+            (v["status"]["phase"].as_str(), conds(&v)["Initialized"].as_str(), conds(&v)["Ready"].as_str()),
+            (Some("Running"), "True", "True")
+        );
+        init.state =
+            Run::Terminated { exit_code: 1, signal: None, reason: "Error".into(), message: None, started_at: "a".into(), finished_at: "b".into() };
+        let never = Pod { spec: Some(PodSpec { restart_policy: Some("Never".into()), ..Default::default() }), ..Default::default() };
+        assert_eq!(phase(&never, &[init.clone(), main.clone()]), "Failed");
+        assert_eq!(phase(&p, &[init, main]), "Pending", "retried under Always");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! One pod on this node, from taking it to confirming its deletion: an
-//! address, its volumes, a supervisor per container, its status published
+//! address, its volumes, its containers started (pods::starter), its status published
 //! whenever a container changes (and the readiness gates' conditions), and
 //! at the end every process stopped, the pod's directory removed, the
 //! address given back and the deletion confirmed (grace 0).
@@ -17,18 +17,17 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::{Api, Client, ResourceExt};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
-use super::container::Supervisor;
 use super::envsrc::fetch as fetch_env;
-use super::launch::{launch, PodFacts};
+use super::launch::PodFacts;
 use super::registry::{PodEntry, Registry};
+use super::starter::Starter;
 use super::state::{ContainerView, Run, Shared};
 use super::status::{patch, Input, Transitions};
 use crate::cli::ImageMap;
 use crate::ipam::Allocator;
-use crate::process::{is_root, prepare_targets, Sandbox};
-use crate::volumes::{materialise, mount_plan, remove_pod_dirs, PodDirs};
+use crate::process::is_root;
+use crate::volumes::{materialise, remove_pod_dirs, PodDirs};
 
 /// How often ConfigMap and Secret volumes are refreshed.
 const VOLUME_REFRESH: Duration = Duration::from_secs(30);
@@ -81,8 +80,7 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
     };
     let dirs = PodDirs::new(&ctx.state_dir, &uid);
     ctx.registry.insert(&ns, &name, PodEntry { uid: uid.clone(), dirs: dirs.clone(), containers: BTreeMap::new() });
-    let containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
-    let views = containers.iter().map(|c| ContainerView::creating(&c.name, c.image.as_deref().unwrap_or(""))).collect();
+    let views = pod.spec.as_ref().map(ContainerView::all).unwrap_or_default();
     let shared = Arc::new(Shared::new(views));
     let start_time = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut publisher = Publisher { api: api.clone(), name: name.clone(), pod_ip, start_time, tr: Transitions::default(), last: None };
@@ -92,13 +90,15 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
 
     // Volumes first: a container starts only once every volume is there.
     let (stop_tx, stop_rx) = watch::channel(None);
-    let mut supervisors = JoinSet::new();
     let ready = prepare(&ctx, &pod, &dirs, &shared, &mut pods, &mut end).await;
-    if ready {
+    let starter = if ready {
         let objects = fetch_env(&ctx.client, &ns, &pod).await;
         let facts = PodFacts { objects, pod_ip, host_ip: Ipv4Addr::LOCALHOST, node_name: ctx.node_name.clone() };
-        start(&ctx, &pod, facts, &dirs, &shared, &stop_rx, &mut supervisors);
-    }
+        let s = Starter { ctx: ctx.clone(), pod: pod.clone(), facts, dirs: dirs.clone(), shared: shared.clone(), stop: stop_rx };
+        Some(tokio::spawn(s.run()))
+    } else {
+        None
+    };
     let latest = pods.borrow().clone();
     publisher.publish(&latest, &shared.snapshot()).await;
 
@@ -131,7 +131,9 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
     };
     tracing::info!(?ending, ?grace, "stopping the pod");
     let _ = stop_tx.send(Some(grace));
-    while supervisors.join_next().await.is_some() {}
+    if let Some(s) = starter {
+        let _ = s.await;
+    }
     if ending != Ending::Shutdown {
         let latest = pods.borrow().clone();
         publisher.publish(&latest, &shared.snapshot()).await;
@@ -203,55 +205,6 @@ async fn prepare(
             r = pods.changed() => if r.is_err() { return false },
             _ = ended(end) => return false,
         }
-    }
-}
-
-/// Starts a supervisor for each container whose image maps to a binary;
-/// the others wait with the reason why.
-fn start(
-    ctx: &NodeCtx,
-    pod: &Pod,
-    facts: PodFacts,
-    dirs: &PodDirs,
-    shared: &Arc<Shared>,
-    stop: &watch::Receiver<Option<Duration>>,
-    set: &mut JoinSet<()>,
-) {
-    let (ns, name, uid) = (pod_ns(pod), pod.name_any(), pod.uid().unwrap_or_default());
-    let Some(spec) = pod.spec.as_ref() else { return };
-    let pod_ip = facts.pod_ip;
-    let volumes = spec.volumes.clone().unwrap_or_default();
-    for (i, c) in spec.containers.iter().enumerate() {
-        let planned = launch(&ctx.images, pod, c, &facts).map_err(|e| (e.reason(), e.to_string())).and_then(|mut s| {
-            let mounts = mount_plan(&ctx.state_dir, dirs, &ns, &volumes, c).map_err(|e| ("CreateContainerConfigError", e.to_string()))?;
-            prepare_targets(&mounts).map_err(|e| ("CreateContainerConfigError", format!("mount points: {e}")))?;
-            s.sandbox = if is_root() { Sandbox::Private(mounts) } else { Sandbox::Host };
-            Ok(s)
-        });
-        let s = match planned {
-            Ok(s) => s,
-            Err((reason, msg)) => {
-                tracing::warn!(container = %c.name, %reason, %msg, "container cannot start");
-                shared.update(i, |v| v.state = Run::Waiting { reason: reason.into(), message: Some(msg) });
-                continue;
-            }
-        };
-        let binary = s.program.display().to_string();
-        shared.update(i, |v| v.binary = Some(binary));
-        let sup = Supervisor {
-            index: i,
-            container: c.clone(),
-            spec: s,
-            pod: (ns.clone(), name.clone(), uid.clone()),
-            pod_ip,
-            dirs: dirs.clone(),
-            restart_policy: spec.restart_policy.clone().unwrap_or_else(|| "Always".into()),
-            grace: grace_of(pod),
-            shared: shared.clone(),
-            registry: ctx.registry.clone(),
-            stop: stop.clone(),
-        };
-        set.spawn(sup.run());
     }
 }
 
