@@ -189,7 +189,14 @@ fn a_deployment_runs_on_the_node_agent() {
     let claim = state.join("claims/default/na-dns-data");
     assert!(claim.join("zones").is_dir(), "the claim's directory holds the data dir");
 
-    // A killed process is restarted, counted in restartCount.
+    // A killed process is restarted, counted in restartCount; `kubectl logs -f`
+    // follows the log from the old run into the new one.
+    let mut follow = Command::new("kubectl");
+    follow.args(["logs", "-f", "--tail=1", &pod]).env("KUBECONFIG", c.kubeconfig());
+    let follow = Proc::spawn("logs-f", follow);
+    // Its last line (the control API's) says it is following.
+    follow.expect(0, &["8053"], Duration::from_secs(20));
+    let followed = follow.log_len();
     let pid = container_pid(&c, &pod);
     // SAFETY: kill(2) of the container process the agent started for this test's pod.
     assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) }, 0);
@@ -204,6 +211,8 @@ fn a_deployment_runs_on_the_node_agent() {
     let last = jsonpath(&c, &["get", "pod", &pod], "{.status.containerStatuses[0].lastState.terminated.exitCode}");
     assert_eq!(last, "137");
     eventually("answers after the restart", Duration::from_secs(20), || Some(()).filter(|_| !dig(&ip).is_empty()));
+    follow.expect(followed, &["listening", "5353"], Duration::from_secs(20));
+    drop(follow);
 
     // Deleting the Deployment stops the process and removes the pod; the claim stays.
     c.kubectl_ok(&["delete", "deployment", "na-dns"]);
@@ -285,12 +294,15 @@ fn unmapped_images_wait_and_readiness_gates_hold_ready() {
     apply(&c, &dir, "pods.yaml", GATED);
 
     let reason = eventually("the unmapped image's Waiting reason", Duration::from_secs(60), || {
-        Some(jsonpath(&c, &["get", "pod", "na-unmapped"], "{.status.containerStatuses[0].state.waiting.reason}")).filter(|r| !r.is_empty())
+        Some(jsonpath(&c, &["get", "pod", "na-unmapped"], "{.status.containerStatuses[0].state.waiting.reason}"))
+            .filter(|r| !r.is_empty() && r != "ContainerCreating")
     });
     assert_eq!(reason, "ErrImageNeverPull");
     let message = jsonpath(&c, &["get", "pod", "na-unmapped"], "{.status.containerStatuses[0].state.waiting.message}");
     assert!(message.contains("nginx:1.25"), "{message}");
     assert_eq!(jsonpath(&c, &["get", "pod", "na-unmapped"], "{.status.phase}"), "Pending");
+    let logs = c.kubectl(&["logs", "na-unmapped"]);
+    assert!(String::from_utf8_lossy(&logs.stderr).contains("is waiting to start"), "{logs:?}");
 
     // Containers ready, the gate's condition missing: not Ready.
     eventually("ContainersReady", Duration::from_secs(60), || {

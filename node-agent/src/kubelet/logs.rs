@@ -14,6 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::query::{first, flag, pairs};
 use crate::pods::Registry;
@@ -34,7 +35,8 @@ pub async fn container_logs(
     };
     let spec = entry.dirs.root().join("logs").join(&container);
     if !spec.exists() {
-        return (StatusCode::NOT_FOUND, format!("container {container} of pod {ns}/{pod} has no log (not started)\n")).into_response();
+        // As the kubelet words it (kubectl shows it as it is).
+        return (StatusCode::BAD_REQUEST, format!("container \"{container}\" in pod \"{pod}\" is waiting to start\n")).into_response();
     }
     let previous = flag(&p, "previous");
     let path = if previous { entry.dirs.previous_log(&container) } else { entry.dirs.current_log(&container) };
@@ -65,6 +67,8 @@ pub async fn container_logs(
 }
 
 /// The first chunk, then the lines added after `offset`, as they come.
+/// The open file is read to its end even after a restart renamed it, then
+/// the new run's file is followed from its start.
 fn follow(
     reg: Registry,
     (ns, pod, uid): (String, String, String),
@@ -73,40 +77,54 @@ fn follow(
     offset: u64,
     timestamps: bool,
 ) -> impl futures::Stream<Item = Result<String, std::io::Error>> {
-    let state = (Some(head), offset, file_id(&path), String::new());
-    futures::stream::unfold(state, move |(head, mut offset, mut id, mut partial)| {
+    let state = (Some(head), None::<(tokio::fs::File, Option<u64>)>, offset, String::new());
+    futures::stream::unfold(state, move |(head, mut open, offset, mut partial)| {
         let (reg, ns, pod, uid, path) = (reg.clone(), ns.clone(), pod.clone(), uid.clone(), path.clone());
         async move {
             if let Some(h) = head {
-                return Some((Ok(h), (None, offset, id, partial)));
+                return Some((Ok(h), (None, open, offset, partial)));
             }
             loop {
                 if !reg.holds(&ns, &pod, &uid) {
                     return None;
                 }
-                let now = file_id(&path);
-                if now != id {
-                    // Rotated by a restart: the new run's log from its start.
-                    (id, offset) = (now, 0);
-                    partial.clear();
+                if open.is_none() {
+                    let mut f = tokio::fs::File::open(&path).await.ok()?;
+                    f.seek(std::io::SeekFrom::Start(offset)).await.ok()?;
+                    let id = handle_id(&f).await;
+                    open = Some((f, id));
                 }
-                let bytes = tokio::fs::read(&path).await.unwrap_or_default();
-                if (bytes.len() as u64) > offset {
-                    let start = usize::try_from(offset).unwrap_or(0);
-                    partial.push_str(&String::from_utf8_lossy(&bytes[start..]));
-                    offset = bytes.len() as u64;
-                    if let Some(cut) = partial.rfind('\n') {
-                        let complete: String = partial.drain(..=cut).collect();
-                        let out: String = complete.lines().filter_map(parse).map(|l| render(&l, timestamps)).collect();
-                        if !out.is_empty() {
-                            return Some((Ok(out), (None, offset, id, partial)));
-                        }
+                let (file, id) = open.as_mut()?;
+                let mut buf = Vec::new();
+                let _ = file.read_to_end(&mut buf).await;
+                if buf.is_empty() {
+                    if file_id(&path) != *id {
+                        // Rotated by a restart, and the old file read to its end.
+                        let f = tokio::fs::File::open(&path).await.ok()?;
+                        let id = handle_id(&f).await;
+                        open = Some((f, id));
+                        continue;
+                    }
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+                partial.push_str(&String::from_utf8_lossy(&buf));
+                if let Some(cut) = partial.rfind('\n') {
+                    let complete: String = partial.drain(..=cut).collect();
+                    let out: String = complete.lines().filter_map(parse).map(|l| render(&l, timestamps)).collect();
+                    if !out.is_empty() {
+                        return Some((Ok(out), (None, open, 0, partial)));
                     }
                 }
-                tokio::time::sleep(POLL).await;
             }
         }
     })
+}
+
+/// The inode of an open file.
+async fn handle_id(f: &tokio::fs::File) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    f.metadata().await.ok().map(|m| m.ino())
 }
 
 /// The file's inode (a rotation makes a new file).
