@@ -42,6 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "127.A.B.0/24", default_value = "127.0.0.0/24", value_parser = crate::ipam::parse_subnet)]
     pub pod_subnet: [u8; 3],
 
+    /// Seconds between refreshes of ConfigMap and Secret volumes from the API
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub volume_refresh: u64,
+
     /// Log format
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

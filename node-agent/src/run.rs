@@ -57,6 +57,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         images: Arc::new(images),
         ipam: Arc::new(Mutex::new(Allocator::new(args.pod_subnet))),
         registry,
+        volume_refresh: Duration::from_secs(args.volume_refresh.max(1)),
     };
     let pods = tokio::spawn(pods::run(ctx, shutdown.clone()));
     tokio::select! {

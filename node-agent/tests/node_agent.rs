@@ -6,8 +6,9 @@
 //! gone with the Deployment, its claim's directory kept. A second test:
 //! an unmapped image waits with ErrImageNeverPull, a readiness gate holds
 //! Ready back until its condition is True, an init container runs first,
-//! env comes from a ConfigMap key, `kubectl exec -i` passes stdin, and a
-//! failing liveness probe restarts its container.
+//! env comes from a ConfigMap key, `kubectl exec -i` passes stdin, a
+//! failing liveness probe restarts its container, a changed ConfigMap
+//! reaches its volume, and a restarted agent takes its pods again.
 //!
 //! Skips where no cluster can be built (fails under `CI=true`, as
 //! `Cluster::start` does) and when not root (mount namespaces need it).
@@ -46,7 +47,7 @@ fn agent(c: &Cluster, node: &str, subnet: &str, state: &Path) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind-node-agent"));
     cmd.arg("--kubeconfig")
         .arg(c.kubeconfig())
-        .args(["--node-name", node, "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2"])
+        .args(["--node-name", node, "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
         .arg("--state-dir")
         .arg(state)
         .arg("--image-binary")
@@ -256,8 +257,8 @@ spec:
       valueFrom: {fieldRef: {fieldPath: status.podIP}}
     - name: LEVEL
       valueFrom: {configMapKeyRef: {name: na-env, key: LEVEL}}
-    volumeMounts: [{name: data, mountPath: /data}]
-  volumes: [{name: data, emptyDir: {}}]
+    volumeMounts: [{name: data, mountPath: /data}, {name: env, mountPath: /etc/na-env}]
+  volumes: [{name: data, emptyDir: {}}, {name: env, configMap: {name: na-env}}]
 ---
 apiVersion: v1
 kind: Pod
@@ -345,6 +346,30 @@ fn unmapped_images_wait_and_readiness_gates_hold_ready() {
     });
     let why = jsonpath(&c, &["get", "pod", "na-unlive"], "{.status.containerStatuses[0].lastState.terminated.message}");
     assert!(why.contains("Liveness probe failed"), "{why}");
+
+    // A changed ConfigMap reaches the mounted volume of a running pod.
+    assert_eq!(c.kubectl_ok(&["exec", "na-gated", "--", "cat", "/etc/na-env/LEVEL"]), "debug");
+    c.kubectl_ok(&["patch", "configmap", "na-env", "--type=merge", "-p", r#"{"data":{"LEVEL":"trace"}}"#]);
+    eventually("the new ConfigMap value in the volume", Duration::from_secs(30), || {
+        Some(()).filter(|_| c.kubectl(&["exec", "na-gated", "--", "cat", "/etc/na-env/LEVEL"]).stdout == b"trace")
+    });
+
+    // The agent restarted: it stops its processes, and the new one takes its pods again,
+    // on the same addresses, counting the restart.
+    let pid = container_pid(&c, "na-gated");
+    a.stop();
+    assert!(!alive(pid), "the agent's SIGTERM stops its pods' processes");
+    a = agent(&c, "na-gates", "127.0.9.0/24", &dir.join("state"));
+    eventually("Ready again under the new agent", Duration::from_secs(60), || {
+        let s = jsonpath(
+            &c,
+            &["get", "pod", "na-gated"],
+            r#"{.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].restartCount}"#,
+        );
+        Some(()).filter(|_| s == "True 1")
+    });
+    assert_eq!(jsonpath(&c, &["get", "pod", "na-gated"], "{.status.podIP}"), ip);
+    assert_ne!(container_pid(&c, "na-gated"), pid);
 
     c.kubectl_ok(&["delete", "pod", "na-gated", "na-unmapped", "na-unlive", "--wait=true", "--timeout=60s"]);
     a.stop();

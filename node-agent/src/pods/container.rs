@@ -56,7 +56,7 @@ pub struct Supervisor {
 /// How one run ended.
 enum End {
     Exited(std::process::ExitStatus),
-    Liveness(String),
+    Liveness(std::process::ExitStatus, String),
     Stopped(Option<std::process::ExitStatus>),
 }
 
@@ -99,7 +99,7 @@ impl Supervisor {
             let (stopped, exit) = match end {
                 None => (false, None),
                 Some(End::Exited(st)) => (false, Some((st, None))),
-                Some(End::Liveness(why)) => (false, Some((std::process::ExitStatus::from_raw(libc::SIGKILL), Some(why)))),
+                Some(End::Liveness(st, why)) => (false, Some((st, Some(why)))),
                 Some(End::Stopped(st)) => (true, st.map(|s| (s, None))),
             };
             let mut code = 128;
@@ -205,7 +205,7 @@ impl Supervisor {
             st = child.wait() => st.ok().map(End::Exited),
             Some(why) = live_rx.recv() => {
                 tracing::info!(%why, "liveness failed; restarting the container");
-                signal::terminate(pid, self.grace, child.wait()).await.ok().map(|_| End::Liveness(why))
+                signal::terminate(pid, self.grace, child.wait()).await.ok().map(|st| End::Liveness(st, why))
             }
             grace = stopping(&mut self.stop) => {
                 tracing::info!(pid, ?grace, "stopping the container");

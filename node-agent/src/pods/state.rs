@@ -84,13 +84,23 @@ impl ContainerView {
     }
 
     /// The views of a pod's init containers (waiting to initialise) and
-    /// containers (waiting for them, when there are any), in that order.
-    pub fn all(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<ContainerView> {
+    /// containers (waiting for them, when there are any), in that order. A
+    /// container that ran before (the pod taken again after an agent
+    /// restart) counts its next start as a restart.
+    pub fn all(spec: &k8s_openapi::api::core::v1::PodSpec, status: Option<&k8s_openapi::api::core::v1::PodStatus>) -> Vec<ContainerView> {
+        let ran = |name: &str| {
+            let known = status.into_iter().flat_map(|s| s.container_statuses.iter().flatten());
+            known
+                .filter(|c| c.name == name)
+                .find(|c| c.state.as_ref().is_some_and(|s| s.running.is_some() || s.terminated.is_some()))
+                .map(|c| c.restart_count + 1)
+        };
         let inits = spec.init_containers.as_deref().unwrap_or_default();
         let mut views: Vec<ContainerView> =
             inits.iter().map(|c| ContainerView { init: true, ..ContainerView::creating(&c.name, c.image.as_deref().unwrap_or("")) }).collect();
         for c in &spec.containers {
             let mut v = ContainerView::creating(&c.name, c.image.as_deref().unwrap_or(""));
+            v.restart_count = ran(&c.name).unwrap_or(0);
             if !inits.is_empty() {
                 v.state = Run::Waiting { reason: "PodInitializing".into(), message: None };
             }

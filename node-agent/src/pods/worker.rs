@@ -29,8 +29,6 @@ use crate::ipam::Allocator;
 use crate::process::is_root;
 use crate::volumes::{materialise, remove_pod_dirs, PodDirs};
 
-/// How often ConfigMap and Secret volumes are refreshed.
-const VOLUME_REFRESH: Duration = Duration::from_secs(30);
 /// How long a status change waits for others to join it.
 const COALESCE: Duration = Duration::from_millis(100);
 
@@ -49,6 +47,8 @@ pub struct NodeCtx {
     pub ipam: Arc<Mutex<Allocator>>,
     /// The kubelet endpoint's table.
     pub registry: Registry,
+    /// How often ConfigMap and Secret volumes are refreshed (and a failed status update retried).
+    pub volume_refresh: Duration,
 }
 
 /// Why the worker ends.
@@ -80,7 +80,7 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
     };
     let dirs = PodDirs::new(&ctx.state_dir, &uid);
     ctx.registry.insert(&ns, &name, PodEntry { uid: uid.clone(), dirs: dirs.clone(), containers: BTreeMap::new() });
-    let views = pod.spec.as_ref().map(ContainerView::all).unwrap_or_default();
+    let views = pod.spec.as_ref().map(|s| ContainerView::all(s, pod.status.as_ref())).unwrap_or_default();
     let shared = Arc::new(Shared::new(views));
     let start_time = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut publisher = Publisher { api: api.clone(), name: name.clone(), pod_ip, start_time, tr: Transitions::default(), last: None };
@@ -102,7 +102,7 @@ pub async fn run(ctx: NodeCtx, mut pods: watch::Receiver<Pod>, mut end: watch::R
     let latest = pods.borrow().clone();
     publisher.publish(&latest, &shared.snapshot()).await;
 
-    let mut refresh = tokio::time::interval(VOLUME_REFRESH);
+    let mut refresh = tokio::time::interval(ctx.volume_refresh);
     refresh.tick().await;
     let (ending, grace) = loop {
         tokio::select! {
