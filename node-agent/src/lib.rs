@@ -20,6 +20,7 @@ pub mod probe;
 pub mod volumes;
 pub mod process;
 pub mod exec;
+pub mod events;
 pub mod node;
 pub mod sched;
 pub mod pods;

@@ -51,6 +51,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let beat = tokio::spawn(node::keep_alive(client.clone(), info, Duration::from_secs(args.heartbeat.max(1)), shutdown.clone()));
     let ctx = NodeCtx {
+        events: crate::events::Events::new(client.clone(), &args.node_name),
         client,
         node_name: args.node_name.clone(),
         state_dir: args.state_dir.clone(),

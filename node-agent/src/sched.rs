@@ -8,7 +8,7 @@
 use k8s_openapi::api::core::v1::{Binding, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt};
 
 /// True when `pod` waits for a scheduler and that scheduler is us.
 pub fn wants_binding(pod: &Pod) -> bool {
@@ -29,12 +29,16 @@ pub fn binding(pod: &Pod, node: &str) -> Binding {
 
 /// Binds `pod` to `node`. A pod bound meanwhile (409) or gone (404) is no error.
 #[tracing::instrument(skip_all, fields(pod = %format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any()), node))]
-pub async fn bind(client: Client, pod: Pod, node: String) {
+pub async fn bind(client: Client, pod: Pod, node: String, events: crate::events::Events) {
     let api: Api<Pod> = Api::namespaced(client, &pod.namespace().unwrap_or_else(|| "default".into()));
     let body = binding(&pod, &node);
     // The API answers a Status, not the Binding.
     match api.create_subresource::<Binding, serde_json::Value>("binding", &pod.name_any(), &PostParams::default(), &body).await {
-        Ok(_) => tracing::info!("bound"),
+        Ok(_) => {
+            tracing::info!("bound");
+            let note = format!("Successfully assigned {}/{} to {node}", pod.namespace().unwrap_or_default(), pod.name_any());
+            events.normal(&pod.object_ref(&()), "Scheduled", note);
+        }
         Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => tracing::debug!(reason = %s.message, "not bound"),
         Err(e) => tracing::warn!(error = %e, "cannot bind the pod"),
     }

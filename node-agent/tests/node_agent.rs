@@ -165,6 +165,13 @@ fn a_deployment_runs_on_the_node_agent() {
     assert_eq!(jsonpath(&c, &["get", "pod", &pod], "{.status.phase}"), "Running");
     assert_eq!(jsonpath(&c, &["get", "pod", &pod], "{.status.hostIP}"), "127.0.0.1");
 
+    // Events as the scheduler and kubelet record them (kubectl describe shows them).
+    let events = eventually("the pod's events", Duration::from_secs(20), || {
+        let out = c.kubectl_ok(&["get", "events", "--field-selector", &format!("involvedObject.name={pod}"), "-o", "jsonpath={.items[*].reason}"]);
+        Some(out).filter(|e| e.contains("Scheduled") && e.contains("Started"))
+    });
+    assert!(events.contains("Started"), "{events}");
+
     // It answers on its own address.
     let answer = eventually("an answer from the pod", Duration::from_secs(20), || Some(dig(&ip)).filter(|a| !a.is_empty()));
     assert!(answer.parse::<std::net::Ipv4Addr>().is_ok(), "dig answered {answer:?}");
@@ -346,6 +353,8 @@ fn unmapped_images_wait_and_readiness_gates_hold_ready() {
     });
     let why = jsonpath(&c, &["get", "pod", "na-unlive"], "{.status.containerStatuses[0].lastState.terminated.message}");
     assert!(why.contains("Liveness probe failed"), "{why}");
+    let events = c.kubectl_ok(&["get", "events", "--field-selector", "involvedObject.name=na-unlive", "-o", "jsonpath={.items[*].reason}"]);
+    assert!(events.contains("Unhealthy") && events.contains("Killing"), "{events}");
 
     // A changed ConfigMap reaches the mounted volume of a running pod.
     assert_eq!(c.kubectl_ok(&["exec", "na-gated", "--", "cat", "/etc/na-env/LEVEL"]), "debug");

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::api::core::v1::{Container, ObjectReference, Probe};
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -20,6 +20,7 @@ use tracing::Instrument;
 use super::registry::Registry;
 use super::state::{Run, Shared};
 use crate::backoff::Backoff;
+use crate::events::Events;
 use crate::exec::ExecContext;
 use crate::probe::{self, Target, Timing, Verdict};
 use crate::process::{logs, signal, spawn, Spec};
@@ -51,6 +52,10 @@ pub struct Supervisor {
     pub registry: Registry,
     /// `Some(grace)` once the container must stop.
     pub stop: watch::Receiver<Option<Duration>>,
+    /// Events about the pod.
+    pub events: Events,
+    /// The pod, for its events.
+    pub pod_ref: ObjectReference,
 }
 
 /// How one run ended.
@@ -88,6 +93,7 @@ impl Supervisor {
                 Err(e) => {
                     tracing::warn!(program = %self.spec.program.display(), error = %e, "cannot start the container");
                     let msg = format!("cannot start {}: {e}", self.spec.program.display());
+                    self.events.warning(&self.pod_ref, "Failed", format!("Error: {msg}"));
                     self.shared.update(self.index, |v| {
                         v.state = Run::Waiting { reason: "RunContainerError".into(), message: Some(msg) };
                         v.ready = false;
@@ -138,6 +144,7 @@ impl Supervisor {
             if !delay.is_zero() {
                 let msg =
                     format!("back-off {}s restarting failed container={name} pod={}_{}({})", delay.as_secs(), self.pod.1, self.pod.0, self.pod.2);
+                self.events.warning(&self.pod_ref, "BackOff", format!("Back-off restarting failed container {name}"));
                 self.shared.update(self.index, |v| v.state = Run::Waiting { reason: "CrashLoopBackOff".into(), message: Some(msg) });
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -163,6 +170,7 @@ impl Supervisor {
         self.registry.set_container(ns, pod, uid, &name, Some(pid), exec.clone());
         let has_readiness = self.container.readiness_probe.is_some() || self.init;
         tracing::info!(pid, program = %self.spec.program.display(), "container started");
+        self.events.normal(&self.pod_ref, "Started", format!("Started container {name}"));
         self.shared.update(self.index, |v| {
             v.state = Run::Running { started_at: started_at.into() };
             v.started = true;
@@ -171,11 +179,15 @@ impl Supervisor {
         });
         let readiness = self.container.readiness_probe.clone().filter(|_| !self.init).map(|p| {
             let (shared, i, c, ip, ex) = (self.shared.clone(), self.index, self.container.clone(), self.pod_ip, exec.clone());
+            let (events, pod_ref) = (self.events.clone(), self.pod_ref.clone());
             tokio::spawn(
                 async move {
-                    probe_loop(&p, &c, ip, pid, &ex, |ok, _| {
+                    probe_loop(&p, &c, ip, pid, &ex, |ok, why| {
                         if shared.snapshot().get(i).is_some_and(|v| v.ready != ok) {
                             tracing::info!(ready = ok, "readiness changed");
+                            if !ok {
+                                events.warning(&pod_ref, "Unhealthy", format!("Readiness probe failed: {why}"));
+                            }
                             shared.update(i, |v| v.ready = ok);
                         }
                         true
@@ -205,10 +217,13 @@ impl Supervisor {
             st = child.wait() => st.ok().map(End::Exited),
             Some(why) = live_rx.recv() => {
                 tracing::info!(%why, "liveness failed; restarting the container");
+                self.events.warning(&self.pod_ref, "Unhealthy", why.clone());
+                self.events.normal(&self.pod_ref, "Killing", format!("Container {name} failed liveness probe, will be restarted"));
                 signal::terminate(pid, self.grace, child.wait()).await.ok().map(|st| End::Liveness(st, why))
             }
             grace = stopping(&mut self.stop) => {
                 tracing::info!(pid, ?grace, "stopping the container");
+                self.events.normal(&self.pod_ref, "Killing", format!("Stopping container {name}"));
                 Some(End::Stopped(signal::terminate(pid, grace, child.wait()).await.ok()))
             }
         };

@@ -95,7 +95,7 @@ pub async fn run(ctx: NodeCtx, shutdown: CancellationToken) {
 /// One version of a pod from the watch.
 fn apply(ctx: &NodeCtx, pod: Pod, workers: &mut HashMap<String, Handle>, done: &mpsc::UnboundedSender<String>, tasks: &mut tokio::task::JoinSet<()>) {
     if crate::sched::wants_binding(&pod) {
-        tokio::spawn(crate::sched::bind(ctx.client.clone(), pod, ctx.node_name.clone()));
+        tokio::spawn(crate::sched::bind(ctx.client.clone(), pod, ctx.node_name.clone(), ctx.events.clone()));
         return;
     }
     if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(ctx.node_name.as_str()) {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Container, Pod};
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -73,6 +73,7 @@ impl Starter {
             Ok(s) => s,
             Err((reason, msg)) => {
                 tracing::warn!(container = %c.name, %reason, %msg, "container cannot start");
+                self.ctx.events.warning(&self.pod.object_ref(&()), "Failed", format!("Error: {reason}: {msg}"));
                 self.shared.update(index, |v| v.state = Run::Waiting { reason: reason.into(), message: Some(msg) });
                 return None;
             }
@@ -93,6 +94,8 @@ impl Starter {
             shared: self.shared.clone(),
             registry: self.ctx.registry.clone(),
             stop: self.stop.clone(),
+            events: self.ctx.events.clone(),
+            pod_ref: pod.object_ref(&()),
         })
     }
 

@@ -49,6 +49,8 @@ pub struct NodeCtx {
     pub registry: Registry,
     /// How often ConfigMap and Secret volumes are refreshed (and a failed status update retried).
     pub volume_refresh: Duration,
+    /// Events about pods.
+    pub events: crate::events::Events,
 }
 
 /// Why the worker ends.
