@@ -14,6 +14,9 @@
 #   K8S_PORT  the API server's port (default 6443); K8S_ETCD_PORT etcd's client port (default
 #             2379; its peer port is the next one), so several clusters can run side by side
 #   WITH_KCM=0  leaves out kube-controller-manager
+#   WITH_NODE_AGENT=1  also starts node-agent/ (scheduler + kubelet: pods run as local processes,
+#             the image `ironbind` as target/debug/ironbind; built when missing; its log node-agent.log,
+#             pod volumes and logs under the run directory's node/; needs root for mount namespaces)
 #
 # The API server is Kubernetes 1.20 built from Debian sources: CRDs take OpenAPI v3 validation
 # only (no CEL), and nothing newer than 1.20 is served (deploy/local/NOTES.md).
@@ -137,6 +140,16 @@ KC
       crd=$(basename "$f" .yaml)
       wait_for "CRD $crd" 300 crd_established "$crd" || { down; exit 1; }
     done
+  fi
+  if [ "${WITH_NODE_AGENT:-0}" = 1 ]; then
+    local agent=${NODE_AGENT_BIN:-$ROOT/target/debug/ironbind-node-agent} ironbind=${IRONBIND_BIN:-$ROOT/target/debug/ironbind}
+    if [ ! -x "$agent" ] || [ ! -x "$ironbind" ]; then
+      log "building the node agent and ironbind"
+      (cd "$ROOT" && cargo build --workspace --bins >&2)
+    fi
+    "$agent" --kubeconfig "$D/kubeconfig" --state-dir "$D/node" --port 0 --image-binary "ironbind=$ironbind" > node-agent.log 2>&1 &
+    echo $! > node-agent.pid
+    wait_for node-agent 150 grep -q "node agent ready" node-agent.log || { tail -20 node-agent.log >&2; down; exit 1; }
   fi
   log "cluster up; run directory $D"
   echo "export KUBECONFIG=$D/kubeconfig"
