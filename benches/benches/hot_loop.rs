@@ -27,34 +27,8 @@ use ironbind::query::{Handler, QueryConfig, RequestCtx, Transport};
 use ironbind::wire::name::from_dotted;
 use ironbind::zone::{build::build_zone, file::read_zone_str, set::ZoneSet};
 
-/// The zone of the server's query unit tests.
-const ZONE: &str = "\
-$ORIGIN example.com.
-$TTL 3600
-@       IN SOA ns1 hostmaster 2024010101 7200 3600 1209600 300
-@       IN NS ns1
-ns1     IN A 192.0.2.1
-www     IN A 192.0.2.10
-alias   IN CNAME www
-a       IN CNAME b
-b       IN CNAME c
-c       IN A 192.0.2.3
-loop1   IN CNAME loop2
-loop2   IN CNAME loop1
-nx      IN CNAME missing
-a.b.ent IN A 192.0.2.4
-*.wild  IN A 192.0.2.5
-sub     IN NS ns.sub
-sub     IN DS 12345 8 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
-ns.sub  IN A 192.0.2.6
-old     IN DNAME new.example.com.
-x.new   IN A 192.0.2.7
-big     IN TXT \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"
-big     IN TXT \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"
-big     IN TXT \"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"
-big     IN TXT \"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\"
-big     IN TXT \"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\"
-";
+/// The zone of the server's query unit tests (one file for both).
+const ZONE: &str = include_str!("../../server/src/query/tests.zone");
 
 /// A handler serving `text` as `example.com`.
 fn handler_for(text: &str) -> Handler {
