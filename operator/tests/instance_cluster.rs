@@ -4,59 +4,22 @@
 //! the status says how many replicas are ready and which BIND-only settings
 //! are ignored; deleting the instance removes everything it owned.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use ironbind_test_support::{workspace_root, Cluster};
+use ironbind_test_support::{wait_until_every, workspace_root, Cluster, Proc};
 
-/// The operator process, stopped by PID (SIGTERM, then SIGKILL) when dropped;
-/// its output is printed when the test failed.
-struct Operator(Child, std::path::PathBuf);
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for f in ["operator.log", "operator.err"] {
-                eprintln!("--- {f} ---\n{}", std::fs::read_to_string(self.1.join(f)).unwrap_or_default());
-            }
-        }
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn eventually(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("{what}: not within {timeout:?}");
+fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
+    assert!(wait_until_every(timeout, Duration::from_millis(250), ok), "{what}: not within {timeout:?}");
 }
 
 #[test]
 fn the_seed_instance_gets_its_children_and_its_status() {
     let Some(c) = Cluster::start() else { return };
-    let log = c.run_dir().join("operator.log");
-    let op = Operator(
-        Command::new(env!("CARGO_BIN_EXE_ironbind-operator"))
-            .env("KUBECONFIG", c.kubeconfig())
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::from(std::fs::File::create(c.run_dir().join("operator.err")).unwrap()))
-            .spawn()
-            .expect("the operator binary"),
-        c.run_dir().to_path_buf(),
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
+    cmd.env("KUBECONFIG", c.kubeconfig());
+    // Its log is shown when the test fails; it is stopped by PID when dropped.
+    let op = Proc::spawn("operator", cmd);
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let seed = workspace_root().join("deploy/examples/seed/06-bind9instance-secondary-dns-labelled.yaml");
     c.kubectl_ok(&["apply", "-f", seed.to_str().unwrap()]);

@@ -31,7 +31,7 @@ pub use fake::LoopbackServer;
 pub use kube::Cluster;
 pub use net::{free_port, free_port_on, local};
 pub use peers::{require, Knot, Named};
-pub use proc::{wait_until, Proc};
+pub use proc::{wait_until, wait_until_every, Proc};
 pub use server::{write_config, Ironbind, Launch, Ready};
 pub use tmp::{tempdir, TempDir};
 

@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Polls `f` every 20 ms until it is true or `timeout` passes; returns whether it became true.
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub fn wait_until(timeout: Duration, f: impl FnMut() -> bool) -> bool {
+    wait_until_every(timeout, Duration::from_millis(20), f)
+}
+
+/// [`wait_until`] polling every `interval` (for checks that cost a process
+/// or an API request each, such as `kubectl get`).
+pub fn wait_until_every(timeout: Duration, interval: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + timeout;
     loop {
         if f() {
@@ -18,7 +24,7 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         if Instant::now() > end {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(interval);
     }
 }
 

@@ -3,19 +3,12 @@
 //! Deployment into a ReplicaSet and Pods and garbage-collects them with it.
 //! Skips where no cluster can be built, fails under `CI=true`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ironbind_test_support::Cluster;
+use ironbind_test_support::{wait_until_every, Cluster};
 
-fn eventually(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("{what}: not within {timeout:?}");
+fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
+    assert!(wait_until_every(timeout, Duration::from_millis(250), ok), "{what}: not within {timeout:?}");
 }
 
 const DEPLOYMENT: &str = r#"
