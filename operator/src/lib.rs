@@ -7,3 +7,9 @@
 //! owns are built by pure functions of it (unit-tested), then applied.
 
 pub mod instance;
+pub mod metrics;
+
+/// Runs every controller until one stops (the process then exits).
+pub async fn run_controllers(client: kube::Client) {
+    instance::controller::run(client).await;
+}

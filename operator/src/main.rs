@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!("ironbind-operator starting");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = ironbind_operator::instance::controller::run(client) => {}
+        _ = ironbind_operator::run_controllers(client) => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
         _ = term.recv() => tracing::info!("SIGTERM: stopping"),
     }
