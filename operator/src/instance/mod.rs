@@ -5,6 +5,7 @@
 
 pub mod children;
 pub mod controller;
+pub mod gate;
 pub mod render;
 
 #[cfg(test)]
