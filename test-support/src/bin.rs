@@ -30,24 +30,32 @@ pub fn binary() -> &'static Path {
                 return PathBuf::from(p);
             }
         }
-        let root = workspace_root();
-        let target = match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(t) => root.join(t),
-            None => root.join("target"),
-        };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--workspace", "--bin", "ironbind"])
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", &target)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cargo build for the ironbind binary");
-        assert!(out.status.success(), "cargo build --workspace --bin ironbind failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        let bin = target.join("debug").join("ironbind");
-        assert!(bin.exists(), "{} missing after a successful build", bin.display());
-        bin
+        workspace_binary("ironbind")
     })
+}
+
+/// The workspace's binary `name` (`ironbind-node-agent`, `ironbind-operator` …)
+/// under `<target dir>/debug`, after `cargo build --workspace --bin NAME` (a
+/// no-op when it is up to date; `--workspace` for the reason given at
+/// [`binary`]). Panics with the build output if the build fails.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let root = workspace_root();
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => root.join(t),
+        None => root.join("target"),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--workspace", "--bin", name])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run cargo build for the {name} binary: {e}"));
+    assert!(out.status.success(), "cargo build --workspace --bin {name} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let bin = target.join("debug").join(name);
+    assert!(bin.exists(), "{} missing after a successful build", bin.display());
+    bin
 }
 
 /// `$IRONBIND_BIN` if set, else `built` (the path cargo gave the calling test

@@ -26,7 +26,7 @@ mod proc;
 mod server;
 mod tmp;
 
-pub use bin::{binary, binary_or, workspace_root};
+pub use bin::{binary, binary_or, workspace_binary, workspace_root};
 pub use fake::LoopbackServer;
 pub use kube::Cluster;
 pub use net::{free_port, free_port_on, local};

@@ -67,10 +67,31 @@ pub fn is_root() -> bool {
 /// shares the host's root, so a mount point must exist there: an empty
 /// directory, or an empty file for a file bound through a subPath) and the
 /// missing subPath sources within volumes.
+///
+/// A mount point inside an earlier mount (`/etc/ironbind/token` under a
+/// ConfigMap at `/etc/ironbind`) is made inside that earlier volume's
+/// directory too, since that is what the container sees there, as a
+/// container runtime makes it in the volume.
 pub fn prepare_targets(mounts: &[Mount]) -> io::Result<()> {
-    for m in mounts {
+    for (i, m) in mounts.iter().enumerate() {
         if !m.source.exists() {
             std::fs::create_dir_all(&m.source)?;
+        }
+        for outer in &mounts[..i] {
+            if let Ok(rel) = m.target.strip_prefix(&outer.target) {
+                let inside = outer.source.join(rel);
+                if rel.as_os_str().is_empty() || inside.exists() || !outer.source.is_dir() {
+                    continue;
+                }
+                if m.source.is_dir() {
+                    std::fs::create_dir_all(&inside)?;
+                } else {
+                    if let Some(p) = inside.parent() {
+                        std::fs::create_dir_all(p)?;
+                    }
+                    std::fs::File::create(&inside)?;
+                }
+            }
         }
         if m.target.exists() {
             continue;
@@ -179,4 +200,25 @@ fn in_child(p: &Prepared) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mount_point_inside_an_earlier_volume_is_made_in_that_volume() {
+        let base = std::env::temp_dir().join(format!("ironbind-node-targets-{}", std::process::id()));
+        let (config, token, root) = (base.join("vol/config"), base.join("vol/token"), base.join("root"));
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::create_dir_all(&token).unwrap();
+        let mounts = [
+            Mount { source: config.clone(), target: root.join("etc/ironbind"), read_only: true },
+            Mount { source: token, target: root.join("etc/ironbind/token"), read_only: true },
+        ];
+        prepare_targets(&mounts).unwrap();
+        assert!(root.join("etc/ironbind").is_dir());
+        assert!(config.join("token").is_dir(), "the nested mount point exists inside the ConfigMap's directory");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }
