@@ -6,7 +6,9 @@
 //! linking the server crate. One module per kind; the objects a resource
 //! owns are built by pure functions of it (unit-tested), then applied.
 
+pub mod http;
 pub mod instance;
+pub mod leader;
 pub mod metrics;
 
 /// Runs every controller until one stops (the process then exits).
