@@ -182,7 +182,7 @@ pub enum ElectionError {
 /// The outcome of one attempt on the Lease.
 enum Attempt {
     /// We hold it: the Lease as written (its resourceVersion for the next write).
-    Leading(Lease),
+    Leading(Box<Lease>),
     /// Another replica does.
     Held(String),
 }
@@ -227,7 +227,7 @@ impl LeaseLock<'_> {
             // The metadata read, resourceVersion included: a write in between is a conflict.
             Some(l) => self.bounded(limit, self.api.replace(&self.cfg.name, &pp, &Lease { metadata: l.metadata, spec: Some(spec) })).await?,
         };
-        Ok(Attempt::Leading(written))
+        Ok(Attempt::Leading(Box::new(written)))
     }
 
     /// Steps down: the Lease written as [`released`] if it is still ours.
@@ -275,7 +275,7 @@ where
         health.beat();
         let sent = Instant::now();
         match lock.attempt(None, API_TIMEOUT).await {
-            Ok(Attempt::Leading(lease)) => break (lease, sent + cfg.duration),
+            Ok(Attempt::Leading(lease)) => break (*lease, sent + cfg.duration),
             Ok(Attempt::Held(holder)) => {
                 if seen.as_deref() != Some(holder.as_str()) {
                     tracing::info!(lease = %lease_name, holder = %holder, "standing by");
@@ -340,7 +340,7 @@ async fn keep(lock: &LeaseLock<'_>, known: &mut Option<Lease>, valid_until: &mut
         }
         match lock.attempt(known.take(), left.min(API_TIMEOUT)).await {
             Ok(Attempt::Leading(lease)) => {
-                *known = Some(lease);
+                *known = Some(*lease);
                 *valid_until = sent + cfg.duration;
                 next = sent + cfg.renew_every();
             }

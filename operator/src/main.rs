@@ -103,6 +103,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tracing::info!(lease = %format!("{}/{}", cfg.namespace, cfg.name), identity = %cfg.identity, duration_secs = args.lease_duration, "leader election");
         leader::run(client, &cfg, &health, controllers, shutdown).await.map_err(anyhow::Error::from)
     } else {
+        tracing::info!("leader election off: running the controllers");
         ironbind_operator::metrics::global().set_leader(true);
         tokio::select! {
             () = controllers() => Err(anyhow::anyhow!("the controllers stopped")),
