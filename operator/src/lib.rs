@@ -7,9 +7,11 @@
 //! owns are built by pure functions of it (unit-tested), then applied by
 //! `apply`, which writes only what differs.
 //!
-//! Order (a module uses only those after it): `cluster > instance > events >
-//! apply > control > metrics`.
+//! Order (a module uses only those after it): `leader > http > cluster >
+//! instance > events > apply > control > metrics`.
 
+pub mod leader;
+pub mod http;
 pub mod cluster;
 pub mod instance;
 pub mod events;
