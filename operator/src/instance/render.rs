@@ -20,8 +20,8 @@ pub const CONFIG_DIR: &str = "/etc/ironbind";
 /// The config file inside [`CONFIG_DIR`].
 pub const CONFIG_FILE: &str = "ironbind.toml";
 /// Where the control-API token Secret is mounted: beside [`CONFIG_DIR`], not
-/// inside it (a mount point inside the read-only ConfigMap volume cannot be
-/// made: the container runtime's mkdir fails, and so does the node agent's bind).
+/// inside it (its mount point would have to be made inside the read-only
+/// ConfigMap volume; the node agent's bind fails there, deploy/local/NOTES.md).
 pub const TOKEN_DIR: &str = "/var/run/secrets/ironbind";
 /// The token's key in the Secret and file name in [`TOKEN_DIR`].
 pub const TOKEN_KEY: &str = "token";
