@@ -204,9 +204,12 @@ up() {
       # --workspace: the dependencies' features as every other build of the workspace has them.
       (cd "$ROOT" && cargo build --workspace --bin ironbind-operator >&2)
     fi
-    local op_args=()
+    local op_args=() op_help
     # --metrics-addr and --lease-namespace only when this build of the operator has them.
-    if "$op" --help 2>/dev/null | grep -q -- --metrics-addr; then
+    # (The help is read whole first: `| grep -q` would end the pipe early, and pipefail
+    # would count the writer's SIGPIPE as a failure.)
+    op_help=$("$op" --help 2>/dev/null || true)
+    if [[ $op_help == *--metrics-addr* ]]; then
       op_args=(--metrics-addr "127.0.0.1:${OPERATOR_METRICS_PORT:-9464}" --lease-namespace ironbind-system)
     fi
     KUBECONFIG="$D/operator.kubeconfig" "$op" "${op_args[@]}" > operator.log 2>&1 &
