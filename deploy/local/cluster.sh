@@ -1,7 +1,9 @@
 #!/bin/bash
 # The local cluster: a real etcd + kube-apiserver + kube-controller-manager (deployment,
 # replicaset, garbage collector, namespace, service account controllers) on 127.0.0.1,
-# with the ironbind CRDs installed. What every operator test and every demo runs on.
+# with the ironbind CRDs and the operator's RBAC (deploy/rbac) installed, the node agent
+# running pods as local processes and the operator running as its ServiceAccount.
+# What every operator test and every demo runs on.
 #
 #   deploy/local/cluster.sh up      # builds what is missing, starts, prints `export KUBECONFIG=…`
 #   deploy/local/cluster.sh down    # stops every process `up` started (by PID)
@@ -14,9 +16,17 @@
 #   K8S_PORT  the API server's port (default 6443); K8S_ETCD_PORT etcd's client port (default
 #             2379; its peer port is the next one), so several clusters can run side by side
 #   WITH_KCM=0  leaves out kube-controller-manager
-#   WITH_NODE_AGENT=1  also starts node-agent/ (scheduler + kubelet: pods run as local processes,
-#             the image `ironbind` as target/debug/ironbind; built when missing; its log node-agent.log,
-#             pod volumes and logs under the run directory's node/; needs root for mount namespaces)
+#   WITH_NODE_AGENT  1 (default as root; 0 otherwise) starts node-agent/ (scheduler + kubelet:
+#             pods run as local processes, the image `ironbind` as $IRONBIND_BIN, default
+#             target/debug/ironbind; the agent $NODE_AGENT_BIN, default
+#             target/debug/ironbind-node-agent; built when missing; its log node-agent.log, pod
+#             volumes and logs under the run directory's node/; needs root for mount namespaces)
+#   POD_SUBNET  the /24 of 127.0.0.0/8 the agent gives pods addresses from (default 127.0.0.0/24)
+#   WITH_OPERATOR  1 (default) starts the operator ($OPERATOR_BIN, default
+#             target/debug/ironbind-operator, built when missing) as a local process with
+#             operator.kubeconfig: the token of system:serviceaccount:ironbind-system:ironbind-operator,
+#             so the RBAC of deploy/rbac is what it may do; its log operator.log, metrics on
+#             127.0.0.1:$OPERATOR_METRICS_PORT (default 9464)
 #
 # The API server is Kubernetes 1.20 built from Debian sources: CRDs take OpenAPI v3 validation
 # only (no CEL), and nothing newer than 1.20 is served (deploy/local/NOTES.md).
@@ -62,14 +72,48 @@ pki() {
   openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile server.ext -out server.crt 2>/dev/null
   openssl genrsa -out sa.key 2048 2>/dev/null
   openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-  # One admin token; the operator gets its own ServiceAccount and RBAC from deploy/.
-  echo "$(openssl rand -hex 16),admin,admin-uid,system:masters" > tokens.csv
+  # Static tokens: the admin, and the operator's ServiceAccount identity (its RBAC from
+  # deploy/rbac is enforced without a token controller).
+  {
+    echo "$(openssl rand -hex 16),admin,admin-uid,system:masters"
+    echo "$(openssl rand -hex 16),system:serviceaccount:ironbind-system:ironbind-operator,$(cat /proc/sys/kernel/random/uuid),system:serviceaccounts,system:serviceaccounts:ironbind-system"
+  } > tokens.csv
 }
 
 wait_for() {
   local what=$1 tries=$2; shift 2
   for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   log "$what did not come up"; return 1
+}
+
+# Waits for a line with PATTERN in NAME.log (TRIES × 0.2 s); fails at once when NAME's
+# process has exited, showing the end of its log either way.
+wait_log() {
+  local name=$1 pattern=$2 tries=$3
+  for _ in $(seq "$tries"); do
+    grep -q -- "$pattern" "$D/$name.log" && return 0
+    running "$name" || { log "$name exited:"; tail -20 "$D/$name.log" >&2; return 1; }
+    sleep 0.2
+  done
+  log "$name: no \"$pattern\" in its log:"; tail -20 "$D/$name.log" >&2; return 1
+}
+
+# A kubeconfig for this cluster: user name, bearer token, default namespace.
+kubeconfig() {
+  cat <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: ironbind-local
+  cluster: {server: "https://127.0.0.1:$PORT", certificate-authority-data: "$(base64 -w0 "$D/ca.crt")"}
+users:
+- name: $1
+  user: {token: $2}
+contexts:
+- name: ironbind-local
+  context: {cluster: ironbind-local, user: $1, namespace: $3}
+current-context: ironbind-local
+KC
 }
 
 crd_established() {
@@ -88,7 +132,9 @@ up() {
   fi
   rm -rf "$D"; mkdir -p "$D"; cd "$D"
   pki
-  local token; token=$(cut -d, -f1 tokens.csv)
+  local token operator_token
+  token=$(sed -n 1p tokens.csv | cut -d, -f1)
+  operator_token=$(sed -n 2p tokens.csv | cut -d, -f1)
 
   etcd --name default --data-dir "$D/etcd-data" --unsafe-no-fsync \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -110,20 +156,8 @@ up() {
   wait_for kube-apiserver 300 curl -sf --cacert ca.crt -H "Authorization: Bearer $token" "https://127.0.0.1:$PORT/readyz" \
     || { tail -30 apiserver.log >&2; down; exit 1; }
 
-  cat > kubeconfig <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: ironbind-local
-  cluster: {server: "https://127.0.0.1:$PORT", certificate-authority-data: "$(base64 -w0 ca.crt)"}
-users:
-- name: admin
-  user: {token: $token}
-contexts:
-- name: ironbind-local
-  context: {cluster: ironbind-local, user: admin, namespace: default}
-current-context: ironbind-local
-KC
+  kubeconfig admin "$token" default > kubeconfig
+  kubeconfig ironbind-operator "$operator_token" ironbind-system > operator.kubeconfig
   export KUBECONFIG=$D/kubeconfig
 
   if [ "${WITH_KCM:-1}" = 1 ]; then
@@ -141,17 +175,53 @@ KC
       wait_for "CRD $crd" 300 crd_established "$crd" || { down; exit 1; }
     done
   fi
-  if [ "${WITH_NODE_AGENT:-0}" = 1 ]; then
+  # The operator's namespace, ServiceAccount and RBAC, as a real cluster gets them.
+  kubectl apply -k "$ROOT/deploy/rbac" >&2
+
+  local with_agent=${WITH_NODE_AGENT:-}
+  if [ -z "$with_agent" ]; then
+    if [ "$(id -u)" = 0 ]; then with_agent=1; else
+      with_agent=0
+      log "not root: no node agent (pods stay Pending); it needs root for mount namespaces"
+    fi
+  fi
+  if [ "$with_agent" = 1 ]; then
     local agent=${NODE_AGENT_BIN:-$ROOT/target/debug/ironbind-node-agent} ironbind=${IRONBIND_BIN:-$ROOT/target/debug/ironbind}
     if [ ! -x "$agent" ] || [ ! -x "$ironbind" ]; then
       log "building the node agent and ironbind"
-      (cd "$ROOT" && cargo build --workspace --bins >&2)
+      (cd "$ROOT" && cargo build --workspace --bin ironbind-node-agent --bin ironbind >&2)
     fi
-    "$agent" --kubeconfig "$D/kubeconfig" --state-dir "$D/node" --port 0 --image-binary "ironbind=$ironbind" > node-agent.log 2>&1 &
+    "$agent" --kubeconfig "$D/kubeconfig" --state-dir "$D/node" --port 0 --image-binary "ironbind=$ironbind" \
+      ${POD_SUBNET:+--pod-subnet "$POD_SUBNET"} > node-agent.log 2>&1 &
     echo $! > node-agent.pid
-    wait_for node-agent 150 grep -q "node agent ready" node-agent.log || { tail -20 node-agent.log >&2; down; exit 1; }
+    wait_log node-agent "node agent ready" 150 || { down; exit 1; }
+  fi
+
+  if [ "${WITH_OPERATOR:-1}" = 1 ]; then
+    local op=${OPERATOR_BIN:-$ROOT/target/debug/ironbind-operator}
+    if [ ! -x "$op" ]; then
+      log "building the operator"
+      # --workspace: the dependencies' features as every other build of the workspace has them.
+      (cd "$ROOT" && cargo build --workspace --bin ironbind-operator >&2)
+    fi
+    local op_args=() op_help
+    # --metrics-addr and --lease-namespace only when this build of the operator has them.
+    # (The help is read whole first: `| grep -q` would end the pipe early, and pipefail
+    # would count the writer's SIGPIPE as a failure.)
+    op_help=$("$op" --help 2>/dev/null || true)
+    if [[ $op_help == *--metrics-addr* ]]; then
+      op_args=(--metrics-addr "127.0.0.1:${OPERATOR_METRICS_PORT:-9464}" --lease-namespace ironbind-system)
+    fi
+    KUBECONFIG="$D/operator.kubeconfig" "$op" "${op_args[@]}" > operator.log 2>&1 &
+    echo $! > operator.pid
+    wait_log operator "ironbind-operator starting" 300 || { down; exit 1; }
   fi
   log "cluster up; run directory $D"
+  log "try it:"
+  log "  kubectl apply -f $ROOT/deploy/examples/complete/"
+  log "  kubectl get pods -n dns-system -o wide"
+  log "  dig @<pod IP> -p 5353 example.com SOA    # REFUSED: no zone served yet"
+  log "  kubectl logs -n dns-system -l instance=primary-dns"
   echo "export KUBECONFIG=$D/kubeconfig"
 }
 

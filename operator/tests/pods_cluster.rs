@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ironbind_test_support::{binary, wait_until_every, workspace_binary, workspace_root, Cluster, Proc, TempDir};
+use ironbind_test_support::{binary, wait_until_every, workspace_bin, workspace_root, Cluster, Proc, TempDir};
 
 fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
     assert!(wait_until_every(timeout, Duration::from_millis(300), ok), "{what}: not within {timeout:?}");
@@ -40,7 +40,7 @@ fn root() -> bool {
 
 /// The node agent for `c`, giving pods addresses of `subnet`, ready.
 fn agent(c: &Cluster, subnet: &str, state: &Path) -> Proc {
-    let mut cmd = Command::new(workspace_binary("ironbind-node-agent"));
+    let mut cmd = Command::new(workspace_bin("ironbind-node-agent"));
     cmd.arg("--kubeconfig")
         .arg(c.kubeconfig())
         .args(["--node-name", "node-1", "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])

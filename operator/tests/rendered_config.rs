@@ -32,7 +32,7 @@ fn the_server_runs_with_the_rendered_config() {
     std::fs::write(&token, "s3cret-token").unwrap();
     let control = format!("127.0.0.1:{}", free_port());
     // What the Deployment's args do with $(POD_IP), and what its mounts put at
-    // /var/lib/bind and /etc/ironbind/token: given here as flags instead.
+    // /var/lib/bind and /var/run/secrets/ironbind: given here as flags instead.
     let server = Launch::new("rendered")
         .bin(binary())
         .config(&config)

@@ -1,9 +1,12 @@
 //! Where the `ironbind` binary is: `$IRONBIND_BIN`, the one cargo built for
-//! the running test, or a `cargo build` of the workspace (once per process).
+//! the running test, or a `cargo build` of the workspace (once per process);
+//! and the same for the workspace's other binaries ([`workspace_bin`]), for
+//! tests whose package does not build them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
@@ -30,15 +33,28 @@ pub fn binary() -> &'static Path {
                 return PathBuf::from(p);
             }
         }
-        workspace_binary("ironbind")
+        build("ironbind")
     })
 }
 
-/// The workspace's binary `name` (`ironbind-node-agent`, `ironbind-operator` …)
-/// under `<target dir>/debug`, after `cargo build --workspace --bin NAME` (a
-/// no-op when it is up to date; `--workspace` for the reason given at
-/// [`binary`]). Panics with the build output if the build fails.
-pub fn workspace_binary(name: &str) -> PathBuf {
+/// The workspace binary `name` (`ironbind`, `ironbind-operator`,
+/// `ironbind-node-agent`): `$<NAME>_BIN` when set (the name without its
+/// `ironbind-` prefix, upper case, `-` as `_`: `OPERATOR_BIN`,
+/// `NODE_AGENT_BIN`, `IRONBIND_BIN`, as `deploy/local/cluster.sh` reads them),
+/// else `<target dir>/debug/<name>` after `cargo build --workspace --bin
+/// <name>` (once per name and process, as [`binary`] does).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let var = format!("{}_BIN", name.strip_prefix("ironbind-").unwrap_or(name).to_uppercase().replace('-', "_"));
+    if let Some(p) = std::env::var_os(&var) {
+        return PathBuf::from(p);
+    }
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    built.entry(name.to_string()).or_insert_with(|| build(name)).clone()
+}
+
+/// `cargo build --workspace --bin <name>` into the target dir; the binary.
+fn build(name: &str) -> PathBuf {
     let root = workspace_root();
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(t) => root.join(t),

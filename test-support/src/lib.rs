@@ -7,8 +7,10 @@
 //! printed), `ironbind` itself ([`Launch`] → [`Ironbind`]: flags or a config
 //! file, waiting until it listens or answers), BIND9 `named` and Knot `knotd`
 //! peers ([`Named`], [`Knot`]) and DNS servers scripted by a test on a
-//! loopback port ([`LoopbackServer`]), and the local Kubernetes cluster of
-//! `deploy/local/cluster.sh` ([`Cluster`]).
+//! loopback port ([`LoopbackServer`]), the workspace's other binaries
+//! ([`workspace_bin`]), and the local Kubernetes cluster of
+//! `deploy/local/cluster.sh` ([`Cluster`], with the node agent and the
+//! operator through [`ClusterBuilder`]).
 //!
 //! Must not: link the server or know DNS beyond the one SOA query a readiness
 //! probe sends. What a test does with a server (queries, zone texts, log lines
@@ -26,9 +28,9 @@ mod proc;
 mod server;
 mod tmp;
 
-pub use bin::{binary, binary_or, workspace_binary, workspace_root};
+pub use bin::{binary, binary_or, workspace_bin, workspace_root};
 pub use fake::LoopbackServer;
-pub use kube::Cluster;
+pub use kube::{Cluster, ClusterBuilder};
 pub use net::{free_port, free_port_on, local};
 pub use peers::{require, Knot, Named};
 pub use proc::{wait_until, wait_until_every, Proc};

@@ -19,8 +19,10 @@ pub const DATA_DIR: &str = "/var/lib/bind";
 pub const CONFIG_DIR: &str = "/etc/ironbind";
 /// The config file inside [`CONFIG_DIR`].
 pub const CONFIG_FILE: &str = "ironbind.toml";
-/// Where the control-API token Secret is mounted.
-pub const TOKEN_DIR: &str = "/etc/ironbind/token";
+/// Where the control-API token Secret is mounted: beside [`CONFIG_DIR`], not
+/// inside it (its mount point would have to be made inside the read-only
+/// ConfigMap volume; the node agent's bind fails there, deploy/local/NOTES.md).
+pub const TOKEN_DIR: &str = "/var/run/secrets/ironbind";
 /// The token's key in the Secret and file name in [`TOKEN_DIR`].
 pub const TOKEN_KEY: &str = "token";
 /// DNS inside the pod (UDP and TCP); the Service maps 53 to it.
@@ -202,7 +204,7 @@ mod tests {
         assert!(t.contains("version = 1\n"), "{t}");
         assert!(t.contains("data_dir = \"/var/lib/bind\"\n"), "{t}");
         assert!(t.contains("allow_query = [\"10.0.0.0/8\"]\n"), "{t}");
-        assert!(t.contains("[control]\ntoken_file = \"/etc/ironbind/token/token\"\n"), "{t}");
+        assert!(t.contains("[control]\ntoken_file = \"/var/run/secrets/ironbind/token\"\n"), "{t}");
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }
