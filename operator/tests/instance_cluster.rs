@@ -16,8 +16,6 @@ fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
 #[test]
 fn the_seed_instance_gets_its_children_and_its_status() {
     let Some(c) = Cluster::start() else { return };
-    // The namespace of the leader Lease (the operator's default, --lease-namespace).
-    c.kubectl_ok(&["create", "namespace", "ironbind-system"]);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
     cmd.env("KUBECONFIG", c.kubeconfig());
     // Its log is shown when the test fails; it is stopped by PID when dropped.

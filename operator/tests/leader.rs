@@ -102,7 +102,8 @@ fn one_leader(rs: &[&Replica]) -> usize {
 #[test]
 fn one_replica_leads_and_hands_over_on_sigterm_and_on_kill() {
     let Some(c) = Cluster::start() else { return };
-    c.kubectl_ok(&["create", "namespace", LEASE_NS]);
+    // cluster.sh installs deploy/rbac, which makes the Lease namespace.
+    assert!(c.kubectl(&["get", "namespace", LEASE_NS]).status.success());
     let a = replica(c.kubeconfig(), "replica-a", &[]);
     let b = replica(c.kubeconfig(), "replica-b", &[]);
     let i = one_leader(&[&a, &b]);
@@ -185,7 +186,8 @@ impl Drop for Paused {
 #[test]
 fn only_the_leader_reconciles() {
     let Some(c) = Cluster::start() else { return };
-    c.kubectl_ok(&["create", "namespace", LEASE_NS]);
+    // cluster.sh installs deploy/rbac, which makes the Lease namespace.
+    assert!(c.kubectl(&["get", "namespace", LEASE_NS]).status.success());
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let a = replica(c.kubeconfig(), "replica-a", &[]);
     let b = replica(c.kubeconfig(), "replica-b", &[]);
