@@ -17,7 +17,7 @@ fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
 fn the_seed_instance_gets_its_children_and_its_status() {
     let Some(c) = Cluster::start() else { return };
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
-    cmd.env("KUBECONFIG", c.kubeconfig());
+    cmd.env("KUBECONFIG", c.kubeconfig()).args(["--metrics-addr", "127.0.0.1:0"]);
     // Its log is shown when the test fails; it is stopped by PID when dropped.
     let op = Proc::spawn("operator", cmd);
     c.kubectl_ok(&["create", "namespace", "dns-system"]);

@@ -55,10 +55,29 @@ fn agent(c: &Cluster, subnet: &str, state: &Path) -> Proc {
 
 fn operator(c: &Cluster) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
-    cmd.env("KUBECONFIG", c.kubeconfig()).env("RUST_LOG", "info");
+    // Under its own ServiceAccount: the least-privilege RBAC of deploy/rbac is what it gets.
+    cmd.env("KUBECONFIG", c.operator_kubeconfig()).args(["--metrics-addr", "127.0.0.1:0", "--lease-duration", "4", "--log-format", "json"]);
     let p = Proc::spawn("operator", cmd);
-    p.expect(0, &["ironbind-operator starting"], Duration::from_secs(30));
+    p.expect(0, &["became leader"], Duration::from_secs(30));
     p
+}
+
+/// The operator's /metrics (its address from its log line `serving /metrics and /healthz`).
+fn scrape(op: &Proc) -> String {
+    use std::io::{Read, Write};
+    let line = op.expect(0, &["serving /metrics and /healthz"], Duration::from_secs(10));
+    let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+    let addr = v["fields"]["addr"].as_str().expect("addr in the log line").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect to /metrics");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The sum of a metric's samples (all label sets) whose line starts with `prefix`.
+fn total(metrics: &str, prefix: &str) -> f64 {
+    metrics.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
 fn jsonpath(c: &Cluster, args: &[&str], path: &str) -> String {
@@ -93,7 +112,7 @@ fn the_seed_instance_runs_serves_scales_and_heals() {
     let Some(c) = Cluster::start() else { return };
     let state = TempDir::new("pods-seed").expect("a state directory");
     let _agent = agent(&c, "127.0.61.0/24", state.path());
-    let _op = operator(&c);
+    let op = operator(&c);
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let seed = workspace_root().join("deploy/examples/seed/06-bind9instance-secondary-dns-labelled.yaml");
     c.kubectl_ok(&["apply", "-f", seed.to_str().unwrap()]);
@@ -118,6 +137,23 @@ fn the_seed_instance_runs_serves_scales_and_heals() {
     let mut sorted = ips.clone();
     sorted.sort();
     assert_eq!(status_ips, sorted, "status.podIps lists the pods");
+
+    // Nothing changed, nothing written: reconciles (woken by annotating the
+    // instance, which changes no field the operator reads) make no API write.
+    let before = scrape(&op);
+    let writes = total(&before, "ironbind_operator_api_writes_total{");
+    let reconciles = total(&before, "ironbind_operator_reconciles_total{kind=\"Bind9Instance\"");
+    assert!(writes > 0.0 && reconciles > 0.0, "{before}");
+    for i in 0..3 {
+        c.kubectl_ok(&ns_args(&["annotate", "bind9instance", "secondary-dns", &format!("example.com/poke={i}"), "--overwrite"]));
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    eventually("three more reconciles", Duration::from_secs(30), || {
+        total(&scrape(&op), "ironbind_operator_reconciles_total{kind=\"Bind9Instance\"") >= reconciles + 3.0
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let after = scrape(&op);
+    assert_eq!(total(&after, "ironbind_operator_api_writes_total{"), writes, "no API write while nothing changed:\n{before}\n{after}");
 
     // The seed's own commands.
     let logs = c.kubectl_ok(&ns_args(&["logs", "-l", "instance=secondary-dns"]));
