@@ -6,8 +6,8 @@
 //! API server, then `cluster.sh down` leaving no process of the run behind.
 //!
 //! The binaries are the workspace's (`$OPERATOR_BIN`, `$NODE_AGENT_BIN`,
-//! `$IRONBIND_BIN`, else built into target/debug). Pods wait for Running with
-//! an IP, not for Ready: Ready also needs the zones-loaded readiness gate.
+//! `$IRONBIND_BIN`, else built into target/debug). Pods run with an IP,
+//! answer, pass the zones-loaded readiness gate, and the instances become Ready.
 //! Skips where no cluster can be built and when not root (the node agent's
 //! mount namespaces need it); fails instead under `CI=true`.
 
@@ -132,6 +132,23 @@ fn the_readme_walk_through_serves_dns_from_pods() {
     for (name, ip) in &ips {
         let status = eventually(&format!("an answer from {name} at {ip}:5353"), Duration::from_secs(60), || dig_status(ip));
         eprintln!("{name} {ip}: status {status}");
+    }
+
+    // The operator asked each pod's control API what it serves, opened the
+    // pods' readiness gates, and the instances report Ready.
+    for instance in ["primary-dns", "secondary-dns"] {
+        eventually(&format!("{instance} Ready"), Duration::from_secs(120), || {
+            let out = c.kubectl(&[
+                "get",
+                "bind9instance",
+                instance,
+                "-n",
+                "dns-system",
+                "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+            ]);
+            (String::from_utf8_lossy(&out.stdout) == "True").then_some(())
+        });
     }
 
     // The server's log through the API server and the node agent.
