@@ -8,12 +8,14 @@
 //! `apply`, which writes only what differs.
 //!
 //! Order (a module uses only those after it): `leader > http > cluster >
-//! instance > events > apply > control > metrics`.
+//! zone > instance > placement > events > apply > control > metrics`.
 
 pub mod leader;
 pub mod http;
 pub mod cluster;
+pub mod zone;
 pub mod instance;
+pub mod placement;
 pub mod events;
 pub mod apply;
 pub mod control;
@@ -23,6 +25,7 @@ pub mod metrics;
 pub async fn run_controllers(client: kube::Client) {
     tokio::select! {
         _ = instance::controller::run(client.clone()) => tracing::warn!("the Bind9Instance controller stopped"),
-        _ = cluster::controller::run(client) => tracing::warn!("the Bind9Cluster controller stopped"),
+        _ = cluster::controller::run(client.clone()) => tracing::warn!("the Bind9Cluster controller stopped"),
+        _ = zone::controller::run(client) => tracing::warn!("the DNSZone controller stopped"),
     }
 }

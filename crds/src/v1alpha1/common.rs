@@ -57,6 +57,26 @@ pub struct LabelSelector {
     pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
 }
 
+impl LabelSelector {
+    /// Whether `labels` satisfy every `matchLabels` pair and every
+    /// `matchExpressions` requirement (an unknown operator never matches).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let pairs = self.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
+        let exprs = self.match_expressions.iter().flatten().all(|r| {
+            let values = r.values.as_deref().unwrap_or_default();
+            let got = labels.get(&r.key);
+            match r.operator.as_str() {
+                "In" => got.is_some_and(|g| values.contains(g)),
+                "NotIn" => got.is_none_or(|g| !values.contains(g)),
+                "Exists" => got.is_some(),
+                "DoesNotExist" => got.is_none(),
+                _ => false,
+            }
+        });
+        pairs && exprs
+    }
+}
+
 /// One `matchExpressions` entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -95,4 +115,23 @@ pub struct ZoneReference {
     /// When this link was last reconciled (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconciled_at: Option<String>,
+}
+
+#[cfg(test)]
+mod selector_tests {
+    use super::*;
+
+    #[test]
+    fn label_selectors_match_as_kubernetes_does() {
+        let labels: BTreeMap<String, String> = [("role".to_string(), "secondary".to_string()), ("cluster".to_string(), "production".to_string())].into();
+        let sel = |y: &str| serde_norway::from_str::<LabelSelector>(y).unwrap();
+        assert!(sel("{}").matches(&labels), "empty selects everything");
+        assert!(sel("matchLabels: {role: secondary}").matches(&labels));
+        assert!(!sel("matchLabels: {role: primary}").matches(&labels));
+        assert!(sel("matchExpressions: [{key: cluster, operator: In, values: [production, staging]}]").matches(&labels));
+        assert!(!sel("matchExpressions: [{key: cluster, operator: NotIn, values: [production]}]").matches(&labels));
+        assert!(sel("matchExpressions: [{key: region, operator: DoesNotExist}]").matches(&labels));
+        assert!(!sel("matchExpressions: [{key: region, operator: Exists}]").matches(&labels));
+        assert!(!sel("matchExpressions: [{key: role, operator: Gt, values: ['1']}]").matches(&labels), "unknown operators never match");
+    }
 }

@@ -29,7 +29,8 @@ use super::{gate, render};
 use crate::apply::{self, Outcome};
 use crate::events::Events;
 use crate::metrics;
-use ironbind_crds::v1alpha1::Bind9Instance;
+use crate::placement as select;
+use ironbind_crds::v1alpha1::{Bind9Instance, DNSZone};
 
 /// The kind, as metrics and logs name it.
 pub const KIND: &str = "Bind9Instance";
@@ -69,7 +70,13 @@ pub async fn run(client: Client) {
     let cfg = watcher::Config::default();
     let managed = watcher::Config::default().labels("app.kubernetes.io/managed-by=ironbind-operator");
     let ctx = Arc::new(Context { client: client.clone(), events: Events::new(client.clone()) });
-    Controller::new(instances, cfg.clone())
+    let controller = Controller::new(instances, cfg.clone());
+    // A zone added, changed or served somewhere wakes the instances it selects (their gates).
+    let store = controller.store();
+    controller
+        .watches(Api::<DNSZone>::all(client.clone()), cfg.clone(), move |z: DNSZone| {
+            store.state().iter().filter(|i| select::selects(&z, i)).map(|i| ObjectRef::from_obj(&**i)).collect::<Vec<_>>()
+        })
         .owns(Api::<Deployment>::all(client.clone()), managed.clone())
         .owns(Api::<Service>::all(client.clone()), managed.clone())
         .owns(Api::<ConfigMap>::all(client.clone()), managed.clone())
@@ -157,7 +164,8 @@ async fn apply_instance(inst: Arc<Bind9Instance>, ctx: &Context) -> Result<Actio
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
     let selector = p.selector().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
     let listed = pods.list(&ListParams::default().labels(&selector)).await?.items;
-    let assigned: Vec<String> = Vec::new();
+    let zones = Api::<DNSZone>::namespaced(ctx.client.clone(), &ns).list(&ListParams::default()).await?.items;
+    let assigned = select::assigned(&inst, &zones);
     let mut unreachable = false;
     for pod in &listed {
         match gate::sync(&pods, pod, &token, &assigned).await? {
