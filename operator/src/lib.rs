@@ -8,11 +8,12 @@
 //! `apply`, which writes only what differs.
 //!
 //! Order (a module uses only those after it): `leader > http > cluster >
-//! instance > events > apply > control > metrics`.
+//! zone > instance > events > apply > control > metrics`.
 
 pub mod leader;
 pub mod http;
 pub mod cluster;
+pub mod zone;
 pub mod instance;
 pub mod events;
 pub mod apply;
