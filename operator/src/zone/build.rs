@@ -24,8 +24,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ironbind_crds::v1alpha1::{DNSZone, DNSZoneSpec, ZoneType};
 use serde_json::{json, Value};
 
-use super::text::{self, Apex};
 pub use super::record::{attached, selector_matches, RecordObject};
+use super::text::{self, Apex};
 
 /// Most records a built zone may hold, SOA and NS included (about what the
 /// control API's 128 MiB body limit carries, docs/CONTROL.md).
@@ -227,7 +227,8 @@ fn soa(apex: &Apex, spec: &DNSZoneSpec, servers: &[Server], ttl: u32) -> Result<
     };
     let mname = text::absolute(apex, "spec.soaRecord.primaryNs", &s.primary_ns).map_err(ZoneError::Soa)?;
     let rname = text::mailbox(apex, "spec.soaRecord.adminEmail", &s.admin_email).map_err(ZoneError::Soa)?;
-    let mut body = json!({"mname": mname, "rname": rname, "refresh": s.refresh, "retry": s.retry, "expire": s.expire, "minimum": s.negative_ttl, "ttl": ttl});
+    let mut body =
+        json!({"mname": mname, "rname": rname, "refresh": s.refresh, "retry": s.retry, "expire": s.expire, "minimum": s.negative_ttl, "ttl": ttl});
     if s.serial != 0 {
         body["serial"] = json!(s.serial);
     }
@@ -251,7 +252,11 @@ fn candidate<'a>(apex: &Apex, rec: &'a RecordObject, default_ttl: u32) -> Result
         return Err(format!("spec.ttl {ttl} is above the largest TTL {MAX_TTL} (RFC 2181 §8)"));
     }
     if owner == "@" && rec.rtype() == "CNAME" {
-        return Err(format!("a CNAME at the zone apex {} is not allowed: the apex holds the SOA and NS (RFC 1034 §3.6.2)", apex.absolute()));
+        return Err(format!(
+            "a CNAME at the zone apex {} (spec.name {}) is not allowed: the apex holds the SOA and NS (RFC 1034 §3.6.2)",
+            apex.absolute(),
+            text::show(&common.name)
+        ));
     }
     let rdata = rec.rdata(apex)?;
     Ok(Candidate { rec, owner, ttl, rdata })

@@ -59,7 +59,17 @@ macro_rules! from_kind {
     };
 }
 
-from_kind!(A(ARecord), Aaaa(AAAARecord), Cname(CNAMERecord), Mx(MXRecord), Txt(TXTRecord), Ns(NSRecord), Srv(SRVRecord), Caa(CAARecord), Ptr(PTRRecord));
+from_kind!(
+    A(ARecord),
+    Aaaa(AAAARecord),
+    Cname(CNAMERecord),
+    Mx(MXRecord),
+    Txt(TXTRecord),
+    Ns(NSRecord),
+    Srv(SRVRecord),
+    Caa(CAARecord),
+    Ptr(PTRRecord)
+);
 
 impl RecordObject {
     /// Every record kind, in the order of the enum.
