@@ -51,8 +51,11 @@ pub fn servers<'a>(zone: &DNSZone, all: &'a [Bind9Instance]) -> Servers<'a> {
 
 /// The apexes (`spec.zoneName`) of the zones among `zones` that `inst` serves, sorted, once each.
 pub fn assigned(inst: &Bind9Instance, zones: &[DNSZone]) -> Vec<String> {
-    let mut out: Vec<String> =
-        zones.iter().filter(|z| z.metadata.deletion_timestamp.is_none() && selects(z, inst)).map(|z| z.spec.zone_name.trim_end_matches('.').to_ascii_lowercase()).collect();
+    let mut out: Vec<String> = zones
+        .iter()
+        .filter(|z| z.metadata.deletion_timestamp.is_none() && selects(z, inst))
+        .map(|z| z.spec.zone_name.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -110,6 +113,9 @@ mod tests {
         assert!(!selects(&z, &elsewhere));
         assert!(selects(&z, &inst("e", "{tier: edge}", "replicas: 1")));
         assert!(!selects(&z, &inst("n", "{tier: core}", "replicas: 1")));
-        assert!(!selects(&zone("none", "{zoneName: example.com}"), &inst("n", "{cluster: production}", "replicas: 1")), "no selector selects nothing");
+        assert!(
+            !selects(&zone("none", "{zoneName: example.com}"), &inst("n", "{cluster: production}", "replicas: 1")),
+            "no selector selects nothing"
+        );
     }
 }

@@ -48,15 +48,20 @@ fn apply(c: &Cluster, dir: &TempDir, name: &str, yaml: &str) {
 }
 
 fn pod_ips(c: &Cluster, instance: &str) -> Vec<String> {
-    let mut v: Vec<String> =
-        jsonpath(c, &["get", "pods", "-l", &format!("instance={instance}")], "{.items[*].status.podIP}").split_whitespace().map(str::to_string).collect();
+    let mut v: Vec<String> = jsonpath(c, &["get", "pods", "-l", &format!("instance={instance}")], "{.items[*].status.podIP}")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     v.sort();
     v
 }
 
 /// `dig +short` at `ip`:5353.
 fn dig(ip: &str, name: &str, qtype: &str) -> String {
-    let out = Command::new("dig").args([&format!("@{ip}"), "-p", "5353", "+norec", "+time=1", "+tries=1", "+short", name, qtype]).output().expect("run dig");
+    let out = Command::new("dig")
+        .args([&format!("@{ip}"), "-p", "5353", "+norec", "+time=1", "+tries=1", "+short", name, qtype])
+        .output()
+        .expect("run dig");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -121,7 +126,8 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
     let secondaries = pod_ips(&c, "secondary-dns");
     assert_eq!((primary.len(), secondaries.len()), (1, 2));
     // The seed's commands.
-    let mut listed: Vec<String> = serde_json::from_str(&jsonpath(&c, &["get", "dnszone", "example-com"], "{.status.secondaryIps}")).unwrap_or_default();
+    let mut listed: Vec<String> =
+        serde_json::from_str(&jsonpath(&c, &["get", "dnszone", "example-com"], "{.status.secondaryIps}")).unwrap_or_default();
     listed.sort();
     assert_eq!(listed, secondaries, "status.secondaryIps");
     let want_serial = serial(&primary[0]).expect("the primary serves the zone");
@@ -164,10 +170,15 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
 
     // A secondary pod replaced: new IP in secondaryIps, and it serves the zone.
     let gone = secondaries[0].clone();
-    let pod = jsonpath(&c, &["get", "pods", "-l", "instance=secondary-dns", "--field-selector", &format!("status.podIP={gone}")], "{.items[0].metadata.name}");
+    let pod = jsonpath(
+        &c,
+        &["get", "pods", "-l", "instance=secondary-dns", "--field-selector", &format!("status.podIP={gone}")],
+        "{.items[0].metadata.name}",
+    );
     c.kubectl_ok(&["delete", "pod", &pod, "-n", "dns-system", "--wait=false"]);
     eventually("secondaryIps follows the new pod", Duration::from_secs(90), || {
-        let mut l: Vec<String> = serde_json::from_str(&jsonpath(&c, &["get", "dnszone", "example-com"], "{.status.secondaryIps}")).unwrap_or_default();
+        let mut l: Vec<String> =
+            serde_json::from_str(&jsonpath(&c, &["get", "dnszone", "example-com"], "{.status.secondaryIps}")).unwrap_or_default();
         l.sort();
         l.len() == 2 && !l.contains(&gone) && l == pod_ips(&c, "secondary-dns")
     });

@@ -123,7 +123,8 @@ mod selector_tests {
 
     #[test]
     fn label_selectors_match_as_kubernetes_does() {
-        let labels: BTreeMap<String, String> = [("role".to_string(), "secondary".to_string()), ("cluster".to_string(), "production".to_string())].into();
+        let labels: BTreeMap<String, String> =
+            [("role".to_string(), "secondary".to_string()), ("cluster".to_string(), "production".to_string())].into();
         let sel = |y: &str| serde_norway::from_str::<LabelSelector>(y).unwrap();
         assert!(sel("{}").matches(&labels), "empty selects everything");
         assert!(sel("matchLabels: {role: secondary}").matches(&labels));

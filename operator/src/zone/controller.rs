@@ -28,12 +28,12 @@ use serde_json::{json, Value};
 use super::build::{self, RecordObject};
 use super::push::{self, Key, PodZone, Pushed};
 use super::records;
-use crate::placement as select;
 use crate::apply;
 use crate::control::Endpoint;
 use crate::events::Events;
 use crate::instance::render::{CONTROL_PORT, DNS_PORT, TOKEN_KEY};
 use crate::metrics;
+use crate::placement as select;
 use ironbind_crds::v1alpha1::{
     AAAARecord, ARecord, Bind9Instance, CAARecord, CNAMERecord, DNSZone, MXRecord, NSRecord, PTRRecord, SRVRecord, TXTRecord, ZoneType,
 };
@@ -181,7 +181,8 @@ async fn transfer_key(ctx: &Context, z: &DNSZone, ns: &str) -> Result<Key, Recon
     let name = format!("{}-transfer-key", z.name_any());
     let key_name = format!("{}.{ns}.ironbind-transfer", z.name_any());
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
-    let existing = secrets.get_opt(&name).await?.and_then(|s| s.data).and_then(|d| d.get(SECRET_KEY).map(|b| String::from_utf8_lossy(&b.0).into_owned()));
+    let existing =
+        secrets.get_opt(&name).await?.and_then(|s| s.data).and_then(|d| d.get(SECRET_KEY).map(|b| String::from_utf8_lossy(&b.0).into_owned()));
     let secret = existing.unwrap_or_else(new_secret);
     let uid = z.uid().ok_or(ReconcileError::Incomplete("uid"))?;
     let desired = Secret {
@@ -201,7 +202,8 @@ async fn transfer_key(ctx: &Context, z: &DNSZone, ns: &str) -> Result<Key, Recon
         },
         type_: Some("Opaque".into()),
         data: Some(
-            [(SECRET_KEY.to_string(), ByteString(secret.clone().into_bytes())), ("name".to_string(), ByteString(key_name.clone().into_bytes()))].into(),
+            [(SECRET_KEY.to_string(), ByteString(secret.clone().into_bytes())), ("name".to_string(), ByteString(key_name.clone().into_bytes()))]
+                .into(),
         ),
         ..Default::default()
     };
@@ -214,10 +216,12 @@ fn new_secret() -> String {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut b = [0u8; 33];
     rand::rng().fill_bytes(&mut b);
-    b.chunks(3).flat_map(|c| {
-        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
-        [18, 12, 6, 0].map(|s| B64[((n >> s) & 63) as usize] as char)
-    }).collect()
+    b.chunks(3)
+        .flat_map(|c| {
+            let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+            [18, 12, 6, 0].map(|s| B64[((n >> s) & 63) as usize] as char)
+        })
+        .collect()
 }
 
 async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -250,15 +254,25 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
             let key = if secondaries.is_empty() { None } else { Some(transfer_key(ctx, &z, &ns).await?) };
             let mut body = built.body.clone();
             if let Some(o) = body.as_object_mut() {
-                let allow: Vec<String> =
-                    z.spec.allow_transfer.iter().flatten().cloned().chain(secondaries.iter().map(|t| format!("{}/{}", t.ip, if t.ip.is_ipv4() { 32 } else { 128 }))).collect();
+                let allow: Vec<String> = z
+                    .spec
+                    .allow_transfer
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .chain(secondaries.iter().map(|t| format!("{}/{}", t.ip, if t.ip.is_ipv4() { 32 } else { 128 })))
+                    .collect();
                 let notify: Vec<String> = z
                     .spec
                     .also_notify
                     .iter()
                     .flatten()
                     .cloned()
-                    .chain(secondaries.iter().map(|t| format!("{}@{}", SocketAddr::new(t.ip, DNS_PORT), key.as_ref().map(|k| k.name.as_str()).unwrap_or_default())))
+                    .chain(
+                        secondaries
+                            .iter()
+                            .map(|t| format!("{}@{}", SocketAddr::new(t.ip, DNS_PORT), key.as_ref().map(|k| k.name.as_str()).unwrap_or_default())),
+                    )
                     .collect();
                 o.insert("allowTransfer".into(), json!(allow));
                 o.insert("allowTransferKeys".into(), json!(key.iter().map(|k| k.name.clone()).collect::<Vec<_>>()));
@@ -331,7 +345,8 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
 
     // The records' own status.
     if let Some(built) = &built_info {
-        let on_primaries = !primaries.is_empty() && failures.is_empty() && results.iter().filter(|(_, r, _)| *r == "primary").all(|(_, _, r)| r.served);
+        let on_primaries =
+            !primaries.is_empty() && failures.is_empty() && results.iter().filter(|(_, r, _)| *r == "primary").all(|(_, _, r)| r.served);
         for rec in &attached {
             let refused = built.refused.iter().find(|(k, n, _)| k == rec.kind() && *n == rec.name());
             let (ready, reason, msg) = match refused {

@@ -32,8 +32,13 @@ pub struct Key {
 /// request, the content hash the server answered).
 #[derive(Default)]
 pub struct Pushed {
-    map: Mutex<HashMap<(SocketAddr, String), (String, Option<String>)>>,
+    map: Mutex<HashMap<Target, Sent>>,
 }
+
+/// A pod's control API and what was pushed there (`zone example.com`, `key k`).
+type Target = (SocketAddr, String);
+/// The hash of the request and the content hash the server answered.
+type Sent = (String, Option<String>);
 
 impl Pushed {
     fn get(&self, addr: SocketAddr, what: &str) -> Option<(String, Option<String>)> {
@@ -44,7 +49,7 @@ impl Pushed {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).insert((addr, what.to_string()), (hash, content));
     }
 
-    /// Forgets everything about `addr` (its pod is gone).
+    /// Forgets every pod not in `live` (gone).
     pub fn forget_except(&self, live: &[SocketAddr]) {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).retain(|(a, _), _| live.contains(a));
     }
