@@ -154,13 +154,14 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
     for ip in primary.iter().chain(&secondaries) {
         eventually(&format!("{ip} serves the new address"), Duration::from_secs(30), || dig(ip, "www.example.com", "A") == "192.0.2.20");
     }
-    // An invalid record is refused and leaves the rest served.
-    apply(&c, &state, "bad.yaml", "apiVersion: bindy.firestoned.io/v1alpha1\nkind: ARecord\nmetadata: {name: bad, namespace: dns-system}\nspec: {zoneRef: example-com, name: bad, ipv4Address: 300.1.2.3}\n");
-    eventually("the bad record refused", Duration::from_secs(30), || {
-        jsonpath(&c, &["get", "arecord", "bad"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "False"
+    // A record the zone cannot hold (a CNAME beside www's A) is refused with the
+    // reason, and the rest of the zone keeps being served.
+    apply(&c, &state, "bad.yaml", "apiVersion: bindy.firestoned.io/v1alpha1\nkind: CNAMERecord\nmetadata: {name: www-alias, namespace: dns-system}\nspec: {zoneRef: example-com, name: www, target: web.example.net.}\n");
+    eventually("the CNAME refused", Duration::from_secs(30), || {
+        jsonpath(&c, &["get", "cnamerecord", "www-alias"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "False"
     });
-    let why = jsonpath(&c, &["get", "arecord", "bad"], "{.status.conditions[?(@.type==\"Ready\")].message}");
-    assert!(why.contains("300.1.2.3"), "the reason names the value: {why}");
+    let why = jsonpath(&c, &["get", "cnamerecord", "www-alias"], "{.status.conditions[?(@.type==\"Ready\")].message}");
+    assert!(why.contains("CNAME") && why.contains("www"), "the reason says what is wrong: {why}");
     assert_eq!(dig(&primary[0], "www.example.com", "A"), "192.0.2.20");
     // A deleted record's RRset goes.
     c.kubectl_ok(&["delete", "txtrecord", "spf", "-n", "dns-system"]);

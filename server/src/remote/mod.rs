@@ -101,10 +101,31 @@ impl From<SocketAddr> for Endpoint {
     }
 }
 
+/// The address outgoing NOTIFY and transfers leave from when an endpoint
+/// names none: the server's own listen address when it listens on one
+/// specific address (a pod's IP), so peers that allow it by address (a
+/// primary's allow-transfer, a secondary's primaries) recognise it even when
+/// several servers share one host's network. Unset: the system picks.
+static DEFAULT_SOURCE: std::sync::OnceLock<std::sync::Mutex<Option<IpAddr>>> = std::sync::OnceLock::new();
+
+/// Sets (or clears) the default source address; called at start and on reload.
+pub fn set_default_source(ip: Option<IpAddr>) {
+    *DEFAULT_SOURCE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner()) = ip.filter(|i| !i.is_unspecified());
+}
+
+fn default_source() -> Option<IpAddr> {
+    *DEFAULT_SOURCE.get()?.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Endpoint {
+    /// The source address used: this endpoint's own, else the server's default when of the remote's family.
+    fn source_ip(&self) -> Option<IpAddr> {
+        self.source.or_else(|| default_source().filter(|d| d.is_ipv4() == self.addr.is_ipv4()))
+    }
+
     fn local(&self) -> SocketAddr {
         let any = if self.addr.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
-        SocketAddr::new(self.source.unwrap_or(any), 0)
+        SocketAddr::new(self.source_ip().unwrap_or(any), 0)
     }
 
     /// A UDP socket bound to the source address and connected to the remote.
@@ -116,7 +137,7 @@ impl Endpoint {
 
     /// A TCP connection from the source address to the remote.
     pub(crate) async fn tcp(&self) -> std::io::Result<TcpStream> {
-        let Some(_) = self.source else { return TcpStream::connect(self.addr).await };
+        let Some(_) = self.source_ip() else { return TcpStream::connect(self.addr).await };
         let sock = if self.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         sock.bind(self.local())?;
         sock.connect(self.addr).await

@@ -153,6 +153,9 @@ impl Server {
         let mut udp_threads = Vec::new();
         let mut accept_tasks = Vec::new();
         let addrs = listeners.addrs.clone();
+        // One specific listen address: outgoing NOTIFY and transfers leave from it.
+        let ips: std::collections::BTreeSet<std::net::IpAddr> = addrs.iter().map(|a| a.ip()).collect();
+        crate::remote::set_default_source(if ips.len() == 1 { ips.into_iter().next() } else { None });
         let timing =
             NotifyTiming { tries: cfg.transfer.notify_retries, first_wait: std::time::Duration::from_millis(cfg.transfer.notify_timeout_ms) };
         let (notifier, notify_task) = Notifier::spawn(catalog.clone(), zones.clone(), addrs.clone(), timing, shutdown.clone());
