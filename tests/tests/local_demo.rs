@@ -2,7 +2,7 @@
 //! cluster.sh up` with its defaults (node agent and operator on, the operator
 //! as its ServiceAccount under deploy/rbac), `kubectl apply -f
 //! deploy/examples/complete/`, the instances' pods Running on their own
-//! 127.0.77.x, each answering `dig`, `kubectl logs -l instance=…` through the
+//! 127.0.77.x, each answering `dig` for the example zone's record, `kubectl logs -l instance=…` through the
 //! API server, then `cluster.sh down` leaving no process of the run behind.
 //!
 //! The binaries are the workspace's (`$OPERATOR_BIN`, `$NODE_AGENT_BIN`,
@@ -62,12 +62,10 @@ fn running_pods(c: &Cluster, instance: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The status of a DNS answer from `ip:5353` (`NOERROR`, `REFUSED`, …), if one came.
-fn dig_status(ip: &str) -> Option<String> {
-    let out = Command::new("dig").args(["+norec", "+time=1", "+tries=1", &format!("@{ip}"), "-p", "5353", "example.com", "SOA"]).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let status = text.lines().find_map(|l| l.split("status: ").nth(1))?.split(',').next()?.to_string();
-    Some(status)
+/// `dig +short` of `name`/`qtype` at `ip:5353`, when it answers.
+fn dig_short(ip: &str, name: &str, qtype: &str) -> Option<String> {
+    let out = Command::new("dig").args(["+norec", "+time=1", "+tries=1", "+short", &format!("@{ip}"), "-p", "5353", name, qtype]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// PIDs of processes whose command line or environment mentions any of `needles`.
@@ -128,10 +126,12 @@ fn the_readme_walk_through_serves_dns_from_pods() {
         }
     }
 
-    // Each pod answers DNS on its own address (REFUSED until zones are assigned to it).
+    // Every pod answers the zone's record: the primary from the data the operator
+    // pushed, the secondaries from their transfer.
     for (name, ip) in &ips {
-        let status = eventually(&format!("an answer from {name} at {ip}:5353"), Duration::from_secs(60), || dig_status(ip));
-        eprintln!("{name} {ip}: status {status}");
+        eventually(&format!("www.example.com from {name} at {ip}:5353"), Duration::from_secs(90), || {
+            dig_short(ip, "www.example.com", "A").filter(|a| a == "192.0.2.10")
+        });
     }
 
     // The operator asked each pod's control API what it serves, opened the
