@@ -113,6 +113,11 @@ pub fn set_default_source(ip: Option<IpAddr>) {
     *DEFAULT_SOURCE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner()) = ip.filter(|i| !i.is_unspecified());
 }
 
+/// An endpoint's own source, else the default when of the remote's family.
+fn pick_source(own: Option<IpAddr>, default: Option<IpAddr>, remote: SocketAddr) -> Option<IpAddr> {
+    own.or_else(|| default.filter(|d| d.is_ipv4() == remote.is_ipv4()))
+}
+
 fn default_source() -> Option<IpAddr> {
     *DEFAULT_SOURCE.get()?.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -120,7 +125,7 @@ fn default_source() -> Option<IpAddr> {
 impl Endpoint {
     /// The source address used: this endpoint's own, else the server's default when of the remote's family.
     fn source_ip(&self) -> Option<IpAddr> {
-        self.source.or_else(|| default_source().filter(|d| d.is_ipv4() == self.addr.is_ipv4()))
+        pick_source(self.source, default_source(), self.addr)
     }
 
     fn local(&self) -> SocketAddr {
@@ -173,4 +178,21 @@ pub(crate) fn rand_id() -> u16 {
     use std::hash::{BuildHasher, RandomState};
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     RandomState::new().hash_one(t) as u16
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_source_applies_to_its_family_and_yields_to_an_endpoints_own() {
+        let v4: SocketAddr = "127.0.0.9:53".parse().unwrap();
+        let v6: SocketAddr = "[::1]:53".parse().unwrap();
+        let pod: IpAddr = "127.0.61.4".parse().unwrap();
+        let own: IpAddr = "127.0.0.3".parse().unwrap();
+        assert_eq!(pick_source(None, Some(pod), v4), Some(pod));
+        assert_eq!(pick_source(None, Some(pod), v6), None, "an IPv6 peer: the system picks");
+        assert_eq!(pick_source(Some(own), Some(pod), v4), Some(own));
+        assert_eq!(pick_source(None, None, v4), None);
+    }
 }
