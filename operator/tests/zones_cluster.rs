@@ -169,6 +169,24 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
         eventually(&format!("{ip} drops the TXT"), Duration::from_secs(30), || dig(ip, "example.com", "TXT").is_empty() && serial(ip).is_some());
     }
 
+    // The primary pod replaced (emptyDir: nothing kept): the new pod comes back with
+    // the whole zone at the same serial, and is Ready only once it serves it.
+    let before = serial(&secondaries[0]).expect("a serial");
+    let pod = jsonpath(&c, &["get", "pods", "-l", "instance=primary-dns"], "{.items[0].metadata.name}");
+    c.kubectl_ok(&["delete", "pod", &pod, "-n", "dns-system", "--wait=false"]);
+    eventually("a new primary pod serving the zone at the same serial", Duration::from_secs(90), || {
+        let now = jsonpath(&c, &["get", "pods", "-l", "instance=primary-dns"], "{.items[*].metadata.name}");
+        let ips = pod_ips(&c, "primary-dns");
+        !now.contains(&pod) && ips.len() == 1 && serial(&ips[0]) == Some(before) && dig(&ips[0], "www.example.com", "A") == "192.0.2.20"
+    });
+    eventually("primary-dns Ready again", Duration::from_secs(60), || {
+        jsonpath(&c, &["get", "bind9instance", "primary-dns"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True"
+    });
+    let primary = pod_ips(&c, "primary-dns");
+    for ip in &secondaries {
+        assert_eq!(serial(ip), Some(before), "{ip} kept its serial");
+    }
+
     // A secondary pod replaced: new IP in secondaryIps, and it serves the zone.
     let gone = secondaries[0].clone();
     let pod = jsonpath(

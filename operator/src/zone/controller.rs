@@ -279,8 +279,10 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
                 o.insert("alsoNotify".into(), json!(notify));
                 o.insert("notifyNs".into(), json!(false));
             }
+            // A new primary pod starts at the serial the zone is served with.
+            let known = z.status.as_ref().and_then(|s| s.serial);
             for t in &primaries {
-                match push::sync_zone(&t.ep, &ctx.pushed, key.as_ref(), &apex, &body).await {
+                match push::sync_zone(&t.ep, &ctx.pushed, key.as_ref(), &apex, &body, known).await {
                     Ok(r) => results.push((t, "primary", r)),
                     Err(e) => failures.push(format!("{} ({}): {e}", t.instance, t.ip)),
                 }
@@ -293,7 +295,7 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
                     "notifyNs": false,
                 });
                 for t in &secondaries {
-                    match push::sync_zone(&t.ep, &ctx.pushed, key.as_ref(), &apex, &sec_body).await {
+                    match push::sync_zone(&t.ep, &ctx.pushed, key.as_ref(), &apex, &sec_body, None).await {
                         Ok(r) => results.push((t, "secondary", r)),
                         Err(e) => failures.push(format!("{} ({}): {e}", t.instance, t.ip)),
                     }
@@ -305,7 +307,7 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
             let from: Vec<String> = z.spec.secondary_config.iter().flat_map(|c| c.primary_servers.iter().cloned()).collect();
             let body = json!({"type": "secondary", "primaries": from, "notifyNs": false});
             for t in &secondaries {
-                match push::sync_zone(&t.ep, &ctx.pushed, None, &apex, &body).await {
+                match push::sync_zone(&t.ep, &ctx.pushed, None, &apex, &body, None).await {
                     Ok(r) => results.push((t, "secondary", r)),
                     Err(e) => failures.push(format!("{} ({}): {e}", t.instance, t.ip)),
                 }

@@ -89,8 +89,17 @@ async fn ensure_key(ep: &Endpoint, pushed: &Pushed, key: &Key) -> Result<(), Con
 }
 
 /// Makes `ep` serve `apex` as described by `body` (a whole PUT body, primary
-/// or secondary), after installing `key`.
-pub async fn sync_zone(ep: &Endpoint, pushed: &Pushed, key: Option<&Key>, apex: &str, body: &Value) -> Result<PodZone, ControlError> {
+/// or secondary), after installing `key`. A primary that does not hold the
+/// zone yet (a new or replaced pod) starts it at `start_serial`, the serial
+/// the zone's other servers have, so it never answers with another one.
+pub async fn sync_zone(
+    ep: &Endpoint,
+    pushed: &Pushed,
+    key: Option<&Key>,
+    apex: &str,
+    body: &Value,
+    start_serial: Option<u32>,
+) -> Result<PodZone, ControlError> {
     if let Some(k) = key {
         ensure_key(ep, pushed, k).await?;
     }
@@ -110,8 +119,14 @@ pub async fn sync_zone(ep: &Endpoint, pushed: &Pushed, key: Option<&Key>, apex: 
         let z = now.expect("up to date implies present");
         return Ok(PodZone { served: z.served, serial: z.serial, content_hash: z.content_hash.clone(), record_count: z.record_count, pushed: false });
     }
+    let mut sent = body.clone();
+    if let (None, Some(serial), false) = (now, start_serial, secondary) {
+        if let Some(soa) = sent.get_mut("soa").and_then(Value::as_object_mut) {
+            soa.entry("serial").or_insert(json!(serial));
+        }
+    }
     metrics::global().api_write("ControlZone", "put");
-    let answer = ep.call("PUT", &format!("/v1/zones/{apex}"), Some(body.to_string().as_bytes())).await?;
+    let answer = ep.call("PUT", &format!("/v1/zones/{apex}"), Some(sent.to_string().as_bytes())).await?;
     let a: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
     let content = a.get("contentHash").and_then(Value::as_str).map(str::to_string);
     pushed.put(ep.addr, &what, hash, content.clone());
