@@ -20,7 +20,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ironbind_test_support::{binary, wait_until_every, workspace_bin, workspace_root, Cluster, Proc, TempDir};
+use ironbind_test_support::{binary, free_port, require, wait_until_every, workspace_bin, workspace_root, Cluster, Named, Proc, TempDir};
 
 fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
     assert!(wait_until_every(timeout, Duration::from_millis(300), ok), "{what}: not within {timeout:?}");
@@ -69,6 +69,26 @@ fn serial(ip: &str) -> Option<u32> {
     dig(ip, "example.com", "SOA").split_whitespace().nth(2)?.parse().ok()
 }
 
+/// The node agent (pods on `subnet`) and the operator under its ServiceAccount, both ready.
+fn agent_and_operator(c: &Cluster, state: &TempDir, subnet: &str) -> (Proc, Proc) {
+    let mut agent = Command::new(workspace_bin("ironbind-node-agent"));
+    agent
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .args(["--node-name", "node-1", "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--image-binary")
+        .arg(format!("ironbind={}", binary().display()));
+    let agent = Proc::spawn("agent", agent);
+    agent.expect(0, &["node agent ready"], Duration::from_secs(60));
+    let mut op = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
+    op.env("KUBECONFIG", c.operator_kubeconfig()).args(["--metrics-addr", "127.0.0.1:0", "--lease-duration", "4"]);
+    let op = Proc::spawn("operator", op);
+    op.expect(0, &["became leader"], Duration::from_secs(30));
+    (agent, op)
+}
+
 const SETUP: &str = r#"
 apiVersion: bindy.firestoned.io/v1alpha1
 kind: Bind9Instance
@@ -97,22 +117,7 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
     }
     let Some(c) = Cluster::start() else { return };
     let state = TempDir::new("zones").expect("a state directory");
-    let mut agent = Command::new(workspace_bin("ironbind-node-agent"));
-    agent
-        .arg("--kubeconfig")
-        .arg(c.kubeconfig())
-        .args(["--node-name", "node-1", "--pod-subnet", "127.0.63.0/24", "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
-        .arg("--state-dir")
-        .arg(state.path())
-        .arg("--image-binary")
-        .arg(format!("ironbind={}", binary().display()));
-    let agent = Proc::spawn("agent", agent);
-    agent.expect(0, &["node agent ready"], Duration::from_secs(60));
-    let mut op = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
-    op.env("KUBECONFIG", c.operator_kubeconfig()).args(["--metrics-addr", "127.0.0.1:0", "--lease-duration", "4"]);
-    let op = Proc::spawn("operator", op);
-    op.expect(0, &["became leader"], Duration::from_secs(30));
-
+    let (agent, op) = agent_and_operator(&c, &state, "127.0.63.0/24");
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let seed = workspace_root().join("deploy/examples/seed");
     c.kubectl_ok(&["apply", "-f", seed.join("06-bind9instance-secondary-dns-labelled.yaml").to_str().unwrap()]);
@@ -212,4 +217,47 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
     }
     drop(op);
     drop(agent);
+}
+
+/// The seed's secondary-type zone: instances selected by `dns-role: secondary`
+/// transfer the zone from `secondaryConfig.primaryServers`, here a real BIND9.
+#[test]
+fn a_secondary_zone_transfers_from_a_bind9_primary() {
+    if !root() {
+        return;
+    }
+    require(&["named"]);
+    let Some(c) = Cluster::start() else { return };
+    let port = free_port();
+    let zone = "$TTL 300\n@ SOA ns1.example.org. hostmaster.example.org. 7 3600 600 604800 300\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.77\n";
+    let named = Named::start(
+        port,
+        "allow-transfer { any; };",
+        "zone \"example.org\" { type primary; file \"example.org.zone\"; };",
+        &[("example.org.zone", zone)],
+    );
+    let state = TempDir::new("zones-bind").expect("a state directory");
+    let (_agent, _op) = agent_and_operator(&c, &state, "127.0.64.0/24");
+    c.kubectl_ok(&["create", "namespace", "dns-system"]);
+    let yaml = format!(
+        "apiVersion: bindy.firestoned.io/v1alpha1\nkind: Bind9Instance\nmetadata: {{name: edge-dns, namespace: dns-system, labels: {{dns-role: secondary}}}}\nspec: {{replicas: 1}}\n---\n\
+         apiVersion: bindy.firestoned.io/v1alpha1\nkind: DNSZone\nmetadata: {{name: example-org-secondary, namespace: dns-system}}\n\
+         spec: {{zoneName: example.org, type: secondary, instanceSelector: {{matchLabels: {{dns-role: secondary}}}}, secondaryConfig: {{primaryServers: [\"{}\"]}}}}\n",
+        named.addr
+    );
+    apply(&c, &state, "secondary.yaml", &yaml);
+    eventually("the secondary zone Ready", Duration::from_secs(120), || {
+        jsonpath(&c, &["get", "dnszone", "example-org-secondary"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True"
+    });
+    let ips = pod_ips(&c, "edge-dns");
+    assert_eq!(ips.len(), 1);
+    let answer = Command::new("dig").args([&format!("@{}", ips[0]), "-p", "5353", "+short", "www.example.org", "A"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer.stdout).trim(), "192.0.2.77", "transferred from BIND9");
+    let soa = Command::new("dig").args([&format!("@{}", ips[0]), "-p", "5353", "+short", "example.org", "SOA"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&soa.stdout).contains(" 7 "), "BIND's serial");
+    let logs = c.kubectl_ok(&["logs", "-n", "dns-system", "-l", "instance=edge-dns"]);
+    assert!(logs.contains("transfer of") && logs.contains(&named.addr.port().to_string()), "the transfer from BIND9 in the pod's log: {logs}");
+    let listed: Vec<String> =
+        serde_json::from_str(&jsonpath(&c, &["get", "dnszone", "example-org-secondary"], "{.status.secondaryIps}")).unwrap_or_default();
+    assert_eq!(listed, ips);
 }
