@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ironbind_test_support::{binary, tempdir, Cluster, Proc};
+use ironbind_test_support::{binary, pods_can_run, tempdir, Cluster, Proc};
 
 fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + timeout;
@@ -29,16 +29,6 @@ fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>
         assert!(Instant::now() < end, "{what}: not within {timeout:?}");
         std::thread::sleep(Duration::from_millis(250));
     }
-}
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI runs as root: the node agent test must not skip there");
-        eprintln!("skipping: the node agent needs root for mount namespaces");
-    }
-    root
 }
 
 /// The agent for `cluster`, registered as `node`, giving pods addresses
@@ -136,7 +126,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn a_deployment_runs_on_the_node_agent() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::start() else { return };
@@ -293,7 +283,7 @@ spec:
 
 #[test]
 fn unmapped_images_wait_and_readiness_gates_hold_ready() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::start() else { return };

@@ -18,39 +18,13 @@
 //! Skips where no cluster can be built and when not root (fails under
 //! `CI=true`). Every process started is stopped by PID.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ironbind_test_support::{binary, wait_until_every, workspace_bin, workspace_root, Cluster, Proc, TempDir};
+use ironbind_test_support::{pods_can_run, wait_until_every, workspace_root, Cluster, Proc, TempDir};
 
 fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
     assert!(wait_until_every(timeout, Duration::from_millis(300), ok), "{what}: not within {timeout:?}");
-}
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI runs as root: the pod tests must not skip there");
-        eprintln!("skipping: the node agent needs root for mount namespaces");
-    }
-    root
-}
-
-/// The node agent for `c`, giving pods addresses of `subnet`, ready.
-fn agent(c: &Cluster, subnet: &str, state: &Path) -> Proc {
-    let mut cmd = Command::new(workspace_bin("ironbind-node-agent"));
-    cmd.arg("--kubeconfig")
-        .arg(c.kubeconfig())
-        .args(["--node-name", "node-1", "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
-        .arg("--state-dir")
-        .arg(state)
-        .arg("--image-binary")
-        .arg(format!("ironbind={}", binary().display()));
-    let p = Proc::spawn("agent", cmd);
-    p.expect(0, &["node agent ready"], Duration::from_secs(60));
-    p
 }
 
 fn operator(c: &Cluster) -> Proc {
@@ -106,12 +80,12 @@ fn ready_reason(c: &Cluster, kind: &str, name: &str) -> String {
 
 #[test]
 fn the_seed_instance_runs_serves_scales_and_heals() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::start() else { return };
     let state = TempDir::new("pods-seed").expect("a state directory");
-    let _agent = agent(&c, "127.0.61.0/24", state.path());
+    let _agent = c.node_agent("node-1", "127.0.61.0/24", state.path());
     let op = operator(&c);
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let seed = workspace_root().join("deploy/examples/seed/06-bind9instance-secondary-dns-labelled.yaml");
@@ -237,12 +211,12 @@ spec:
 
 #[test]
 fn a_cluster_of_one_primary_and_two_secondaries() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::start() else { return };
     let state = TempDir::new("pods-cluster").expect("a state directory");
-    let _agent = agent(&c, "127.0.62.0/24", state.path());
+    let _agent = c.node_agent("node-1", "127.0.62.0/24", state.path());
     let mut op = operator(&c);
     c.kubectl_ok(&["create", "namespace", "dns-system"]);
     let file = state.path().join("cluster.yaml");

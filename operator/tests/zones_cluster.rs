@@ -20,20 +20,10 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ironbind_test_support::{binary, free_port, require, wait_until_every, workspace_bin, workspace_root, Cluster, Named, Proc, TempDir};
+use ironbind_test_support::{free_port, pods_can_run, require, wait_until_every, workspace_root, Cluster, Named, Proc, TempDir};
 
 fn eventually(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
     assert!(wait_until_every(timeout, Duration::from_millis(300), ok), "{what}: not within {timeout:?}");
-}
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI runs as root: the zone tests must not skip there");
-        eprintln!("skipping: the node agent needs root for mount namespaces");
-    }
-    root
 }
 
 fn jsonpath(c: &Cluster, args: &[&str], path: &str) -> String {
@@ -71,17 +61,7 @@ fn serial(ip: &str) -> Option<u32> {
 
 /// The node agent (pods on `subnet`) and the operator under its ServiceAccount, both ready.
 fn agent_and_operator(c: &Cluster, state: &TempDir, subnet: &str) -> (Proc, Proc) {
-    let mut agent = Command::new(workspace_bin("ironbind-node-agent"));
-    agent
-        .arg("--kubeconfig")
-        .arg(c.kubeconfig())
-        .args(["--node-name", "node-1", "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
-        .arg("--state-dir")
-        .arg(state.path())
-        .arg("--image-binary")
-        .arg(format!("ironbind={}", binary().display()));
-    let agent = Proc::spawn("agent", agent);
-    agent.expect(0, &["node agent ready"], Duration::from_secs(60));
+    let agent = c.node_agent("node-1", subnet, state.path());
     let mut op = Command::new(env!("CARGO_BIN_EXE_ironbind-operator"));
     op.env("KUBECONFIG", c.operator_kubeconfig()).args(["--metrics-addr", "127.0.0.1:0", "--lease-duration", "4"]);
     let op = Proc::spawn("operator", op);
@@ -112,7 +92,7 @@ spec: {zoneRef: example-com, name: "@", text: ["v=spf1 include:_spf.example.com 
 
 #[test]
 fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::start() else { return };
@@ -223,7 +203,7 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
 /// transfer the zone from `secondaryConfig.primaryServers`, here a real BIND9.
 #[test]
 fn a_secondary_zone_transfers_from_a_bind9_primary() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     require(&["named"]);

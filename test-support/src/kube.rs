@@ -204,3 +204,36 @@ fn free_etcd_port() -> u16 {
     }
     panic!("no two consecutive free ports for etcd");
 }
+
+/// Whether pods can run here: the node agent needs root for its mount
+/// namespaces. Says why when not; under `CI=true` (which runs as root) a
+/// missing root fails instead, so CI never passes by skipping pod tests.
+pub fn pods_can_run() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI runs as root: tests that run pods must not skip there");
+        eprintln!("skipping: the node agent needs root for mount namespaces");
+    }
+    root
+}
+
+impl Cluster {
+    /// Starts the workspace's node agent for this cluster, registered as
+    /// `node`, giving pods addresses of `subnet` (`127.A.B.0/24`: one per
+    /// test, as tests run side by side), its state under `state`, the image
+    /// `ironbind` run as the workspace's `ironbind`; returns once it is ready.
+    pub fn node_agent(&self, node: &str, subnet: &str, state: &Path) -> crate::Proc {
+        let mut cmd = Command::new(crate::workspace_bin("ironbind-node-agent"));
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .args(["--node-name", node, "--pod-subnet", subnet, "--port", "0", "--heartbeat", "2", "--volume-refresh", "1"])
+            .arg("--state-dir")
+            .arg(state)
+            .arg("--image-binary")
+            .arg(format!("ironbind={}", crate::binary().display()));
+        let p = crate::Proc::spawn(node, cmd);
+        p.expect(0, &["node agent ready"], std::time::Duration::from_secs(60));
+        p
+    }
+}

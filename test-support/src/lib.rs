@@ -30,7 +30,7 @@ mod tmp;
 
 pub use bin::{binary, binary_or, workspace_bin, workspace_root};
 pub use fake::LoopbackServer;
-pub use kube::{Cluster, ClusterBuilder};
+pub use kube::{pods_can_run, Cluster, ClusterBuilder};
 pub use net::{free_port, free_port_on, local};
 pub use peers::{require, Knot, Named};
 pub use proc::{wait_until, wait_until_every, Proc};

@@ -14,7 +14,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ironbind_test_support::{binary, wait_until_every, workspace_bin, workspace_root, Cluster};
+use ironbind_test_support::{binary, pods_can_run, wait_until_every, workspace_bin, workspace_root, Cluster};
 
 /// The pods' addresses: a /24 no other cluster test uses.
 const POD_SUBNET: &str = "127.0.77.0/24";
@@ -29,16 +29,6 @@ fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>
         assert!(Instant::now() < end, "{what}: not within {timeout:?}");
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI runs as root: the local demo must not skip there");
-        eprintln!("skipping: the node agent needs root for mount namespaces");
-    }
-    root
 }
 
 /// `(name, IP)` of the Running pods of `instance` that have an IP.
@@ -93,7 +83,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn the_readme_walk_through_serves_dns_from_pods() {
-    if !root() {
+    if !pods_can_run() {
         return;
     }
     let Some(c) = Cluster::builder()
