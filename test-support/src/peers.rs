@@ -47,7 +47,10 @@ impl Named {
         let mut cmd = Command::new("named");
         cmd.args(["-g", "-c"]).arg(dir.join("named.conf"));
         let proc = Proc::spawn("named", cmd);
-        proc.expect(0, &["running"], Duration::from_secs(30));
+        // Its last start-up line is `<time> running`; `running on Linux …` and
+        // `running as: …` come first, before the zones are loaded.
+        let ready = proc.wait_line(0, |l| l.trim_end().ends_with(" running"), Duration::from_secs(30));
+        assert!(ready.is_some(), "named did not start:\n{}", proc.log());
         Named { proc, addr: local(port), dir }
     }
 
