@@ -148,6 +148,13 @@ fn the_seed_zone_reaches_primaries_and_automatic_secondaries() {
     let why = jsonpath(&c, &["get", "cnamerecord", "www-alias"], "{.status.conditions[?(@.type==\"Ready\")].message}");
     assert!(why.contains("CNAME") && why.contains("www"), "the reason says what is wrong: {why}");
     assert_eq!(dig(&primary[0], "www.example.com", "A"), "192.0.2.20");
+    // A record for a zone that does not exist says so.
+    apply(&c, &state, "orphan.yaml", "apiVersion: bindy.firestoned.io/v1alpha1\nkind: ARecord\nmetadata: {name: orphan, namespace: dns-system}\nspec: {zoneRef: example-net, name: www, ipv4Address: 192.0.2.99}\n");
+    eventually("the orphan record ZoneNotFound", Duration::from_secs(30), || {
+        jsonpath(&c, &["get", "arecord", "orphan"], "{.status.conditions[?(@.type==\"Ready\")].reason}") == "ZoneNotFound"
+    });
+    assert!(jsonpath(&c, &["get", "arecord", "orphan"], "{.status.conditions[?(@.type==\"Ready\")].message}").contains("example-net"));
+
     // A deleted record's RRset goes.
     c.kubectl_ok(&["delete", "txtrecord", "spf", "-n", "dns-system"]);
     for ip in primary.iter().chain(&secondaries) {

@@ -242,7 +242,19 @@ async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileE
 
     match z.spec.zone_type {
         ZoneType::Primary => {
-            attached = records::list(&ctx.client, &ns).await?.into_iter().filter(|r| build::attached(&z, r)).collect();
+            let all = records::list(&ctx.client, &ns).await?;
+            // Records naming a zone that does not exist here are told so (every zone of the namespace says the same).
+            let zones = Api::<DNSZone>::namespaced(ctx.client.clone(), &ns).list(&ListParams::default()).await?.items;
+            for rec in all.iter().filter(|r| !zones.iter().any(|o| build::attached(o, r))) {
+                let c = rec.common();
+                let missing = match (&c.zone_ref, &c.zone) {
+                    (Some(r), _) => format!("no DNSZone named {r} in namespace {ns} (spec.zoneRef)"),
+                    (None, Some(n)) => format!("no DNSZone with zoneName {n} in namespace {ns} (spec.zone)"),
+                    (None, None) => continue,
+                };
+                records::set_ready(&ctx.client, rec, false, "ZoneNotFound", &missing, "").await?;
+            }
+            attached = all.into_iter().filter(|r| build::attached(&z, r)).collect();
             let built = match build::desired(&z, &attached) {
                 Ok(b) => b,
                 Err(e) => {

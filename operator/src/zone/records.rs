@@ -62,7 +62,7 @@ pub async fn set_ready(client: &Client, rec: &RecordObject, ready: bool, reason:
         .unwrap_or_else(|| json!(k8s_openapi::jiff::Timestamp::now().to_string()));
     let desired = json!({
         "observedGeneration": rec.generation(),
-        "zone": zone,
+        "zone": (!zone.is_empty()).then_some(zone),
         "conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message,
                         "lastTransitionTime": since, "observedGeneration": rec.generation()}],
     });
