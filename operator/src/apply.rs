@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::metrics;
+use ironbind_crds::v1alpha1::Condition;
 
 /// The one field manager of every apply the operator makes.
 pub const MANAGER: &str = "ironbind-operator";
@@ -153,6 +154,29 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// The stored condition `type_` (its status as `True`/`False`/`Unknown`, its
+/// reason) and the `lastTransitionTime` a new one with `status` carries: the
+/// stored time when the status is unchanged, else now.
+pub fn transition(conditions: &[Condition], type_: &str, status: &str) -> Previous {
+    let old = conditions.iter().find(|c| c.type_ == type_);
+    let old_status = old.and_then(|c| serde_json::to_value(c.status).ok()).and_then(|v| v.as_str().map(str::to_string));
+    let since = old
+        .filter(|_| old_status.as_deref() == Some(status))
+        .and_then(|c| c.last_transition_time.clone())
+        .unwrap_or_else(|| k8s_openapi::jiff::Timestamp::now().to_string());
+    Previous { status: old_status, reason: old.and_then(|c| c.reason.clone()), since }
+}
+
+/// What [`transition`] found.
+pub struct Previous {
+    /// The stored status, if the condition was there.
+    pub status: Option<String>,
+    /// The stored reason.
+    pub reason: Option<String>,
+    /// The `lastTransitionTime` to write.
+    pub since: String,
+}
+
 /// Whether the stored status already says what `desired` says (ignoring when
 /// conditions last changed; fields `desired` leaves out belong to others).
 pub fn same_status(live: &Value, desired: &Value) -> bool {
@@ -215,6 +239,17 @@ mod tests {
         let d = json!({"conditions": [{"type": "Ready", "status": "True"}], "podIps": []});
         assert!(!same_status(&a, &d), "a pod IP gone is a change");
         assert!(same_status(&json!({"a": 1, "zones": ["x"]}), &json!({"a": 1})), "what other controllers write is theirs");
+    }
+
+    #[test]
+    fn a_transition_time_moves_only_with_the_status() {
+        let stored: Vec<Condition> =
+            serde_json::from_value(json!([{"type": "Ready", "status": "True", "reason": "AllReady", "lastTransitionTime": "2026-01-01T00:00:00Z"}]))
+                .unwrap();
+        let same = transition(&stored, "Ready", "True");
+        assert_eq!((same.status.as_deref(), same.reason.as_deref(), same.since.as_str()), (Some("True"), Some("AllReady"), "2026-01-01T00:00:00Z"));
+        assert_ne!(transition(&stored, "Ready", "False").since, "2026-01-01T00:00:00Z");
+        assert_eq!(transition(&stored, "Other", "True").status, None);
     }
 
     #[test]

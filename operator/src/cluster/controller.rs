@@ -164,26 +164,17 @@ async fn apply_cluster(c: Arc<Bind9Cluster>, ctx: &Context) -> Result<Action, Re
         _ => ("False", "PartiallyReady"),
     };
     let message = if total == 0 { "the cluster asks for no instances".to_string() } else { format!("{ready}/{total} instances ready") };
-    let old = c.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
-    let old_status = old.and_then(|c| serde_json::to_value(c.status).ok()).and_then(|v| v.as_str().map(str::to_string));
-    let since = old
-        .filter(|_| old_status.as_deref() == Some(status))
-        .and_then(|c| c.last_transition_time.clone())
-        .unwrap_or_else(|| k8s_openapi::jiff::Timestamp::now().to_string());
+    let stored = c.status.as_ref().map(|s| &s.conditions[..]).unwrap_or_default();
+    let prev = apply::transition(stored, "Ready", status);
     let mut conditions = vec![json!({
         "type": "Ready", "status": status, "reason": reason, "message": message,
-        "lastTransitionTime": since, "observedGeneration": c.metadata.generation,
+        "lastTransitionTime": prev.since, "observedGeneration": c.metadata.generation,
     })];
     for (i, inst) in live.iter().enumerate() {
         let t = format!("Bind9Instance-{i}");
         let r = ready_of(inst);
-        let was = c.status.as_ref().and_then(|s| s.conditions.iter().find(|x| x.type_ == t));
-        let was_status = was.and_then(|x| serde_json::to_value(x.status).ok()).and_then(|v| v.as_str().map(str::to_string));
         let st = if r { "True" } else { "False" };
-        let since = was
-            .filter(|_| was_status.as_deref() == Some(st))
-            .and_then(|x| x.last_transition_time.clone())
-            .unwrap_or_else(|| k8s_openapi::jiff::Timestamp::now().to_string());
+        let since = apply::transition(stored, &t, st).since;
         conditions.push(json!({
             "type": t, "status": st, "reason": if r { "Ready" } else { "NotReady" },
             "message": format!("{} {}", inst.name_any(), if r { "is ready" } else { "is not ready" }),
@@ -198,10 +189,10 @@ async fn apply_cluster(c: Arc<Bind9Cluster>, ctx: &Context) -> Result<Action, Re
         "conditions": conditions,
     });
     let capi: Api<Bind9Cluster> = Api::namespaced(ctx.client.clone(), &ns);
-    if apply::status(&capi, &*c, body).await? && old_status.as_deref() != Some(status) {
+    if apply::status(&capi, &*c, body).await? && prev.status.as_deref() != Some(status) {
         if status == "True" {
             ctx.events.normal(&*c, "Ready", "Reconcile", message).await;
-        } else if old_status.as_deref() == Some("True") {
+        } else if prev.status.as_deref() == Some("True") {
             ctx.events.warning(&*c, "NotReady", "Reconcile", message).await;
         }
     }

@@ -200,14 +200,7 @@ async fn apply_instance(inst: Arc<Bind9Instance>, ctx: &Context) -> Result<Actio
     if !ignored.is_empty() {
         message.push_str(&format!("; BIND-only settings accepted and ignored: {}", ignored.join(", ")));
     }
-    let old = inst.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
-    let old_status = old.and_then(|c| serde_json::to_value(c.status).ok()).and_then(|v| v.as_str().map(str::to_string));
-    let old_reason = old.and_then(|c| c.reason.clone());
-    // lastTransitionTime moves only when the status does.
-    let since = old
-        .filter(|_| old_status.as_deref() == Some(status))
-        .and_then(|c| c.last_transition_time.clone())
-        .unwrap_or_else(|| k8s_openapi::jiff::Timestamp::now().to_string());
+    let prev = apply::transition(inst.status.as_ref().map(|s| &s.conditions[..]).unwrap_or_default(), "Ready", status);
     let body = json!({
         "observedGeneration": inst.metadata.generation,
         "role": inst.resolved_role().as_str(),
@@ -220,16 +213,16 @@ async fn apply_instance(inst: Arc<Bind9Instance>, ctx: &Context) -> Result<Actio
             "status": status,
             "reason": reason,
             "message": message,
-            "lastTransitionTime": since,
+            "lastTransitionTime": prev.since,
             "observedGeneration": inst.metadata.generation,
         }],
     });
     let api: Api<Bind9Instance> = Api::namespaced(ctx.client.clone(), &ns);
-    if apply::status(&api, &*inst, body).await? && old_reason.as_deref() != Some(reason) {
+    if apply::status(&api, &*inst, body).await? && prev.reason.as_deref() != Some(reason) {
         match reason {
             "Unsupported" => ctx.events.warning(&*inst, "Unsupported", "Reconcile", message).await,
             "AllReplicasReady" => ctx.events.normal(&*inst, "Ready", "Reconcile", message).await,
-            _ if old_status.as_deref() == Some("True") => ctx.events.warning(&*inst, "NotReady", "Reconcile", message).await,
+            _ if prev.status.as_deref() == Some("True") => ctx.events.warning(&*inst, "NotReady", "Reconcile", message).await,
             _ => {}
         }
     }

@@ -388,12 +388,7 @@ async fn write_status(
     record_count: Option<usize>,
     per_instance: &[Value],
 ) -> Result<(), kube::Error> {
-    let old = z.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
-    let old_status = old.and_then(|c| serde_json::to_value(c.status).ok()).and_then(|v| v.as_str().map(str::to_string));
-    let since = old
-        .filter(|_| old_status.as_deref() == Some(status))
-        .and_then(|c| c.last_transition_time.clone())
-        .unwrap_or_else(|| k8s_openapi::jiff::Timestamp::now().to_string());
+    let prev = apply::transition(z.status.as_ref().map(|s| &s.conditions[..]).unwrap_or_default(), "Ready", status);
     let body = json!({
         "observedGeneration": z.metadata.generation,
         "serial": serial,
@@ -402,10 +397,10 @@ async fn write_status(
         "bind9Instances": per_instance,
         "bind9InstancesCount": per_instance.len(),
         "conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message,
-                        "lastTransitionTime": since, "observedGeneration": z.metadata.generation}],
+                        "lastTransitionTime": prev.since, "observedGeneration": z.metadata.generation}],
     });
     let api: Api<DNSZone> = Api::namespaced(ctx.client.clone(), ns);
-    if apply::status(&api, z, body).await? && old_status.as_deref() != Some(status) {
+    if apply::status(&api, z, body).await? && prev.status.as_deref() != Some(status) {
         if status == "True" {
             ctx.events.normal(z, "Ready", "Reconcile", message.to_string()).await;
         } else {
