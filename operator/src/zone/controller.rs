@@ -212,16 +212,11 @@ async fn transfer_key(ctx: &Context, z: &DNSZone, ns: &str) -> Result<Key, Recon
 }
 
 fn new_secret() -> String {
+    use base64::Engine as _;
     use rand::RngCore;
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut b = [0u8; 33];
     rand::rng().fill_bytes(&mut b);
-    b.chunks(3)
-        .flat_map(|c| {
-            let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
-            [18, 12, 6, 0].map(|s| B64[((n >> s) & 63) as usize] as char)
-        })
-        .collect()
+    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 async fn apply_zone(z: Arc<DNSZone>, ctx: &Context) -> Result<Action, ReconcileError> {
